@@ -1,0 +1,2 @@
+//! The `indset` command line.
+fn main() {}

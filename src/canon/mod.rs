@@ -1,0 +1,196 @@
+//! Host and URL canonicalisation (SPEC 1.3): the one place that knows the
+//! rules. Indicators and queries go through the same functions, so an
+//! indicator and a request that mean the same host give the same bytes.
+//!
+//! The query path never allocates: callers pass a buffer.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::diag::Code;
+use crate::indicator::Kind;
+
+/// The longest canonical host, in bytes.
+pub const MAX_HOST_LEN: usize = 253;
+
+/// The size of a host buffer for [`host`] and [`query_host`].
+pub const HOST_BUF_LEN: usize = 256;
+
+/// The longest canonical indicator value (`host/path?query`), in bytes.
+/// Longer URL indicators are rejected as `too-long`.
+pub const MAX_INDICATOR_LEN: usize = 2048;
+
+/// The query buffer a lookup uses: larger than any indicator, so a query
+/// whose canonical form is cut at this size is still matched exactly.
+pub const QUERY_BUF_LEN: usize = 4096;
+
+/// The tunnel's own internal address: never an indicator, never blocked.
+pub const RESERVED_V4: Ipv4Addr = Ipv4Addr::new(245, 245, 0, 1);
+
+/// What a canonical host is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostKind {
+    /// A domain name (ASCII, punycode for IDN).
+    Domain,
+    /// An IPv4 literal in any spelling a browser accepts.
+    Ipv4(Ipv4Addr),
+    /// A bracketed IPv6 literal.
+    Ipv6(Ipv6Addr),
+}
+
+impl HostKind {
+    /// Whether the host is an IP literal (matches no indicator).
+    pub fn is_ip(self) -> bool {
+        !matches!(self, HostKind::Domain)
+    }
+
+    /// Whether the host is the tunnel's address `245.245.0.1`, as IPv4 or
+    /// IPv4-mapped IPv6.
+    pub fn is_reserved(self) -> bool {
+        match self {
+            HostKind::Domain => false,
+            HostKind::Ipv4(a) => a == RESERVED_V4,
+            HostKind::Ipv6(a) => a.to_ipv4_mapped() == Some(RESERVED_V4),
+        }
+    }
+}
+
+/// Why a host or URL was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CanonError {
+    /// The stable code: `wildcard`, `invalid-host`, `unsupported-scheme`.
+    pub code: Code,
+    /// A short lower-case reason, for the diagnostic message.
+    pub reason: &'static str,
+}
+
+/// A URL scheme that indicators and queries may carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// `http`
+    Http,
+    /// `https`
+    Https,
+}
+
+impl Scheme {
+    /// `http` or `https`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// A canonical URL, borrowed from the caller's buffer.
+///
+/// In the buffer, the host is followed directly by the path and query, so
+/// [`Url::path_and_query`] is one slice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Url<'b> {
+    /// The scheme as written; `None` when the input had none.
+    pub scheme: Option<Scheme>,
+    /// The canonical, escaped host.
+    pub host: &'b str,
+    /// What the host is.
+    pub host_kind: HostKind,
+    /// The canonical path and query: `/a/b` or `/a/b?q=1` (a lone trailing
+    /// `?` kept).
+    pub path_and_query: &'b str,
+    /// The length of the path within [`Url::path_and_query`].
+    pub path_len: usize,
+    /// The canonical form did not fit the buffer: `path_and_query` is an
+    /// exact prefix of the true canonical path and query, at least
+    /// `buf.len() - MAX_HOST_LEN - 8` bytes long.
+    pub truncated: bool,
+}
+
+impl Url<'_> {
+    /// The canonical path without the query.
+    pub fn path(&self) -> &str {
+        &self.path_and_query[..self.path_len]
+    }
+
+    /// The canonical query after `?`, if any.
+    pub fn query(&self) -> Option<&str> {
+        self.path_and_query.get(self.path_len + 1..)
+    }
+}
+
+mod host_impl;
+mod url_impl;
+
+/// Canonicalises a host (an indicator value of type `DomainName`, or the
+/// host of a domain-mode query) into `out`; returns its kind and length.
+///
+/// Trims surrounding white space, lower-cases, strips leading and trailing
+/// dots, collapses runs of dots, converts IDN to punycode (UTS #46),
+/// recognises every IPv4 spelling a browser accepts and bracketed IPv6, and
+/// writes an IP in its canonical form (`195.127.0.11`, `[::1]`).
+///
+/// Errors: `wildcard` for a `*`, `invalid-host` for anything else invalid.
+pub fn host(input: &[u8], out: &mut [u8; HOST_BUF_LEN]) -> Result<(HostKind, usize), CanonError> {
+    host_impl::host(input, out)
+}
+
+/// Canonicalises the query of a domain-mode lookup: like [`host`], but a
+/// URL is first reduced to its host and a port is stripped
+/// (`example.com:443`, `https://a.example/x`, `[::1]:80`).
+pub fn query_host(
+    input: &[u8],
+    out: &mut [u8; HOST_BUF_LEN],
+) -> Result<(HostKind, usize), CanonError> {
+    host_impl::query_host(input, out)
+}
+
+/// Canonicalises a URL (an indicator value of type `Url`, or a full-mode
+/// query) into `buf`, following SPEC 1.3 and Safe Browsing v4. Never
+/// allocates.
+///
+/// Errors: `unsupported-scheme` for a scheme other than http(s),
+/// `invalid-host` when there is no host at all.
+pub fn url<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<Url<'b>, CanonError> {
+    url_impl::url(input, buf)
+}
+
+/// The full canonical form `scheme://host/path[?query]` of a URL (scheme
+/// `http` when none was given), as printed by the tool. Allocates.
+pub fn url_string(input: &str) -> Result<String, CanonError> {
+    let mut buf = vec![0u8; input.len() * 3 + MAX_HOST_LEN + 16];
+    let u = url(input.as_bytes(), &mut buf)?;
+    let scheme = u.scheme.unwrap_or(Scheme::Http).as_str();
+    Ok(format!("{scheme}://{}{}", u.host, u.path_and_query))
+}
+
+/// Why an indicator value was refused: a code and a message that says how
+/// to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The stable code.
+    pub code: Code,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// Validates and canonicalises an indicator value of the given kind:
+/// returns its canonical host and, for a URL, its canonical path and query
+/// (empty for a domain).
+///
+/// Rejects IP hosts (`ip-indicator`, or `reserved-address` for
+/// 245.245.0.1), `*` (`wildcard`), a domain with a path
+/// (`domain-with-path`), other schemes (`unsupported-scheme`), values longer
+/// than [`MAX_INDICATOR_LEN`] (`too-long`) and invalid hosts
+/// (`invalid-host`).
+pub fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rejection> {
+    url_impl::indicator(kind, value)
+}
+
+/// The code for an `IpAddress` indicator: `reserved-address` when it names
+/// 245.245.0.1 in any spelling, else `ip-indicator`.
+pub fn ip_address_code(value: &str) -> Code {
+    let mut out = [0u8; HOST_BUF_LEN];
+    match query_host(value.as_bytes(), &mut out) {
+        Ok((kind, _)) if kind.is_reserved() => Code::ReservedAddress,
+        _ => Code::IpIndicator,
+    }
+}

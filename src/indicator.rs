@@ -1,0 +1,242 @@
+//! The data model: what an indicator is once it has been read and canonicalised.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// The type of an accepted indicator.
+///
+/// Only network indicators that a phone can match are accepted: `IpAddress`
+/// and the file-hash types are rejected at ingestion (see
+/// [`Code::IpIndicator`](crate::diag::Code::IpIndicator) and
+/// [`Code::UnsupportedType`](crate::diag::Code::UnsupportedType)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// A host name: matches the host and all its subdomains.
+    DomainName,
+    /// A host plus a path (and optional query): matches that exact host and
+    /// the path prefix.
+    Url,
+}
+
+impl Kind {
+    /// The name used in inputs and in the JSON output (`DomainName`, `Url`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::DomainName => "DomainName",
+            Kind::Url => "Url",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a matching indicator asks the device to do.
+///
+/// The derived order is the merge precedence of SPEC 1.5 for equal keys:
+/// `Allow < Warn < Block < Audit`, so the *smallest* action wins a conflict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Let the connection through; overrides less specific blocks.
+    Allow,
+    /// Warn the user, who may bypass.
+    Warn,
+    /// Block the connection.
+    Block,
+    /// Record the hit, do not block. Never decides a verdict.
+    Audit,
+}
+
+impl Action {
+    /// Parses an action name as written in inputs (case-insensitive):
+    /// `Allowed`/`Allow`, `Warn`, `Block`/`AlertAndBlock`, `Audit`/`Alert`.
+    ///
+    /// Returns `None` for anything else, `BlockAndRemediate` included; the
+    /// caller reports that as `unsupported-action`.
+    pub fn parse(s: &str) -> Option<Action> {
+        let s = s.trim();
+        const NAMES: &[(&str, Action)] = &[
+            ("allowed", Action::Allow),
+            ("allow", Action::Allow),
+            ("warn", Action::Warn),
+            ("block", Action::Block),
+            ("alertandblock", Action::Block),
+            ("audit", Action::Audit),
+            ("alert", Action::Audit),
+        ];
+        NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map(|&(_, a)| a)
+    }
+
+    /// The lower-case name used in the JSON output (`allow`, `warn`, `block`,
+    /// `audit`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Warn => "warn",
+            Action::Block => "block",
+            Action::Audit => "audit",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The severity an indicator was given in the portal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// `Informational`
+    Informational,
+    /// `Low`
+    Low,
+    /// `Medium`
+    Medium,
+    /// `High`
+    High,
+}
+
+impl Severity {
+    /// Parses a severity name (case-insensitive); `None` when unknown.
+    pub fn parse(s: &str) -> Option<Severity> {
+        let s = s.trim();
+        [
+            Severity::Informational,
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+        ]
+        .into_iter()
+        .find(|v| v.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// The name as written in the portal (`Informational`, `Low`, `Medium`,
+    /// `High`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Informational => "Informational",
+            Severity::Low => "Low",
+            Severity::Medium => "Medium",
+            Severity::High => "High",
+        }
+    }
+}
+
+/// A point in time, in whole seconds since the Unix epoch (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp(pub i64);
+
+/// Where an indicator was written: the input file and its 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Source {
+    /// The input file's name as given on the command line.
+    pub file: Arc<str>,
+    /// The 1-based line the row starts on.
+    pub line: u64,
+}
+
+/// The fields kept and reported with every match (SPEC 1.4).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Meta {
+    /// The portal's id; `None` means "use the input line number".
+    pub id: Option<String>,
+    /// The indicator's title.
+    pub title: Option<String>,
+    /// The indicator's severity.
+    pub severity: Option<Severity>,
+    /// When the indicator stops applying; `None` means never.
+    pub expiration: Option<Timestamp>,
+    /// The device groups it applies to; empty means all.
+    pub groups: Vec<String>,
+    /// Whether the portal raises an alert on a hit.
+    pub generate_alert: Option<bool>,
+    /// The portal's category.
+    pub category: Option<String>,
+    /// The portal's description.
+    pub description: Option<String>,
+}
+
+/// One accepted, canonical indicator.
+///
+/// `host` is the canonical host of SPEC 1.3 (lower case, punycode, no
+/// leading, trailing or doubled dots). For a [`Kind::Url`], `path` is the
+/// canonical path with its query (`/`, `/a/b`, `/a?x=1`); for a
+/// [`Kind::DomainName`] it is empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Indicator {
+    /// Domain or URL.
+    pub kind: Kind,
+    /// The canonical host.
+    pub host: String,
+    /// The canonical path and query of a URL indicator; empty for a domain.
+    pub path: String,
+    /// What a match asks for.
+    pub action: Action,
+    /// Reported fields.
+    pub meta: Meta,
+    /// Where it was written.
+    pub source: Source,
+}
+
+impl Indicator {
+    /// The canonical value as printed by the tool: the host for a domain,
+    /// `host/path?query` for a URL (no scheme: the scheme is not part of
+    /// the match).
+    pub fn value(&self) -> String {
+        let mut v = String::with_capacity(self.host.len() + self.path.len());
+        v.push_str(&self.host);
+        v.push_str(&self.path);
+        v
+    }
+
+    /// The id reported for this indicator: the portal's id, or else the
+    /// input line number.
+    pub fn id(&self) -> String {
+        match &self.meta.id {
+            Some(id) => id.clone(),
+            None => self.source.line.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_names_are_case_insensitive_and_legacy_names_map() {
+        let table = [
+            ("Allowed", Some(Action::Allow)),
+            ("ALLOW", Some(Action::Allow)),
+            ("warn", Some(Action::Warn)),
+            ("Block", Some(Action::Block)),
+            ("AlertAndBlock", Some(Action::Block)),
+            ("Audit", Some(Action::Audit)),
+            ("alert", Some(Action::Audit)),
+            ("BlockAndRemediate", None),
+            ("Blocked", None),
+            ("", None),
+        ];
+        for (name, want) in table {
+            assert_eq!(Action::parse(name), want, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn merge_order_is_allow_warn_block_audit() {
+        let mut v = vec![Action::Audit, Action::Block, Action::Allow, Action::Warn];
+        v.sort();
+        assert_eq!(
+            v,
+            [Action::Allow, Action::Warn, Action::Block, Action::Audit]
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Readers for the four input formats, validation and the row accounting.

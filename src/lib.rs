@@ -1,0 +1,12 @@
+//! `indset` compiles URL and domain threat indicators into an immutable,
+//! memory-mappable set and answers, for each connection a device makes,
+//! whether to block, warn, allow or audit it.
+#![deny(missing_docs)]
+
+pub mod canon;
+pub mod diag;
+pub mod indicator;
+pub mod ingest;
+
+pub use diag::{Code, Diagnostic, Level, Outcome};
+pub use indicator::{Action, Indicator, Kind, Meta, Severity, Source, Timestamp};
