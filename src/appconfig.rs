@@ -1,0 +1,1 @@
+//! Module `appconfig` (placeholder until its first implementation lands).

@@ -1,0 +1,1 @@
+//! Module `build` (placeholder until its first implementation lands).

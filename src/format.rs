@@ -1,0 +1,1 @@
+//! Module `format` (placeholder until its first implementation lands).

@@ -1,0 +1,1 @@
+//! Module `reference` (placeholder until its first implementation lands).

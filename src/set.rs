@@ -1,0 +1,1 @@
+//! Module `set` (placeholder until its first implementation lands).

@@ -1,0 +1,1 @@
+//! Module `swap` (placeholder until its first implementation lands).

@@ -1,0 +1,1 @@
+//! Module `verdict` (placeholder until its first implementation lands).
