@@ -117,8 +117,12 @@ impl Url<'_> {
     }
 }
 
-mod host_impl;
-mod url_impl;
+mod escape;
+mod host;
+mod indicator;
+mod ip;
+mod parse;
+mod path;
 
 /// Canonicalises a host (an indicator value of type `DomainName`, or the
 /// host of a domain-mode query) into `out`; returns its kind and length.
@@ -130,7 +134,11 @@ mod url_impl;
 ///
 /// Errors: `wildcard` for a `*`, `invalid-host` for anything else invalid.
 pub fn host(input: &[u8], out: &mut [u8; HOST_BUF_LEN]) -> Result<(HostKind, usize), CanonError> {
-    host_impl::host(input, out)
+    let raw = host::RawHost::unescaped(parse::trim(input));
+    if raw.overflow {
+        return Err(host::TOO_LONG);
+    }
+    host::canonical(&raw.bytes[..raw.len], out)
 }
 
 /// Canonicalises the query of a domain-mode lookup: like [`host`], but a
@@ -140,7 +148,7 @@ pub fn query_host(
     input: &[u8],
     out: &mut [u8; HOST_BUF_LEN],
 ) -> Result<(HostKind, usize), CanonError> {
-    host_impl::query_host(input, out)
+    parse::query_host(input, out)
 }
 
 /// Canonicalises a URL (an indicator value of type `Url`, or a full-mode
@@ -150,7 +158,7 @@ pub fn query_host(
 /// Errors: `unsupported-scheme` for a scheme other than http(s),
 /// `invalid-host` when there is no host at all.
 pub fn url<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<Url<'b>, CanonError> {
-    url_impl::url(input, buf)
+    parse::url(input, buf, parse::Mode::Query).map(|(u, _)| u)
 }
 
 /// The full canonical form `scheme://host/path[?query]` of a URL (scheme
@@ -182,12 +190,20 @@ pub struct Rejection {
 /// than [`MAX_INDICATOR_LEN`] (`too-long`) and invalid hosts
 /// (`invalid-host`).
 pub fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rejection> {
-    url_impl::indicator(kind, value)
+    indicator::indicator(kind, value)
 }
 
 /// The code for an `IpAddress` indicator: `reserved-address` when it names
 /// 245.245.0.1 in any spelling, else `ip-indicator`.
 pub fn ip_address_code(value: &str) -> Code {
+    let bare = value.trim();
+    if let Some(a) = ip::parse_ipv6(bare.as_bytes()) {
+        return if HostKind::Ipv6(a).is_reserved() {
+            Code::ReservedAddress
+        } else {
+            Code::IpIndicator
+        };
+    }
     let mut out = [0u8; HOST_BUF_LEN];
     match query_host(value.as_bytes(), &mut out) {
         Ok((kind, _)) if kind.is_reserved() => Code::ReservedAddress,

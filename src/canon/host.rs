@@ -1,0 +1,229 @@
+//! The host rules of SPEC 1.3: the one function that decides what a host
+//! is, for indicators and queries alike.
+
+use idna::uts46::{AsciiDenyList, ErrorPolicy, Hyphens, ProcessingError, ProcessingSuccess, Uts46};
+
+use super::escape::{escape_into, needs_escape, unescape};
+use super::ip::{ends_in_number, parse_ipv4, parse_ipv6, write_ipv4, write_ipv6};
+use super::{CanonError, HOST_BUF_LEN, HostKind, MAX_HOST_LEN};
+use crate::diag::Code;
+
+/// The longest unescaped host looked at, in bytes. A longer one cannot be
+/// valid (even after IDNA mapping drops ignorable code points, nothing
+/// real comes near) and keeps the scratch space on the stack.
+pub(super) const MAX_RAW_HOST: usize = 1024;
+
+const fn invalid(reason: &'static str) -> CanonError {
+    CanonError {
+        code: Code::InvalidHost,
+        reason,
+    }
+}
+
+pub(super) const EMPTY: CanonError = invalid("the host is empty");
+pub(super) const TOO_LONG: CanonError = invalid("the host is longer than 253 bytes");
+const LABEL_TOO_LONG: CanonError = invalid("a label of the host is longer than 63 bytes");
+const BAD_IDNA: CanonError = invalid(
+    "the host has a space, a control character, a character not allowed in host names, or is not valid IDNA",
+);
+const BAD_IPV4: CanonError = invalid("the host ends in a number but is not a valid IPv4 address");
+const BAD_IPV6: CanonError = invalid("the host is not a valid bracketed IPv6 address");
+pub(super) const WILDCARD: CanonError = CanonError {
+    code: Code::Wildcard,
+    reason: "the host has a `*`: a domain indicator already covers its subdomains",
+};
+
+/// A host after unescaping, before the rules: a stack buffer.
+pub(super) struct RawHost {
+    pub(super) bytes: [u8; MAX_RAW_HOST],
+    pub(super) len: usize,
+    /// Longer than [`MAX_RAW_HOST`]: `bytes` holds a prefix only.
+    pub(super) overflow: bool,
+}
+
+impl RawHost {
+    /// Unescapes `input` (tab, CR and LF skipped) to a fixed point.
+    pub(super) fn unescaped(input: &[u8]) -> Self {
+        let mut h = RawHost {
+            bytes: [0; MAX_RAW_HOST],
+            len: 0,
+            overflow: false,
+        };
+        unescape(input, &mut |b| {
+            if h.len < MAX_RAW_HOST {
+                h.bytes[h.len] = b;
+                h.len += 1;
+            } else {
+                h.overflow = true;
+            }
+        });
+        h
+    }
+
+    fn get(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// A `core::fmt::Write` sink over a fixed buffer: IDNA output without heap.
+struct FixedSink<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl core::fmt::Write for FixedSink<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Lower-cases ASCII, turns the full-width dots (U+3002, U+FF0E, U+FF61)
+/// into `.`, collapses runs of dots and strips leading and trailing dots,
+/// from `src` into `dst` (never longer); returns the length.
+fn clean_dots(src: &[u8], dst: &mut [u8]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < src.len() {
+        let (b, step) = match src[i..] {
+            [0xE3, 0x80, 0x82, ..] | [0xEF, 0xBC, 0x8E, ..] | [0xEF, 0xBD, 0xA1, ..] => (b'.', 3),
+            [b, ..] => (b.to_ascii_lowercase(), 1),
+            [] => break,
+        };
+        i += step;
+        if b == b'.' && (n == 0 || dst[n - 1] == b'.') {
+            continue;
+        }
+        dst[n] = b;
+        n += 1;
+    }
+    if n > 0 && dst[n - 1] == b'.' {
+        n -= 1;
+    }
+    n
+}
+
+/// Collapses and strips dots in place (after IDNA, which may map to `.`).
+fn clean_dots_in_place(buf: &mut [u8], len: usize) -> usize {
+    let mut n = 0;
+    for r in 0..len {
+        let b = buf[r];
+        if b == b'.' && (n == 0 || buf[n - 1] == b'.') {
+            continue;
+        }
+        buf[n] = b;
+        n += 1;
+    }
+    if n > 0 && buf[n - 1] == b'.' {
+        n -= 1;
+    }
+    n
+}
+
+/// Applies the host rules to an already unescaped and trimmed host,
+/// writing the canonical host to `out`. Dots are cleaned first, so a host
+/// and its cleaned form always get the same answer.
+pub(super) fn canonical(
+    raw: &[u8],
+    out: &mut [u8; HOST_BUF_LEN],
+) -> Result<(HostKind, usize), CanonError> {
+    if raw.len() > MAX_RAW_HOST {
+        return Err(TOO_LONG);
+    }
+    let mut scratch = [0u8; MAX_RAW_HOST];
+    let n = clean_dots(raw, &mut scratch);
+    if n == 0 {
+        return Err(EMPTY);
+    }
+    if scratch[..n].contains(&b'*') {
+        return Err(WILDCARD);
+    }
+    if let Some(inner) = scratch[..n].strip_prefix(b"[") {
+        let inner = inner.strip_suffix(b"]").ok_or(BAD_IPV6)?;
+        let a = parse_ipv6(inner).ok_or(BAD_IPV6)?;
+        return Ok((HostKind::Ipv6(a), write_ipv6(a, out)));
+    }
+    let cleaned = &scratch[..n];
+    let mut sink = FixedSink {
+        buf: &mut out[..],
+        len: 0,
+    };
+    let len = match Uts46::new().process(
+        cleaned,
+        AsciiDenyList::URL,
+        Hyphens::Allow,
+        ErrorPolicy::FailFast,
+        |_, _, _| false,
+        &mut sink,
+        None,
+    ) {
+        Ok(ProcessingSuccess::Passthrough) => {
+            if n > MAX_HOST_LEN {
+                return Err(TOO_LONG);
+            }
+            out[..n].copy_from_slice(cleaned);
+            n
+        }
+        Ok(ProcessingSuccess::WroteToSink) => {
+            let len = sink.len;
+            clean_dots_in_place(out, len)
+        }
+        Err(ProcessingError::SinkError) => return Err(TOO_LONG),
+        Err(_) => return Err(BAD_IDNA),
+    };
+    let host = &out[..len];
+    if host.is_empty() {
+        return Err(EMPTY);
+    }
+    if host.contains(&b'*') {
+        return Err(WILDCARD);
+    }
+    if ends_in_number(host) {
+        let a = parse_ipv4(host).ok_or(BAD_IPV4)?;
+        return Ok((HostKind::Ipv4(a), write_ipv4(a, out)));
+    }
+    if len > MAX_HOST_LEN {
+        return Err(TOO_LONG);
+    }
+    if host.split(|&b| b == b'.').any(|l| l.len() > 63) {
+        return Err(LABEL_TOO_LONG);
+    }
+    Ok((HostKind::Domain, len))
+}
+
+/// The host of a query: the canonical host when the rules accept it, else
+/// its bytes kept (lower-cased, dots cleaned, escaped) as Safe Browsing
+/// does, so that `http://\x01\x80.com/` still has a canonical form. Only
+/// an empty host, or one whose kept form exceeds 253 bytes, is an error.
+pub(super) fn query_canonical(
+    raw: &RawHost,
+    out: &mut [u8; HOST_BUF_LEN],
+) -> Result<(HostKind, usize), CanonError> {
+    if raw.overflow {
+        return Err(TOO_LONG);
+    }
+    let bytes = raw.get();
+    match canonical(bytes, out) {
+        Ok(r) => Ok(r),
+        Err(e) if e == EMPTY => Err(e),
+        Err(_) => {
+            let mut scratch = [0u8; MAX_RAW_HOST];
+            let n = clean_dots(bytes, &mut scratch);
+            if n == 0 {
+                return Err(EMPTY);
+            }
+            let mut len = 0;
+            for &b in &scratch[..n] {
+                let w = if needs_escape(b) { 3 } else { 1 };
+                if len + w > MAX_HOST_LEN {
+                    return Err(TOO_LONG);
+                }
+                len += escape_into(b, &mut out[len..]);
+            }
+            Ok((HostKind::Domain, len))
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Validating indicator values: the canonical key, or a rejection that
+//! says what is wrong and how to fix it.
+
+use super::parse::{self, Mode};
+use super::{CanonError, MAX_INDICATOR_LEN, Rejection};
+use crate::diag::Code;
+use crate::indicator::Kind;
+
+/// The value as quoted in messages: at most 80 characters.
+fn shown(value: &str) -> String {
+    let mut s: String = value.chars().take(80).collect();
+    if s.len() < value.len() {
+        s.push_str("...");
+    }
+    s
+}
+
+fn reject(code: Code, message: String) -> Rejection {
+    Rejection { code, message }
+}
+
+/// The value with its `*` labels removed, when that leaves a host.
+fn without_wildcard(value: &str) -> Option<String> {
+    let v = value.trim();
+    let v = v.split_once("://").map_or(v, |(_, rest)| rest);
+    let host = v.split(['/', '?', '#']).next().unwrap_or(v);
+    let kept: Vec<&str> = host
+        .split('.')
+        .skip_while(|l| l.contains('*') || l.is_empty())
+        .collect();
+    let joined = kept.join(".");
+    (!kept.is_empty() && !joined.contains('*')).then_some(joined)
+}
+
+fn from_canon(kind: Kind, value: &str, e: CanonError) -> Rejection {
+    let v = shown(value);
+    match e.code {
+        Code::Wildcard => match without_wildcard(value) {
+            Some(d) => reject(
+                Code::Wildcard,
+                format!(
+                    "`{v}` has a wildcard; a DomainName indicator `{d}` already covers its subdomains"
+                ),
+            ),
+            None => reject(
+                Code::Wildcard,
+                format!(
+                    "`{v}` has a `*`; wildcards are not supported: a DomainName indicator already covers its subdomains, so name the parent domain"
+                ),
+            ),
+        },
+        Code::UnsupportedScheme => {
+            let scheme = value.trim().split(':').next().unwrap_or("");
+            reject(
+                Code::UnsupportedScheme,
+                format!(
+                    "`{v}` uses the scheme `{}`; only http and https URLs can be matched: write it as `https://...` or without a scheme",
+                    shown(scheme)
+                ),
+            )
+        }
+        _ => reject(
+            Code::InvalidHost,
+            format!(
+                "`{v}` has no valid host: {}; write a host name such as `example.com`{}",
+                e.reason,
+                if kind == Kind::Url {
+                    " followed by the path"
+                } else {
+                    ""
+                }
+            ),
+        ),
+    }
+}
+
+/// See [`super::indicator`].
+pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rejection> {
+    let v = shown(value);
+    let mut buf = vec![0u8; MAX_INDICATOR_LEN + 1];
+    let (u, sp) = parse::url(value.as_bytes(), &mut buf, Mode::Indicator)
+        .map_err(|e| from_canon(kind, value, e))?;
+    if u.host_kind.is_reserved() {
+        return Err(reject(
+            Code::ReservedAddress,
+            format!(
+                "`{v}` names 245.245.0.1, the tunnel's own internal address, which is never blocked: remove this indicator"
+            ),
+        ));
+    }
+    if u.host_kind.is_ip() {
+        return Err(reject(
+            Code::IpIndicator,
+            format!(
+                "`{v}` has the IP address {} as its host; IP indicators are not supported on mobile: use the host name instead",
+                u.host
+            ),
+        ));
+    }
+    match kind {
+        Kind::DomainName => {
+            if u.path_and_query != "/" {
+                return Err(reject(
+                    Code::DomainWithPath,
+                    format!(
+                        "`{v}` is a DomainName with a path; use the type Url for `{}{}`, or drop the path to cover the whole domain `{}`",
+                        u.host,
+                        shown(u.path_and_query),
+                        u.host
+                    ),
+                ));
+            }
+            if sp.userinfo {
+                return Err(reject(
+                    Code::InvalidHost,
+                    format!(
+                        "`{v}` has user info before `@`; a DomainName is a host name only: write `{}`",
+                        u.host
+                    ),
+                ));
+            }
+            Ok((u.host.to_string(), String::new()))
+        }
+        Kind::Url => {
+            let len = u.host.len() + u.path_and_query.len();
+            if u.truncated || len > MAX_INDICATOR_LEN {
+                return Err(reject(
+                    Code::TooLong,
+                    format!(
+                        "the canonical form of `{v}` is longer than {MAX_INDICATOR_LEN} bytes; shorten the path or query (an indicator matches every longer path under it)"
+                    ),
+                ));
+            }
+            Ok((u.host.to_string(), u.path_and_query.to_string()))
+        }
+    }
+}

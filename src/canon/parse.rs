@@ -1,0 +1,225 @@
+//! Splitting a URL into scheme, host and path as browsers do, and the
+//! canonical URL of SPEC 1.3 written into the caller's buffer.
+
+use super::escape::Unescaper;
+use super::host::{self, RawHost};
+use super::path::Writer;
+use super::{CanonError, HOST_BUF_LEN, HostKind, Scheme, Url};
+use crate::diag::Code;
+
+/// Whether the host rules are strict (indicators) or keep an invalid
+/// host's bytes (queries).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    Query,
+    Indicator,
+}
+
+pub(super) const UNSUPPORTED_SCHEME: CanonError = CanonError {
+    code: Code::UnsupportedScheme,
+    reason: "only http and https URLs can be matched",
+};
+
+const BUFFER_TOO_SMALL: CanonError = CanonError {
+    code: Code::InvalidHost,
+    reason: "the buffer is too small for the host",
+};
+
+/// Tab, CR and LF are removed from anywhere in a URL.
+#[inline]
+fn skipped(b: u8) -> bool {
+    matches!(b, b'\t' | b'\r' | b'\n')
+}
+
+/// Where the pieces of a URL are in the (trimmed) input.
+pub(super) struct Split<'a> {
+    pub(super) scheme: Option<Scheme>,
+    /// The scheme as written, when it is not http(s) (for messages).
+    pub(super) other_scheme: Option<&'a [u8]>,
+    pub(super) userinfo: bool,
+    pub(super) host: &'a [u8],
+    /// From the authority's end up to the fragment: path, then `?query`.
+    pub(super) rest: &'a [u8],
+}
+
+/// Trims C0 controls and spaces at both ends.
+pub(super) fn trim(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|&b| b > b' ').unwrap_or(s.len());
+    let end = s.iter().rposition(|&b| b > b' ').map_or(start, |i| i + 1);
+    &s[start..end]
+}
+
+/// Finds a scheme candidate `ALPHA *(ALNUM / + / - / .) :`: returns the
+/// index of the `:` (tab, CR and LF skipped).
+fn scheme_colon(s: &[u8]) -> Option<usize> {
+    let mut first = true;
+    for (i, &b) in s.iter().enumerate() {
+        if skipped(b) {
+            continue;
+        }
+        if b == b':' {
+            return (!first).then_some(i);
+        }
+        let ok = if first {
+            b.is_ascii_alphabetic()
+        } else {
+            b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
+        };
+        if !ok {
+            return None;
+        }
+        first = false;
+    }
+    None
+}
+
+fn eq_skipping(s: &[u8], word: &[u8]) -> bool {
+    let mut it = s.iter().copied().filter(|&b| !skipped(b));
+    word.iter()
+        .all(|&w| it.next().is_some_and(|b| b.eq_ignore_ascii_case(&w)))
+        && it.next().is_none()
+}
+
+fn authority_end(s: &[u8]) -> usize {
+    s.iter()
+        .position(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#'))
+        .unwrap_or(s.len())
+}
+
+/// Splits a trimmed URL. `any_scheme` (domain mode) strips any
+/// `scheme://` instead of refusing the ones other than http(s).
+pub(super) fn split(s: &[u8], any_scheme: bool) -> Split<'_> {
+    let mut scheme = None;
+    let mut other_scheme = None;
+    let mut a = 0;
+    if let Some(c) = scheme_colon(s) {
+        let name = &s[..c];
+        let after = &s[c + 1..];
+        if eq_skipping(name, b"http") || eq_skipping(name, b"https") {
+            scheme = Some(if eq_skipping(name, b"http") {
+                Scheme::Http
+            } else {
+                Scheme::Https
+            });
+            a = c + 1;
+        } else {
+            let port = &after[..authority_end(after)];
+            let is_port = port.iter().any(u8::is_ascii_digit)
+                && port.iter().all(|&b| b.is_ascii_digit() || skipped(b));
+            if !is_port {
+                if any_scheme {
+                    a = c + 1;
+                } else {
+                    other_scheme = Some(name);
+                }
+            }
+        }
+    }
+    // Special schemes ignore any slashes before the host, as browsers do.
+    while a < s.len() && (matches!(s[a], b'/' | b'\\') || skipped(s[a])) {
+        a += 1;
+    }
+    let s = &s[a..];
+    let e = authority_end(s);
+    let authority = &s[..e];
+    let (userinfo, hostport) = match authority.iter().rposition(|&b| b == b'@') {
+        Some(i) => (true, &authority[i + 1..]),
+        None => (false, authority),
+    };
+    let first = hostport.iter().position(|&b| !skipped(b));
+    let host_end = if first.is_some_and(|i| hostport[i] == b'[') {
+        hostport
+            .iter()
+            .position(|&b| b == b']')
+            .map_or(hostport.len(), |i| i + 1)
+    } else {
+        hostport
+            .iter()
+            .position(|&b| b == b':')
+            .unwrap_or(hostport.len())
+    };
+    let rest = &s[e..];
+    let rest = &rest[..rest.iter().position(|&b| b == b'#').unwrap_or(rest.len())];
+    Split {
+        scheme,
+        other_scheme,
+        userinfo,
+        host: &hostport[..host_end],
+        rest,
+    }
+}
+
+/// Canonicalises a URL into `buf` (see [`super::url`]).
+pub(super) fn url<'i, 'b>(
+    input: &'i [u8],
+    buf: &'b mut [u8],
+    mode: Mode,
+) -> Result<(Url<'b>, Split<'i>), CanonError> {
+    let sp = split(trim(input), false);
+    if sp.other_scheme.is_some() {
+        return Err(UNSUPPORTED_SCHEME);
+    }
+    let raw = RawHost::unescaped(sp.host);
+    let mut hb = [0u8; HOST_BUF_LEN];
+    let (kind, hn) = match mode {
+        Mode::Query => host::query_canonical(&raw, &mut hb)?,
+        Mode::Indicator if raw.overflow => return Err(host::TOO_LONG),
+        Mode::Indicator => host::canonical(&raw.bytes[..raw.len], &mut hb)?,
+    };
+    if buf.len() <= hn {
+        return Err(BUFFER_TOO_SMALL);
+    }
+    let (hbuf, pbuf) = buf.split_at_mut(hn);
+    hbuf.copy_from_slice(&hb[..hn]);
+    let written = write_path(sp.rest, pbuf);
+    let pq = &pbuf[..written.len];
+    let host = std::str::from_utf8(hbuf).unwrap_or_default();
+    let path_and_query = std::str::from_utf8(pq).unwrap_or_default();
+    debug_assert_eq!(path_and_query.len(), written.len);
+    Ok((
+        Url {
+            scheme: sp.scheme,
+            host,
+            host_kind: kind,
+            path_and_query,
+            path_len: written.path_len,
+            truncated: written.truncated,
+        },
+        sp,
+    ))
+}
+
+fn write_path(rest: &[u8], buf: &mut [u8]) -> super::path::Written {
+    let q = rest.iter().position(|&b| b == b'?');
+    let path = &rest[..q.unwrap_or(rest.len())];
+    // The first byte, when present, is the `/` or `\` that ended the
+    // authority: the writer starts with the root `/` itself.
+    let path = path.get(1..).unwrap_or_default();
+    let mut w = Writer::new(buf);
+    let mut u = Unescaper::new();
+    for &b in path {
+        if !skipped(b) {
+            u.feed(b, &mut |b| w.path_byte(if b == b'\\' { b'/' } else { b }));
+        }
+    }
+    u.flush(&mut |b| w.path_byte(if b == b'\\' { b'/' } else { b }));
+    if let Some(q) = q {
+        w.begin_query();
+        for &b in &rest[q + 1..] {
+            if !skipped(b) {
+                u.feed(b, &mut |b| w.query_byte(b));
+            }
+        }
+        u.flush(&mut |b| w.query_byte(b));
+    }
+    w.finish()
+}
+
+/// The host of a domain-mode query (see [`super::query_host`]).
+pub(super) fn query_host(
+    input: &[u8],
+    out: &mut [u8; HOST_BUF_LEN],
+) -> Result<(HostKind, usize), CanonError> {
+    let sp = split(trim(input), true);
+    host::query_canonical(&RawHost::unescaped(sp.host), out)
+}
