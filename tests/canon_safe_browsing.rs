@@ -162,6 +162,12 @@ const SPEC_CASES: &[(&str, &str)] = &[
     ("http://[::FFFF:1.2.3.4]:80/", "http://[::ffff:102:304]/"),
     // Slashes before the host are skipped, as browsers do for http(s).
     ("http:///x", "http://x/"),
+    // A `?` or `/` that came from an escape must not change how the
+    // canonical form reads back: escaped in the path and a kept host.
+    ("http://h.example/a/.%3Fx", "http://h.example/a/.%3Fx"),
+    ("http://h.example/a?b%3Fc", "http://h.example/a?b?c"),
+    ("http://0%2F/", "http://0%2F/"),
+    ("http://a%40b%3A1.example/", "http://a%40b%3A1.example/"),
     // Fragment without path.
     ("http://h.example#x/y", "http://h.example/"),
     ("http://h.example?", "http://h.example/?"),

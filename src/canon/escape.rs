@@ -14,16 +14,38 @@
 /// The most bytes of incomplete escapes (`%` or `%H`) held back.
 pub(super) const PENDING_MAX: usize = 256;
 
-/// Whether the final escaping writes `b` as `%XX`.
+/// Where a byte is: the escaping differs a little between the parts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    /// A host kept as bytes: the authority delimiters `/ \ ? @ :` are
+    /// escaped too, or the canonical form would not parse back to itself.
+    Host,
+    /// The path: a `?` that came from `%3F` is escaped, or it would start
+    /// a query when the canonical form is read again.
+    Path,
+    /// The query: the Safe Browsing set only.
+    Query,
+}
+
+/// Whether the final escaping writes `b` as `%XX`: Safe Browsing's set
+/// (bytes <= 0x20 or >= 0x7F, `#`, `%`) plus what `part` adds.
 #[inline]
-pub(super) fn needs_escape(b: u8) -> bool {
-    b <= 0x20 || b >= 0x7f || b == b'#' || b == b'%'
+pub(super) fn needs_escape(b: u8, part: Part) -> bool {
+    b <= 0x20
+        || b >= 0x7f
+        || b == b'#'
+        || b == b'%'
+        || match part {
+            Part::Host => matches!(b, b'/' | b'\\' | b'?' | b'@' | b':'),
+            Part::Path => b == b'?',
+            Part::Query => false,
+        }
 }
 
 /// The escaped width of `b`: 1 or 3.
 #[inline]
-pub(super) fn width(b: u8) -> usize {
-    if needs_escape(b) { 3 } else { 1 }
+pub(super) fn width(b: u8, part: Part) -> usize {
+    if needs_escape(b, part) { 3 } else { 1 }
 }
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
@@ -31,8 +53,8 @@ const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 /// Writes the escaped form of `b` to the start of `out` (which must hold
 /// [`width`] bytes); returns the width.
 #[inline]
-pub(super) fn escape_into(b: u8, out: &mut [u8]) -> usize {
-    if needs_escape(b) {
+pub(super) fn escape_into(b: u8, part: Part, out: &mut [u8]) -> usize {
+    if needs_escape(b, part) {
         out[0] = b'%';
         out[1] = HEX_UPPER[usize::from(b >> 4)];
         out[2] = HEX_UPPER[usize::from(b & 15)];
@@ -44,15 +66,23 @@ pub(super) fn escape_into(b: u8, out: &mut [u8]) -> usize {
 }
 
 /// Expands, in place, the `n` unescaped bytes at the start of `buf` into
-/// their escaped form, which must fit `buf`; returns the escaped length.
-pub(super) fn expand_in_place(buf: &mut [u8], n: usize) -> usize {
-    let total: usize = buf[..n].iter().map(|&b| width(b)).sum();
+/// their escaped form, which must fit `buf`; bytes before `path_end` are
+/// path bytes, the others query bytes. Returns the escaped length.
+pub(super) fn expand_in_place(buf: &mut [u8], n: usize, path_end: usize) -> usize {
+    let part = |i: usize| {
+        if i < path_end {
+            Part::Path
+        } else {
+            Part::Query
+        }
+    };
+    let total: usize = (0..n).map(|i| width(buf[i], part(i))).sum();
     let mut w = total;
     for r in (0..n).rev() {
         let b = buf[r];
-        let k = width(b);
+        let k = width(b, part(r));
         w -= k;
-        escape_into(b, &mut buf[w..w + k]);
+        escape_into(b, part(r), &mut buf[w..w + k]);
     }
     total
 }
@@ -164,7 +194,10 @@ mod tests {
     fn expand() {
         let mut b = [0u8; 16];
         b[..4].copy_from_slice(b"a %#");
-        let n = expand_in_place(&mut b, 4);
+        let n = expand_in_place(&mut b, 4, 4);
         assert_eq!(&b[..n], b"a%20%25%23");
+        b[..2].copy_from_slice(b"??");
+        let n = expand_in_place(&mut b, 2, 1);
+        assert_eq!(&b[..n], b"%3F?");
     }
 }

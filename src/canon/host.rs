@@ -3,7 +3,7 @@
 
 use idna::uts46::{AsciiDenyList, ErrorPolicy, Hyphens, ProcessingError, ProcessingSuccess, Uts46};
 
-use super::escape::{escape_into, needs_escape, unescape};
+use super::escape::{Part, escape_into, unescape, width};
 use super::ip::{ends_in_number, parse_ipv4, parse_ipv6, write_ipv4, write_ipv6};
 use super::{CanonError, HOST_BUF_LEN, HostKind, MAX_HOST_LEN};
 use crate::diag::Code;
@@ -217,11 +217,10 @@ pub(super) fn query_canonical(
             }
             let mut len = 0;
             for &b in &scratch[..n] {
-                let w = if needs_escape(b) { 3 } else { 1 };
-                if len + w > MAX_HOST_LEN {
+                if len + width(b, Part::Host) > MAX_HOST_LEN {
                     return Err(TOO_LONG);
                 }
-                len += escape_into(b, &mut out[len..]);
+                len += escape_into(b, Part::Host, &mut out[len..]);
             }
             Ok((HostKind::Domain, len))
         }

@@ -7,7 +7,7 @@
 //! did not fit (counted in `virt`, the `/` bytes beyond the stored prefix)
 //! or even stored segments, so the stored prefix is always exact.
 
-use super::escape::{expand_in_place, width};
+use super::escape::{Part, expand_in_place, width};
 
 pub(super) struct Writer<'a> {
     buf: &'a mut [u8],
@@ -25,6 +25,8 @@ pub(super) struct Writer<'a> {
     /// The escaped length of the path, once the query starts.
     path_w: Option<usize>,
     in_query: bool,
+    /// Where the stored query starts (its `?`), once it starts.
+    path_k: usize,
 }
 
 /// The result: escaped length, path length within it, truncated.
@@ -47,16 +49,22 @@ impl<'a> Writer<'a> {
             seg_head: [0; 2],
             path_w: None,
             in_query: false,
+            path_k: 0,
         };
         wr.push(b'/');
         wr
     }
 
     fn push(&mut self, b: u8) {
-        if !self.over && self.w + width(b) <= self.buf.len() {
+        let part = if self.in_query {
+            Part::Query
+        } else {
+            Part::Path
+        };
+        if !self.over && self.w + width(b, part) <= self.buf.len() {
             self.buf[self.k] = b;
             self.k += 1;
-            self.w += width(b);
+            self.w += width(b, part);
         } else {
             self.over = true;
             if b == b'/' {
@@ -72,7 +80,7 @@ impl<'a> Writer<'a> {
             .rposition(|&b| b == b'/')
             .unwrap_or(0);
         for &b in &self.buf[q + 1..self.k] {
-            self.w -= width(b);
+            self.w -= width(b, Part::Path);
         }
         self.k = q + 1;
         self.over = false;
@@ -129,6 +137,7 @@ impl<'a> Writer<'a> {
     pub(super) fn begin_query(&mut self) {
         self.end_segment(true);
         self.path_w = (!self.over).then_some(self.w);
+        self.path_k = self.k;
         self.in_query = true;
         self.push(b'?');
     }
@@ -143,7 +152,8 @@ impl<'a> Writer<'a> {
         if !self.in_query {
             self.end_segment(true);
         }
-        let len = expand_in_place(self.buf, self.k);
+        let path_end = if self.in_query { self.path_k } else { self.k };
+        let len = expand_in_place(self.buf, self.k, path_end);
         debug_assert_eq!(len, self.w);
         Written {
             len,
