@@ -2,7 +2,26 @@
 //! rules. Indicators and queries go through the same functions, so an
 //! indicator and a request that mean the same host give the same bytes.
 //!
-//! The query path never allocates: callers pass a buffer.
+//! The query path never allocates: callers pass a buffer. (One measured
+//! exception, inside the `idna` crate: an IDN host with more than eight
+//! labels from its first non-ASCII label on makes one allocation.)
+//!
+//! Where SPEC 1.3 is silent, these choices hold:
+//! - IP literals follow the WHATWG URL host parser (what a browser
+//!   connects to), after SPEC's dot cleaning: `1..2.3.4` is `1.2.3.4`.
+//!   A host whose last label is a number but which is no IPv4 address
+//!   (`1.2.3.256`, `example.09`) is `invalid-host`, as in a browser.
+//! - A query host that breaks the rules keeps its bytes (lower-cased,
+//!   dots cleaned, escaped) so it still has a canonical form and can still
+//!   match a parent domain by suffix; an indicator's is refused. Besides
+//!   Safe Browsing's set, a kept host escapes `/ \ ? @ :` and a path
+//!   escapes a `?` that came from `%3F`, so that every canonical form
+//!   reads back to itself.
+//! - A scheme is `ALPHA *(ALNUM / + / - / .)` before `:`, unless digits
+//!   follow (`example.com:8080/x` is a host and port). Slashes after
+//!   `http:` are skipped, as browsers do (`http:\\a/`, `http:///a`).
+//! - Unescaping to a fixed point is exact up to a chain of 128 nested
+//!   incomplete escapes (`%3%3...%33`); deeper chains stay literal.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -142,8 +161,14 @@ pub fn host(input: &[u8], out: &mut [u8; HOST_BUF_LEN]) -> Result<(HostKind, usi
 }
 
 /// Canonicalises the query of a domain-mode lookup: like [`host`], but a
-/// URL is first reduced to its host and a port is stripped
-/// (`example.com:443`, `https://a.example/x`, `[::1]:80`).
+/// URL is first reduced to its host (any `scheme://` and the user info
+/// dropped) and a port is stripped (`example.com:443`,
+/// `https://a.example/x`, `[::1]:80`). Never allocates (see the module
+/// docs for the IDN exception).
+///
+/// A host that breaks the rules keeps its bytes, as in [`url`]. Errors:
+/// `invalid-host` only for an empty host or one whose kept form is longer
+/// than [`MAX_HOST_LEN`].
 pub fn query_host(
     input: &[u8],
     out: &mut [u8; HOST_BUF_LEN],
@@ -151,12 +176,20 @@ pub fn query_host(
     parse::query_host(input, out)
 }
 
-/// Canonicalises a URL (an indicator value of type `Url`, or a full-mode
-/// query) into `buf`, following SPEC 1.3 and Safe Browsing v4. Never
-/// allocates.
+/// Canonicalises a full-mode query URL into `buf`, following SPEC 1.3 and
+/// Safe Browsing v4. Never allocates (see the module docs for the IDN
+/// exception); linear in the input.
 ///
-/// Errors: `unsupported-scheme` for a scheme other than http(s),
-/// `invalid-host` when there is no host at all.
+/// A host that breaks the host rules keeps its bytes (`http://a b.com/`
+/// gives the host `a%20b.com`); [`indicator`] refuses it instead.
+///
+/// When the canonical form does not fit `buf`, [`Url::truncated`] is set
+/// and the path and query are an exact prefix of the true ones, at least
+/// `buf.len() - MAX_HOST_LEN - 8` bytes long.
+///
+/// Errors: `unsupported-scheme` for a scheme other than http(s);
+/// `invalid-host` when the host is empty, when its kept form is longer
+/// than [`MAX_HOST_LEN`], or when `buf` cannot hold the host and a `/`.
 pub fn url<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<Url<'b>, CanonError> {
     parse::url(input, buf, parse::Mode::Query).map(|(u, _)| u)
 }
@@ -188,7 +221,13 @@ pub struct Rejection {
 /// 245.245.0.1), `*` (`wildcard`), a domain with a path
 /// (`domain-with-path`), other schemes (`unsupported-scheme`), values longer
 /// than [`MAX_INDICATOR_LEN`] (`too-long`) and invalid hosts
-/// (`invalid-host`).
+/// (`invalid-host`, also for user info in a `DomainName`). The message
+/// quotes the value and says how to fix it.
+///
+/// A `DomainName` may be written as a URL with nothing after the host:
+/// `https://example.com`, `example.com/` and `example.com:443` are the
+/// domain `example.com` (users paste such values; the scheme and port are
+/// never part of a key). Allocates.
 pub fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rejection> {
     indicator::indicator(kind, value)
 }
