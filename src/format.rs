@@ -76,6 +76,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The first eight bytes of every `.indset` file.
 ///
@@ -609,7 +610,7 @@ impl<'a> Container<'a> {
     }
 
     /// Every section with its id, in file order.
-    pub fn sections(&self) -> impl Iterator<Item = (SectionId, &'a [u8])> + 'a {
+    pub fn sections(&self) -> impl Iterator<Item = (SectionId, &'a [u8])> + use<'a> {
         let Container { bytes, table, .. } = *self;
         (0..table.len() / ENTRY_LEN)
             .filter_map(move |index| Entry::decode(table, index))
@@ -824,26 +825,33 @@ impl Writer {
     /// Writes and syncs a temporary file in the same directory, then renames
     /// it over `path`. A process that has the old file mapped keeps reading
     /// the old bytes (the rename leaves its inode alone), which is what makes
-    /// [`map`] sound; a crash leaves either the old or the new file.
+    /// [`map`] sound; a crash leaves the old file or the new one (and perhaps
+    /// a stray temporary file), never a mix.
     pub fn write_file(&self, path: &Path) -> io::Result<()> {
         let name = path.file_name().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name")
         })?;
+        // Unique among the writers of this process; `create_new` refuses to
+        // reuse a file someone else left or planted.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(name);
-        temp_name.push(format!(".{}.tmp", std::process::id()));
+        temp_name.push(format!(
+            ".{}-{}.tmp",
+            std::process::id(),
+            WRITES.fetch_add(1, Ordering::Relaxed)
+        ));
         let temp = path.with_file_name(temp_name);
-        let written = File::create(&temp).and_then(|mut file| {
-            self.write_to(&mut file)?;
-            file.sync_all()
-        });
-        let renamed = written.and_then(|()| std::fs::rename(&temp, path));
-        if renamed.is_err() {
-            // The first error is the one to report; the temporary file may
-            // not even exist.
+        let mut file = File::options().write(true).create_new(true).open(&temp)?;
+        let result = self
+            .write_to(&mut file)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&temp, path));
+        if result.is_err() {
+            // The write's error is the one to report.
             let _ = std::fs::remove_file(&temp);
         }
-        renamed
+        result
     }
 }
 
