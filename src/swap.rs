@@ -1,1 +1,123 @@
-//! Module `swap` (placeholder until its first implementation lands).
+//! Replacing the set while lookups run on it.
+//!
+//! The engine asks the set once per flow, from several threads, and replaces
+//! it whenever the organisation's indicators change. [`SharedSet`] holds the
+//! current set behind an [`arc_swap::ArcSwap`]: a lookup takes the set with
+//! a few atomic operations and never waits on a lock or on the thread that
+//! replaces it; a replacement is visible to every lookup that starts after
+//! it, while lookups that already took the old set finish on it. The old set
+//! (and the memory map under it) is dropped when the last holder lets go.
+
+use std::fmt;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+pub use arc_swap::Guard;
+
+/// A set that lookups share and a writer can replace at any time.
+///
+/// Generic over the set, so it serves an `IndicatorSet<Mmap>` as well as
+/// anything else that is `Send + Sync`.
+///
+/// ```
+/// use indset::swap::SharedSet;
+///
+/// // Stands in for an `IndicatorSet<Mmap>`.
+/// let shared = SharedSet::new(vec!["old.example"]);
+///
+/// // A lookup: take the current set for the duration of one query.
+/// let blocked = shared.with(|set| set.contains(&"old.example"));
+/// assert!(blocked);
+///
+/// // A lookup that is still running keeps the set it started with...
+/// let running = shared.load();
+/// let old = shared.swap(vec!["new.example"]);
+/// assert!(running.contains(&"old.example"));
+/// // ...and lookups that start now see the new one.
+/// assert!(shared.with(|set| set.contains(&"new.example")));
+///
+/// // The old set is freed when the last holder, here `running`, lets go.
+/// drop(running);
+/// assert_eq!(std::sync::Arc::strong_count(&old), 1);
+/// ```
+pub struct SharedSet<S> {
+    current: ArcSwap<S>,
+}
+
+impl<S> SharedSet<S> {
+    /// Shares `set`.
+    pub fn new(set: S) -> SharedSet<S> {
+        SharedSet::from_arc(Arc::new(set))
+    }
+
+    /// Shares a set that is already in an `Arc`.
+    pub fn from_arc(set: Arc<S>) -> SharedSet<S> {
+        SharedSet {
+            current: ArcSwap::new(set),
+        }
+    }
+
+    /// The current set, for the duration of one lookup.
+    ///
+    /// Wait-free in the common case (no lock, no allocation, no reference
+    /// count on the shared cache line). Keep the guard only as long as the
+    /// lookup: while it lives the set it points to cannot be freed, and a
+    /// thread holding many guards at once falls back to a slower path. For
+    /// a long-lived handle use [`load_full`](SharedSet::load_full).
+    pub fn load(&self) -> Guard<Arc<S>> {
+        self.current.load()
+    }
+
+    /// The current set as an `Arc` of its own, to keep as long as needed.
+    ///
+    /// Costs an atomic increment and decrement on the set's reference count,
+    /// which threads share.
+    pub fn load_full(&self) -> Arc<S> {
+        self.current.load_full()
+    }
+
+    /// Calls `f` with the current set and returns what it returns.
+    ///
+    /// The same as [`load`](SharedSet::load), with the guard's lifetime
+    /// limited to the call.
+    pub fn with<R>(&self, f: impl FnOnce(&S) -> R) -> R {
+        f(&self.current.load())
+    }
+
+    /// Makes `set` the current set and returns the one it replaces.
+    ///
+    /// Lookups running on the old set finish on it. The old set is dropped
+    /// where its last holder lets go: if the caller drops the returned `Arc`
+    /// while a lookup still holds the set, the lookup's thread frees it (and
+    /// unmaps its file) at the end of that lookup. To keep that work off the
+    /// lookup threads, keep the returned `Arc` until [`Arc::strong_count`]
+    /// is 1, then drop it.
+    pub fn swap(&self, set: S) -> Arc<S> {
+        self.current.swap(Arc::new(set))
+    }
+
+    /// Makes `set` the current set and drops the reference to the old one
+    /// (see [`swap`](SharedSet::swap) for where the old set is freed).
+    pub fn store(&self, set: S) {
+        self.current.store(Arc::new(set));
+    }
+}
+
+impl<S> From<Arc<S>> for SharedSet<S> {
+    fn from(set: Arc<S>) -> SharedSet<S> {
+        SharedSet::from_arc(set)
+    }
+}
+
+impl<S: Default> Default for SharedSet<S> {
+    fn default() -> SharedSet<S> {
+        SharedSet::new(S::default())
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for SharedSet<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SharedSet").field(&**self.load()).finish()
+    }
+}
