@@ -178,6 +178,19 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Result<Indi
     }
     let (host, path) =
         canon::indicator(kind, &row.value).map_err(|r| refuse(value_rejection(&row.value, r)))?;
+    // The compiled set relies on this bound; checked here as well so that no
+    // canonicaliser change can let a longer key through.
+    if host.len() + path.len() > canon::MAX_INDICATOR_LEN {
+        return Err(refuse((
+            Code::TooLong,
+            format!(
+                "`{}` is longer than {} bytes once canonical; {}",
+                shown(&row.value),
+                canon::MAX_INDICATOR_LEN,
+                fix_hint(Code::TooLong)
+            ),
+        )));
+    }
     let expiration = match optional(row.expiration) {
         None => None,
         Some(s) => Some(parse_timestamp(&s).ok_or_else(|| {
