@@ -26,7 +26,7 @@
 //! |---|---|
 //! | [`KEYS`] | an `fst` map from key to rank `i` |
 //! | [`RECORDS`] | `n` flag bytes: bits 0-1 action (allow, warn, block, audit), bits 2-4 severity (0 none, 1 informational .. 4 high), bit 5 has an expiration, bit 6 has a metadata entry, bit 7 is a `Url` |
-//! | [`LINES`] | `n` `u32`: the input line (the id when there is none); `u32::MAX` when larger, with the id in metadata |
+//! | [`LINES`] | `n` 3-byte integers: the input line (the id when there is none); `0xFFFFFF` when larger, with the id in metadata |
 //! | [`META_INDEX`] | `m` pairs `(record: u32, offset: u32)` sorted by record, one per record with bit 6 set |
 //! | [`META`] | metadata entries, identical ones stored once (see below) |
 //!
@@ -37,7 +37,7 @@
 //! string as `u32` length and UTF-8 bytes, in the order id, title,
 //! category, description, then the groups as a `u32` count and strings.
 //!
-//! Without metadata an indicator costs its share of the fst plus 5 bytes.
+//! Without metadata an indicator costs its share of the fst plus 4 bytes.
 
 use std::collections::HashMap;
 
@@ -48,12 +48,17 @@ use crate::indicator::{Action, Indicator, Kind, Severity};
 pub const KEYS: SectionId = SectionId(0x10);
 /// One flag byte per record.
 pub const RECORDS: SectionId = SectionId(0x11);
-/// One `u32` input line per record.
+/// One 3-byte input line per record.
 pub const LINES: SectionId = SectionId(0x12);
 /// Sorted `(record, offset)` pairs into [`META`].
 pub const META_INDEX: SectionId = SectionId(0x13);
 /// Metadata entries.
 pub const META: SectionId = SectionId(0x14);
+
+/// Bytes per line number in [`LINES`]; larger lines go to metadata.
+pub(crate) const LINE_BYTES: usize = 3;
+/// The line stored for a record whose line is in its metadata id.
+pub(crate) const LINE_IN_META: u32 = (1 << (8 * LINE_BYTES)) - 1;
 
 pub(crate) const ACTION_MASK: u8 = 0b11;
 pub(crate) const SEVERITY_SHIFT: u8 = 2;
@@ -123,10 +128,10 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
 /// The metadata entry of an indicator, or `None` when it needs none.
 fn meta_entry(ind: &Indicator) -> Option<Vec<u8>> {
     let m = &ind.meta;
-    let id = match (&m.id, u32::try_from(ind.source.line)) {
-        (Some(id), _) => Some(id.clone()),
-        (None, Ok(line)) if line != u32::MAX => None,
-        (None, _) => Some(ind.source.line.to_string()),
+    let id = match &m.id {
+        Some(id) => Some(id.clone()),
+        None if ind.source.line < u64::from(LINE_IN_META) => None,
+        None => Some(ind.source.line.to_string()),
     };
     let strings = [
         (M_ID, id.as_deref()),
@@ -196,7 +201,7 @@ pub fn build(indicators: &[Indicator]) -> Vec<u8> {
 
     let mut keys = fst::MapBuilder::memory();
     let mut records = Vec::with_capacity(order.len());
-    let mut lines = Vec::with_capacity(order.len() * 4);
+    let mut lines = Vec::with_capacity(order.len() * LINE_BYTES);
     let mut meta_index = Vec::new();
     let mut meta = Vec::new();
     let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
@@ -205,8 +210,10 @@ pub fn build(indicators: &[Indicator]) -> Vec<u8> {
             .expect("keys are sorted and unique, and a Vec cannot fail to grow");
         let entry = meta_entry(ind);
         records.push(flags(ind, entry.is_some()));
-        let line = u32::try_from(ind.source.line).unwrap_or(u32::MAX);
-        lines.extend_from_slice(&line.to_le_bytes());
+        let line = u32::try_from(ind.source.line)
+            .unwrap_or(LINE_IN_META)
+            .min(LINE_IN_META);
+        lines.extend_from_slice(&line.to_le_bytes()[..LINE_BYTES]);
         if let Some(entry) = entry {
             let offset = *seen.entry(entry).or_insert_with_key(|e| {
                 let at = meta.len() as u32;

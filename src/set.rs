@@ -16,9 +16,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use fst::raw::{Fst, Node, Output};
 
 use crate::build::{
-    ACTION_MASK, ACTIONS, HAS_EXPIRATION, HAS_META, IS_URL, KEYS, LINES, M_ALERT, M_ALERT_VALUE,
-    M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, META, META_INDEX, RECORDS,
-    SEVERITIES, SEVERITY_MASK, SEVERITY_SHIFT,
+    ACTION_MASK, ACTIONS, HAS_EXPIRATION, HAS_META, IS_URL, KEYS, LINE_BYTES, LINES, M_ALERT,
+    M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, META,
+    META_INDEX, RECORDS, SEVERITIES, SEVERITY_MASK, SEVERITY_SHIFT,
 };
 use crate::canon;
 use crate::format::{Container, FormatError};
@@ -143,8 +143,11 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         let meta_index = c.require(META_INDEX)?;
         let meta = c.require(META)?;
         let n = records.len();
-        if lines.len() != n.checked_mul(4).ok_or(FormatError::Corrupt("lines"))? {
-            return Err(FormatError::Corrupt("lines: not one u32 per record"));
+        if lines.len()
+            != n.checked_mul(LINE_BYTES)
+                .ok_or(FormatError::Corrupt("lines"))?
+        {
+            return Err(FormatError::Corrupt("lines: not one line per record"));
         }
         if records
             .iter()
@@ -463,7 +466,14 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             .copied()
             .unwrap_or(0);
         let severity = ((flags >> SEVERITY_SHIFT) & SEVERITY_MASK) as usize;
-        let line = u32_at(self.section(&self.lines), record * 4).unwrap_or(0);
+        let mut line = [0u8; 4];
+        if let Some(b) = self
+            .section(&self.lines)
+            .get(record * LINE_BYTES..(record + 1) * LINE_BYTES)
+        {
+            line[..LINE_BYTES].copy_from_slice(b);
+        }
+        let line = u32::from_le_bytes(line);
         let mut info = IndicatorInfo {
             id: line.to_string(),
             kind,
