@@ -6,6 +6,7 @@
 pub mod appconfig;
 pub mod build;
 pub mod canon;
+pub mod compile;
 pub mod diag;
 pub mod format;
 pub mod indicator;
