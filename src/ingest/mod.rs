@@ -1,1 +1,663 @@
-//! Readers for the four input formats, validation and the row accounting.
+//! Readers for the four input formats (SPEC 2), validation (SPEC 1.1-1.5)
+//! and the row accounting (SPEC 1.6).
+//!
+//! An [`Ingester`] reads any number of inputs, in any of the formats of
+//! [`Format`], and turns every *row* into exactly one outcome: accepted,
+//! rejected (an error code), skipped (`expired`, `other-group`) or merged
+//! (`duplicate`, `conflict`). Duplicates and conflicts are found across all
+//! the inputs one `Ingester` reads. [`Ingester::finish`] returns the
+//! accepted indicators and the [`Report`] with the counts and one
+//! [`Diagnostic`] per problem.
+//!
+//! ```
+//! use indset::ingest::{Format, Ingester, Options};
+//! use indset::{Code, Timestamp};
+//!
+//! let csv = "IndicatorType,IndicatorValue,Action\n\
+//!            DomainName,example.com,Block\n\
+//!            IpAddress,1.2.3.4,Block\n\
+//!            Url,https://example.org/bad,Warn\n\
+//!            domainname,EXAMPLE.com.,block\n";
+//! let mut ing = Ingester::new(Options::at(Timestamp(1_760_000_000)));
+//! ing.read("feed.csv", csv.as_bytes(), Format::Auto).unwrap();
+//! let (indicators, report) = ing.finish();
+//!
+//! assert_eq!(indicators.len(), 2);
+//! assert_eq!(report.rejected_by(Code::IpIndicator), 1);
+//! assert_eq!(report.merged_by(Code::Duplicate), 1);
+//! assert_eq!(
+//!     report.to_string(),
+//!     "4 rows: 2 accepted, 1 rejected (1 ip-indicator), 0 skipped, 1 merged (1 duplicate)"
+//! );
+//! assert!(report.adds_up());
+//! assert_eq!(
+//!     report.diagnostics()[0].to_string(),
+//!     "feed.csv:3: error[ip-indicator]: `1.2.3.4`: IpAddress indicators are not \
+//!      supported on mobile; remove the row, or block the host names served from \
+//!      that address as DomainName indicators"
+//! );
+//! ```
+//!
+//! # What is a row
+//!
+//! - `csv`: every non-blank line after the header (the first non-blank
+//!   line). One line is one row: a quote left open at the end of a line is
+//!   an unbalanced quote and makes that row `malformed-row`, so a stray quote
+//!   never swallows the rows after it (the portal's file has no multi-line
+//!   fields; a description that needs a line break cannot be imported).
+//! - `json`: every element of the indicator array. Its line is the line of
+//!   the element's first byte.
+//! - `text`: every line that is not blank and not a `#` comment. Adblock
+//!   syntax (`! comment`, `||host^$all`, `@@||host^`, `[Adblock Plus]`) is
+//!   not the text format: such lines are rows, rejected `malformed-row` with
+//!   a message saying so, so that an adblock list fed as text is visibly
+//!   refused rather than half read.
+//! - `hosts`: every name after the address on a line (one row per name).
+//!   The boilerplate names (`localhost`, `localhost.localdomain`, `local`,
+//!   `broadcasthost`, `ip6-*`, `0.0.0.0`) are not indicator rows at all,
+//!   like comments: they are neither counted nor reported. A line whose
+//!   first word is not an IP address, or that has no name, is one
+//!   `malformed-row` row.
+//!
+//! # Order of checks
+//!
+//! A row with several problems gets the code of the first failing check:
+//!
+//! 1. the row can be read (`malformed-row`: bad UTF-8, a line over
+//!    [`MAX_LINE_LEN`], an unbalanced quote, a wrong number of CSV fields, a
+//!    JSON element that is not an object);
+//! 2. the type (`unsupported-type`; `ip-indicator` or `reserved-address`
+//!    for `IpAddress`): the type decides how the value is read;
+//! 3. the action (`unsupported-action`);
+//! 4. the value, through [`canon::indicator`](crate::canon::indicator)
+//!    (`ip-indicator`, `reserved-address`, `wildcard`, `invalid-host`,
+//!    `unsupported-scheme`, `domain-with-path`, `too-long`);
+//! 5. the expiration time (`bad-expiration`);
+//! 6. skips: `expired`, then `other-group`;
+//! 7. merges against the rows read before: `duplicate`, `conflict`;
+//! 8. the `public-suffix` warning, for a newly accepted `DomainName`.
+//!
+//! # Whole-file problems
+//!
+//! A file that cannot be read as its format at all (empty, binary, UTF-16,
+//! JSON that is not an indicator list, a CSV header without the required
+//! columns, a JSON syntax error between elements) gets one `malformed-row`
+//! diagnostic that does not stand for a row; [`Report::file_errors`] counts
+//! them. Line 0 means the whole file. A CSV file whose header lacks a
+//! required column still counts its rows: each is rejected `malformed-row`
+//! (without a diagnostic of its own; the header's diagnostic gives the
+//! count), so the accounting holds.
+//!
+//! Input/output errors (a missing file, a failing read) are returned as
+//! `Err` and stop that input; the rows read before stay counted.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::io::{self, BufReader, Cursor, Read};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::diag::{Code, Diagnostic, Outcome};
+use crate::indicator::{Indicator, Timestamp};
+
+mod csv;
+mod hosts;
+mod json;
+mod lines;
+mod text;
+mod time;
+mod validate;
+
+pub use lines::MAX_LINE_LEN;
+pub use time::{format_timestamp, parse_timestamp};
+
+use validate::RawRow;
+
+/// An input format (SPEC 2), as given to `--format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Choose by file extension, then by content (the default):
+    /// `.csv` is csv, `.json` json, a file named `hosts` or ending in
+    /// `.hosts` hosts; `.txt` and `.list` are text or hosts by content;
+    /// anything else by content: `[` or `{` first is json, a first line
+    /// naming `IndicatorType` and `IndicatorValue` csv, a first line
+    /// `<IP address> <name>` hosts, else text.
+    #[default]
+    Auto,
+    /// The portal's indicator import file.
+    Csv,
+    /// The portal's REST API indicator entities.
+    Json,
+    /// One indicator a line, with an optional leading action word.
+    Text,
+    /// A hosts file: every name is a Block `DomainName`.
+    Hosts,
+}
+
+impl Format {
+    /// Every format, in the order the CLI lists them.
+    pub const ALL: [Format; 5] = [
+        Format::Auto,
+        Format::Csv,
+        Format::Json,
+        Format::Text,
+        Format::Hosts,
+    ];
+
+    /// The name used by `--format`: `auto`, `csv`, `json`, `text`, `hosts`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Auto => "auto",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Text => "text",
+            Format::Hosts => "hosts",
+        }
+    }
+
+    /// Resolves [`Format::Auto`] for an input named `name` whose first
+    /// bytes are `head`; any other format is returned as it is.
+    pub fn detect(self, name: &str, head: &[u8]) -> Format {
+        if self != Format::Auto {
+            return self;
+        }
+        let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        let ext = base
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "csv" => return Format::Csv,
+            "json" => return Format::Json,
+            "hosts" => return Format::Hosts,
+            _ if base.eq_ignore_ascii_case("hosts") => return Format::Hosts,
+            "txt" | "list" => {
+                return if hosts::looks_like_hosts(head) {
+                    Format::Hosts
+                } else {
+                    Format::Text
+                };
+            }
+            _ => {}
+        }
+        let first = head.iter().find(|b| !b.is_ascii_whitespace());
+        if matches!(first, Some(b'[' | b'{')) {
+            Format::Json
+        } else if csv::looks_like_csv(head) {
+            Format::Csv
+        } else if hosts::looks_like_hosts(head) {
+            Format::Hosts
+        } else {
+            Format::Text
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of parsing an unknown `--format` name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownFormat(pub String);
+
+impl fmt::Display for UnknownFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown format `{}`: use auto, csv, json, text or hosts",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownFormat {}
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    /// Parses `auto`, `csv`, `json`, `text` or `hosts` (case-insensitive).
+    fn from_str(s: &str) -> Result<Format, UnknownFormat> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownFormat(s.to_string()))
+    }
+}
+
+/// What an [`Ingester`] needs to know besides its inputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The compile time: an indicator expiring at or before it is skipped
+    /// as `expired`. Injectable so that tests and `--now` are reproducible.
+    pub now: Timestamp,
+    /// Compile for this device group: indicators naming only other groups
+    /// are skipped as `other-group` (case-insensitive; an indicator with no
+    /// group applies to all). `None` (the default) keeps every group.
+    pub device_group: Option<String>,
+}
+
+impl Options {
+    /// Options for compiling at `now`, for all device groups.
+    pub fn at(now: Timestamp) -> Options {
+        Options {
+            now,
+            device_group: None,
+        }
+    }
+
+    /// Options for compiling at the current system time, for all device
+    /// groups.
+    pub fn now() -> Options {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Options::at(Timestamp(secs))
+    }
+
+    /// The same options, compiling for device group `group`.
+    pub fn device_group(mut self, group: impl Into<String>) -> Options {
+        self.device_group = Some(group.into());
+        self
+    }
+}
+
+/// The outcome of ingestion: row counts per outcome and code, and the
+/// diagnostics, in the order they were found.
+///
+/// Invariant (SPEC 1.6, checked by [`Report::adds_up`]): `accepted +
+/// rejected + skipped + merged == rows`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    rows: u64,
+    accepted: u64,
+    rejected: BTreeMap<Code, u64>,
+    skipped: BTreeMap<Code, u64>,
+    merged: BTreeMap<Code, u64>,
+    public_suffixes: u64,
+    file_errors: u64,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    /// The number of indicator rows read.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The number of rows accepted (including `public-suffix` warnings).
+    pub fn accepted(&self) -> u64 {
+        self.accepted
+    }
+
+    /// The number of rows rejected, all codes together.
+    pub fn rejected(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+
+    /// The number of rows rejected with `code` (0 for a code that does not
+    /// reject).
+    pub fn rejected_by(&self, code: Code) -> u64 {
+        self.rejected.get(&code).copied().unwrap_or(0)
+    }
+
+    /// The number of rows skipped (`expired`, `other-group`).
+    pub fn skipped(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+
+    /// The number of rows skipped with `code`.
+    pub fn skipped_by(&self, code: Code) -> u64 {
+        self.skipped.get(&code).copied().unwrap_or(0)
+    }
+
+    /// The number of rows merged into another (`duplicate`, `conflict`).
+    pub fn merged(&self) -> u64 {
+        self.merged.values().sum()
+    }
+
+    /// The number of rows merged with `code`.
+    pub fn merged_by(&self, code: Code) -> u64 {
+        self.merged.get(&code).copied().unwrap_or(0)
+    }
+
+    /// The number of `public-suffix` warnings (accepted rows).
+    pub fn public_suffixes(&self) -> u64 {
+        self.public_suffixes
+    }
+
+    /// The number of whole-file problems (empty, binary, not an indicator
+    /// list, CSV header without the required columns, JSON syntax error
+    /// between elements). They are diagnostics but not rows.
+    pub fn file_errors(&self) -> u64 {
+        self.file_errors
+    }
+
+    /// Every diagnostic, in the order found.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Whether every row has exactly one outcome: `accepted + rejected +
+    /// skipped + merged == rows`.
+    pub fn adds_up(&self) -> bool {
+        self.accepted + self.rejected() + self.skipped() + self.merged() == self.rows
+    }
+
+    fn count(&mut self, code: Code) {
+        let map = match code.outcome() {
+            Outcome::Rejected => &mut self.rejected,
+            Outcome::Skipped => &mut self.skipped,
+            Outcome::Merged => &mut self.merged,
+            Outcome::Accepted => {
+                self.accepted += 1;
+                return;
+            }
+        };
+        *map.entry(code).or_insert(0) += 1;
+    }
+}
+
+/// Writes `N word` and, when N > 0, the counts per code: `2 rejected (1
+/// wildcard, 1 ip-indicator)`.
+fn write_counts(
+    f: &mut fmt::Formatter<'_>,
+    total: u64,
+    word: &str,
+    by: &BTreeMap<Code, u64>,
+) -> fmt::Result {
+    write!(f, "{total} {word}")?;
+    let mut sep = " (";
+    for (code, n) in by.iter().filter(|(_, n)| **n > 0) {
+        write!(f, "{sep}{n} {code}")?;
+        sep = ", ";
+    }
+    if sep == ", " {
+        f.write_str(")")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Report {
+    /// One summary line, e.g. `6254 rows: 3947 accepted, 2307 rejected
+    /// (2307 ip-indicator), 0 skipped, 0 merged`, followed by `; N
+    /// unreadable files` when there were whole-file problems.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} rows: {} accepted, ", self.rows, self.accepted)?;
+        write_counts(f, self.rejected(), "rejected", &self.rejected)?;
+        f.write_str(", ")?;
+        write_counts(f, self.skipped(), "skipped", &self.skipped)?;
+        f.write_str(", ")?;
+        write_counts(f, self.merged(), "merged", &self.merged)?;
+        match self.file_errors {
+            0 => Ok(()),
+            1 => f.write_str("; 1 unreadable file"),
+            n => write!(f, "; {n} unreadable files"),
+        }
+    }
+}
+
+/// An accepted indicator, hashed and compared by its canonical key (kind,
+/// host, path), so the set of accepted rows finds duplicates without a
+/// second copy of the key.
+struct Keyed(Indicator);
+
+impl PartialEq for Keyed {
+    fn eq(&self, other: &Keyed) -> bool {
+        self.0.kind == other.0.kind && self.0.host == other.0.host && self.0.path == other.0.path
+    }
+}
+
+impl Eq for Keyed {}
+
+impl Hash for Keyed {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.0.kind.hash(h);
+        self.0.host.hash(h);
+        self.0.path.hash(h);
+    }
+}
+
+/// Ingestion state shared by all inputs of one [`Ingester`].
+#[derive(Default)]
+struct State {
+    report: Report,
+    accepted: HashSet<Keyed>,
+}
+
+/// Where a reader delivers its rows: validates them and keeps the
+/// accounting for one input.
+pub(crate) struct Sink<'a> {
+    file: Arc<str>,
+    opts: &'a Options,
+    state: &'a mut State,
+}
+
+impl Sink<'_> {
+    /// A readable row: validate, dedupe, count.
+    fn row(&mut self, raw: RawRow) {
+        self.state.report.rows += 1;
+        match validate::check(raw, self.opts, &self.file) {
+            Err(rejection) => self.outcome(rejection.line, rejection.code, rejection.message),
+            Ok(ind) => self.accept(ind),
+        }
+    }
+
+    /// A row that cannot be read at all.
+    fn malformed(&mut self, line: u64, message: impl Into<String>) {
+        self.state.report.rows += 1;
+        self.outcome(line, Code::MalformedRow, message.into());
+    }
+
+    /// A row rejected for a problem already reported at file level.
+    fn malformed_silently(&mut self) {
+        self.state.report.rows += 1;
+        self.state.report.count(Code::MalformedRow);
+    }
+
+    /// A problem with the whole file, not a row; returns the diagnostic's
+    /// index so a reader can complete its message later.
+    fn file_error(&mut self, line: u64, message: impl Into<String>) -> usize {
+        let report = &mut self.state.report;
+        report.file_errors += 1;
+        report.diagnostics.push(Diagnostic::new(
+            &self.file,
+            line,
+            Code::MalformedRow,
+            message,
+        ));
+        report.diagnostics.len() - 1
+    }
+
+    fn amend(&mut self, index: usize, more: &str) {
+        self.state.report.diagnostics[index].message.push_str(more);
+    }
+
+    fn outcome(&mut self, line: u64, code: Code, message: String) {
+        let report = &mut self.state.report;
+        report.count(code);
+        report
+            .diagnostics
+            .push(Diagnostic::new(&self.file, line, code, message));
+    }
+
+    fn accept(&mut self, ind: Indicator) {
+        let new = Keyed(ind);
+        let Some(old) = self.state.accepted.get(&new) else {
+            if let Some(message) = validate::public_suffix(&new.0) {
+                self.state.report.public_suffixes += 1;
+                self.diag_at(&new.0, Code::PublicSuffix, message);
+            }
+            self.state.report.accepted += 1;
+            self.state.accepted.insert(new);
+            return;
+        };
+        let (old, new) = (&old.0, new.0);
+        let value = validate::shown(&new.value());
+        if old.action == new.action {
+            let message = format!(
+                "`{value}` ({}) is already at {}:{}; remove this row",
+                new.action, old.source.file, old.source.line
+            );
+            self.state.report.count(Code::Duplicate);
+            self.diag_at(&new, Code::Duplicate, message);
+            return;
+        }
+        let (winner, loser) = if new.action < old.action {
+            (&new, old)
+        } else {
+            (old, &new)
+        };
+        let message = format!(
+            "`{value}`: {} here loses to {} at {}:{} (Allow > Warn > Block > Audit); \
+             remove the row you do not mean",
+            loser.action, winner.action, winner.source.file, winner.source.line
+        );
+        let (loser_file, loser_line) = (Arc::clone(&loser.source.file), loser.source.line);
+        self.state.report.count(Code::Conflict);
+        self.state.report.diagnostics.push(Diagnostic::new(
+            &loser_file,
+            loser_line,
+            Code::Conflict,
+            message,
+        ));
+        if new.action < old.action {
+            self.state.accepted.replace(Keyed(new));
+        }
+    }
+
+    fn diag_at(&mut self, ind: &Indicator, code: Code, message: String) {
+        self.state.report.diagnostics.push(Diagnostic::new(
+            &ind.source.file,
+            ind.source.line,
+            code,
+            message,
+        ));
+    }
+}
+
+/// How many bytes [`Ingester`] looks at to detect the format and spot a
+/// binary file.
+const HEAD_LEN: u64 = 8192;
+
+/// Reads indicator inputs and keeps the accounting across all of them.
+///
+/// Cost: one pass over each input, holding at most one line (or one JSON
+/// element) of its text at a time, plus the accepted indicators and the
+/// diagnostics.
+pub struct Ingester {
+    opts: Options,
+    state: State,
+    progress: Option<Box<dyn FnMut(u64)>>,
+}
+
+impl Ingester {
+    /// An ingester with no input read yet.
+    pub fn new(opts: Options) -> Ingester {
+        Ingester {
+            opts,
+            state: State::default(),
+            progress: None,
+        }
+    }
+
+    /// Reads the file at `path` in `format` ([`Format::Auto`] looks at the
+    /// file name, then the content). The file's name in diagnostics is
+    /// `path` as given.
+    ///
+    /// Errors: only input/output errors (a missing or unreadable file);
+    /// problems in the content are diagnostics in the [`Report`].
+    pub fn read_path(&mut self, path: &Path, format: Format) -> io::Result<()> {
+        let file = std::fs::File::open(path)?;
+        self.read(&path.to_string_lossy(), file, format)
+    }
+
+    /// Reads one input from `reader`, named `name` in diagnostics (and used
+    /// for [`Format::Auto`]'s extension check). The reader is read once,
+    /// in a streaming fashion; it need not be buffered.
+    ///
+    /// Errors: only the reader's input/output errors; the rows read before
+    /// the error stay counted.
+    ///
+    /// ```
+    /// use indset::ingest::{Format, Ingester, Options};
+    /// use indset::{Code, Timestamp};
+    ///
+    /// let mut ing = Ingester::new(Options::at(Timestamp(0)));
+    /// let list = "# my list\nallow partner.example.com\nexample.com\n*.ads.example\n";
+    /// ing.read("list.txt", list.as_bytes(), Format::Text).unwrap();
+    /// assert_eq!(ing.report().accepted(), 2);
+    /// assert_eq!(ing.report().rejected_by(Code::Wildcard), 1);
+    /// assert_eq!(ing.report().diagnostics()[0].line, 4);
+    /// ```
+    pub fn read<R: Read>(&mut self, name: &str, reader: R, format: Format) -> io::Result<()> {
+        let mut sink = Sink {
+            file: Arc::from(name),
+            opts: &self.opts,
+            state: &mut self.state,
+        };
+        let mut counting = lines::Counting::new(reader, self.progress.as_deref_mut());
+        let mut head = Vec::with_capacity(HEAD_LEN as usize);
+        (&mut counting).take(HEAD_LEN).read_to_end(&mut head)?;
+        let bom = head.starts_with(b"\xEF\xBB\xBF");
+        let body = if bom { &head[3..] } else { &head[..] };
+        let whole = (head.len() as u64) < HEAD_LEN;
+        if let Some(message) = unreadable(body, whole) {
+            sink.file_error(0, message);
+            counting.finish();
+            return Ok(());
+        }
+        let format = format.detect(name, body);
+        let mut cursor = Cursor::new(head);
+        cursor.set_position(if bom { 3 } else { 0 });
+        let mut input = BufReader::with_capacity(64 * 1024, cursor.chain(&mut counting));
+        match format {
+            Format::Csv => csv::read(&mut input, &mut sink)?,
+            Format::Json => json::read(&mut input, &mut sink)?,
+            Format::Hosts => hosts::read(&mut input, &mut sink)?,
+            Format::Text | Format::Auto => text::read(&mut input, &mut sink)?,
+        }
+        drop(input);
+        counting.finish();
+        Ok(())
+    }
+
+    /// Calls `f` with the number of bytes read so far from the current
+    /// input, every 256 KiB and once at its end (for a progress bar).
+    pub fn set_progress(&mut self, f: impl FnMut(u64) + 'static) {
+        self.progress = Some(Box::new(f));
+    }
+
+    /// The report so far.
+    pub fn report(&self) -> &Report {
+        &self.state.report
+    }
+
+    /// The accepted indicators, sorted by kind, host and path (so the same
+    /// inputs give the same order), and the report.
+    pub fn finish(self) -> (Vec<Indicator>, Report) {
+        let mut out: Vec<Indicator> = self.state.accepted.into_iter().map(|k| k.0).collect();
+        out.sort_unstable_by(|a, b| (a.kind, &a.host, &a.path).cmp(&(b.kind, &b.host, &b.path)));
+        (out, self.state.report)
+    }
+}
+
+/// Why the first bytes of an input show that it cannot be read at all;
+/// `whole` when `head` is the entire input.
+fn unreadable(head: &[u8], whole: bool) -> Option<String> {
+    if whole && head.iter().all(u8::is_ascii_whitespace) {
+        return Some("the file is empty: give a file with one indicator per row".into());
+    }
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return Some("the file is UTF-16; save it as UTF-8 and read it again".into());
+    }
+    let nul = memchr::memchr(0, head)?;
+    Some(format!(
+        "a binary file (a NUL byte at offset {nul}): give an indicator list as \
+         UTF-8 text (csv, json, text or hosts); decompress it first if it is compressed"
+    ))
+}

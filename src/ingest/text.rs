@@ -1,0 +1,145 @@
+//! The `text` format: one indicator a line, `[action] value`.
+//!
+//! - Blank lines and lines whose first non-blank character is `#` are not
+//!   rows; a `#` after white space starts a trailing comment (a `#` inside
+//!   a URL is its fragment).
+//! - One word: the value, action Block. Two words: action, value. More: a
+//!   `malformed-row`.
+//! - The type is `Url` when the value starts with a scheme (`x://`) or
+//!   contains a `/`, else `DomainName`.
+//! - Adblock filter syntax is refused as `malformed-row` (see the module
+//!   docs of [`ingest`](super)).
+
+use std::io::{self, BufRead};
+
+use super::Sink;
+use super::lines::{Line, Lines};
+use super::validate::{RawRow, shown};
+
+pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result<()> {
+    let mut lines = Lines::new(input);
+    while let Some((no, line)) = lines.next_line()? {
+        if line.is_hash_comment() {
+            continue;
+        }
+        let text = match line {
+            Line::Text(s) => s,
+            bad => {
+                sink.malformed(no, bad.problem().unwrap_or_default());
+                continue;
+            }
+        };
+        let text = strip_comment(text).trim();
+        if text.is_empty() {
+            continue;
+        }
+        if let Some(message) = adblock(text) {
+            sink.malformed(no, message);
+            continue;
+        }
+        let mut words = text.split_whitespace();
+        let (action, value) = match (words.next(), words.next(), words.next()) {
+            (Some(v), None, _) => ("Block", v),
+            (Some(a), Some(v), None) => {
+                if super::hosts::is_address(a) {
+                    sink.malformed(
+                        no,
+                        format!(
+                            "`{}` is a hosts-file line, not `[action] value`: read the \
+                             file with --format hosts",
+                            shown(text)
+                        ),
+                    );
+                    continue;
+                }
+                (a, v)
+            }
+            _ => {
+                sink.malformed(
+                    no,
+                    format!(
+                        "`{}` has more than two words: write one indicator a line, \
+                         `[action] value`",
+                        shown(text)
+                    ),
+                );
+                continue;
+            }
+        };
+        let kind = if has_scheme(value) || value.contains('/') {
+            "Url"
+        } else {
+            "DomainName"
+        };
+        sink.row(RawRow {
+            line: no,
+            kind: kind.into(),
+            value: value.into(),
+            action: action.into(),
+            ..RawRow::default()
+        });
+    }
+    Ok(())
+}
+
+/// The line before a `#` that follows white space.
+fn strip_comment(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (1..b.len()).find(|&i| b[i] == b'#' && b[i - 1].is_ascii_whitespace()) {
+        Some(i) => &s[..i],
+        None => s,
+    }
+}
+
+/// Whether `v` starts with `scheme://`.
+fn has_scheme(v: &str) -> bool {
+    let Some((scheme, _)) = v.split_once("://") else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// The message for a line in adblock filter syntax.
+fn adblock(s: &str) -> Option<String> {
+    let what = if s.starts_with('!') {
+        "an adblock comment"
+    } else if s.starts_with("@@") {
+        "an adblock exception rule"
+    } else if s.starts_with('|') {
+        "an adblock filter rule"
+    } else if s
+        .as_bytes()
+        .get(..8)
+        .is_some_and(|h| h.eq_ignore_ascii_case(b"[adblock"))
+    {
+        "an adblock header"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "`{}` is {what}, not the text format: write comments after `#` and rules \
+         as a bare host or URL (`||example.com^` is `example.com`, `@@||x.test^` \
+         is `allow x.test`)",
+        shown(s)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_and_comments() {
+        assert!(has_scheme("https://a.test"));
+        assert!(has_scheme("ftp://a.test"));
+        assert!(!has_scheme("a.test"));
+        assert!(!has_scheme("a.test/x://y"));
+        assert_eq!(strip_comment("a.test # why"), "a.test ");
+        assert_eq!(
+            strip_comment("https://a.test/#frag"),
+            "https://a.test/#frag"
+        );
+    }
+}

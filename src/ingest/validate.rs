@@ -1,0 +1,294 @@
+//! Row validation (SPEC 1.1-1.4), in the order documented in the module
+//! docs: type, action, value, expiration, then the skips.
+
+use std::sync::Arc;
+
+use super::time::{format_timestamp, parse_timestamp};
+use crate::canon;
+use crate::diag::Code;
+use crate::indicator::{Action, Indicator, Kind, Meta, Severity, Source};
+
+use super::Options;
+
+/// A row as a reader found it: the fields as written, before validation.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RawRow {
+    pub line: u64,
+    pub kind: String,
+    pub value: String,
+    pub action: String,
+    pub expiration: Option<String>,
+    pub id: Option<String>,
+    pub title: Option<String>,
+    pub severity: Option<String>,
+    pub groups: Vec<String>,
+    pub generate_alert: Option<bool>,
+    pub category: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Why a row was rejected or skipped.
+pub(crate) struct Refusal {
+    pub line: u64,
+    pub code: Code,
+    pub message: String,
+}
+
+/// How much of a value a message quotes.
+const SHOWN: usize = 120;
+
+/// A value cut to a readable length for a message.
+pub(crate) fn shown(v: &str) -> String {
+    let v = v.trim();
+    if v.len() <= SHOWN {
+        return v.to_string();
+    }
+    let mut end = SHOWN;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &v[..end])
+}
+
+enum Type {
+    Network(Kind),
+    Ip,
+}
+
+fn parse_type(s: &str) -> Result<Type, (Code, String)> {
+    let s = s.trim();
+    let is = |name: &str| s.eq_ignore_ascii_case(name);
+    if is("DomainName") {
+        Ok(Type::Network(Kind::DomainName))
+    } else if is("Url") {
+        Ok(Type::Network(Kind::Url))
+    } else if is("IpAddress") {
+        Ok(Type::Ip)
+    } else if ["FileSha1", "FileSha256", "FileMd5", "CertificateThumbprint"]
+        .iter()
+        .any(|n| is(n))
+    {
+        Err((
+            Code::UnsupportedType,
+            format!(
+                "`{s}` is a file indicator, not a network indicator; only Url and \
+                 DomainName rows can be compiled: remove the row or import it where \
+                 file indicators are handled"
+            ),
+        ))
+    } else if s.is_empty() {
+        Err((
+            Code::UnsupportedType,
+            "the indicator type is empty: write Url or DomainName".into(),
+        ))
+    } else {
+        Err((
+            Code::UnsupportedType,
+            format!(
+                "unknown indicator type `{}`: write Url or DomainName",
+                shown(s)
+            ),
+        ))
+    }
+}
+
+fn parse_action(s: &str) -> Result<Action, (Code, String)> {
+    if let Some(a) = Action::parse(s) {
+        return Ok(a);
+    }
+    let s = s.trim();
+    let message = if s.eq_ignore_ascii_case("BlockAndRemediate") {
+        "network indicators do not support BlockAndRemediate (it is for files): \
+         use Block, Warn, Audit or Allowed"
+            .to_string()
+    } else if s.is_empty() {
+        "the action is empty: write Allowed, Warn, Block or Audit".to_string()
+    } else {
+        format!(
+            "unknown action `{}`: write Allowed, Warn, Block or Audit (the legacy \
+             AlertAndBlock and Alert are read as Block and Audit)",
+            shown(s)
+        )
+    };
+    Err((Code::UnsupportedAction, message))
+}
+
+/// How to fix a value rejected for `code` (the canonicaliser says what is
+/// wrong, this says what to do).
+fn fix_hint(code: Code) -> &'static str {
+    match code {
+        Code::IpIndicator => {
+            "remove the row, or block the host names served from that address as \
+             DomainName indicators"
+        }
+        Code::ReservedAddress => "remove the row; the tunnel's own address is never blocked",
+        Code::Wildcard => {
+            "a DomainName already covers all its subdomains: write `example.com` \
+             for `*.example.com`"
+        }
+        Code::UnsupportedScheme => "remove the row, or give an http or https URL",
+        Code::DomainWithPath => "make the row a Url indicator, or keep only the host",
+        Code::TooLong => "shorten the URL (a shorter path prefix matches it too)",
+        _ => "write a host name such as `example.com` or a URL such as `https://example.com/a`",
+    }
+}
+
+fn value_rejection(value: &str, r: canon::Rejection) -> (Code, String) {
+    let mut message = format!("`{}`: {}", shown(value), r.message);
+    if !message.ends_with('.') && !message.ends_with(';') {
+        message.push(';');
+    }
+    message.push(' ');
+    message.push_str(fix_hint(r.code));
+    (r.code, message)
+}
+
+fn optional(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// Checks one row; returns the accepted indicator, or why it was rejected
+/// or skipped. Duplicates are the caller's business.
+pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Result<Indicator, Refusal> {
+    let line = row.line;
+    let refuse = |(code, message): (Code, String)| Refusal {
+        line,
+        code,
+        message,
+    };
+    let kind = match parse_type(&row.kind).map_err(refuse)? {
+        Type::Network(kind) => kind,
+        Type::Ip => {
+            let code = canon::ip_address_code(&row.value);
+            let what = if code == Code::ReservedAddress {
+                "245.245.0.1 is the tunnel's own address"
+            } else {
+                "IpAddress indicators are not supported on mobile"
+            };
+            let message = format!("`{}`: {what}; {}", shown(&row.value), fix_hint(code));
+            return Err(refuse((code, message)));
+        }
+    };
+    let action = parse_action(&row.action).map_err(refuse)?;
+    if row.value.trim().is_empty() {
+        return Err(refuse((
+            Code::InvalidHost,
+            "the indicator value is empty: write a host name or a URL".into(),
+        )));
+    }
+    let (host, path) =
+        canon::indicator(kind, &row.value).map_err(|r| refuse(value_rejection(&row.value, r)))?;
+    // The compiled set relies on this bound; checked here as well so that no
+    // canonicaliser change can let a longer key through.
+    if host.len() + path.len() > canon::MAX_INDICATOR_LEN {
+        return Err(refuse((
+            Code::TooLong,
+            format!(
+                "`{}` is longer than {} bytes once canonical; {}",
+                shown(&row.value),
+                canon::MAX_INDICATOR_LEN,
+                fix_hint(Code::TooLong)
+            ),
+        )));
+    }
+    let expiration = match optional(row.expiration) {
+        None => None,
+        Some(s) => Some(parse_timestamp(&s).ok_or_else(|| {
+            refuse((
+                Code::BadExpiration,
+                format!(
+                    "cannot read the expiration time `{}`: write an RFC 3339 time \
+                     such as 2025-12-31T00:00:00Z or a date such as 2025-12-31, or \
+                     leave it empty for none",
+                    shown(&s)
+                ),
+            ))
+        })?),
+    };
+    if let Some(t) = expiration.filter(|t| *t <= opts.now) {
+        return Err(refuse((
+            Code::Expired,
+            format!(
+                "`{}` expired at {}, at or before the compile time {}: renew or \
+                 remove it",
+                shown(&row.value),
+                format_timestamp(t),
+                format_timestamp(opts.now)
+            ),
+        )));
+    }
+    let groups: Vec<String> = row
+        .groups
+        .into_iter()
+        .map(|g| g.trim().to_string())
+        .filter(|g| !g.is_empty())
+        .collect();
+    if let Some(want) = &opts.device_group {
+        if !groups.is_empty() && !groups.iter().any(|g| g.eq_ignore_ascii_case(want.trim())) {
+            return Err(refuse((
+                Code::OtherGroup,
+                format!(
+                    "`{}` is for device groups {}, not `{want}`: skipped for this group",
+                    shown(&row.value),
+                    groups
+                        .iter()
+                        .map(|g| format!("`{g}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )));
+        }
+    }
+    let meta = Meta {
+        id: optional(row.id),
+        title: optional(row.title),
+        severity: row.severity.as_deref().and_then(Severity::parse),
+        expiration,
+        groups,
+        generate_alert: row.generate_alert,
+        category: optional(row.category),
+        description: optional(row.description),
+    };
+    Ok(Indicator {
+        kind,
+        host,
+        path,
+        action,
+        meta,
+        source: Source {
+            file: Arc::clone(file),
+            line,
+        },
+    })
+}
+
+/// The `public-suffix` warning for a `DomainName` that is a public suffix
+/// on the Public Suffix List (`com`, `co.uk`, `github.io`). A host that
+/// only matches the list's default `*` rule (an unknown TLD) is not one.
+pub(crate) fn public_suffix(ind: &Indicator) -> Option<String> {
+    if ind.kind != Kind::DomainName {
+        return None;
+    }
+    let suffix = psl::suffix(ind.host.as_bytes())?;
+    if !suffix.is_known() || suffix.as_bytes() != ind.host.as_bytes() {
+        return None;
+    }
+    Some(format!(
+        "`{}` is a public suffix: this {}s every site under it; check that this \
+         is meant, or name the registrable domain (`example.{}`)",
+        ind.host, ind.action, ind.host
+    ))
+}
+
+/// Reads a `GenerateAlert` value (`True`/`False`, any case); `None` when
+/// empty or unreadable.
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
