@@ -34,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
     let text = std::str::from_utf8(input).ok();
     if let Some(text) = text {
         let via_string = canon::url_string(text);
-        assert_eq!(via_string.as_ref().ok(), big.as_ref().ok().map(full).as_ref());
+        assert_eq!(
+            via_string.as_ref().ok(),
+            big.as_ref().ok().map(full).as_ref()
+        );
         assert_eq!(via_string.as_ref().err(), big.as_ref().err());
     }
 
@@ -104,7 +107,10 @@ fn check_small_buffer(input: &[u8], big: &Result<Url<'_>, canon::CanonError>, si
         );
         assert!(small.path_len <= small.path_and_query.len());
     } else {
-        assert_eq!(small.path_and_query, big.path_and_query, "{input:?} in {size} bytes");
+        assert_eq!(
+            small.path_and_query, big.path_and_query,
+            "{input:?} in {size} bytes"
+        );
         assert_eq!(small.path_len, big.path_len);
     }
 }
@@ -114,13 +120,19 @@ fn check_query_host(input: &[u8], big: &Result<Url<'_>, canon::CanonError>) {
     let mut out = [0u8; HOST_BUF_LEN];
     let (kind, n) = canon::query_host(input, &mut out)
         .unwrap_or_else(|e| panic!("{input:?}: url accepts the host, query_host says {e:?}"));
-    assert_eq!(&out[..n], big.host.as_bytes(), "{input:?}: two host functions");
+    assert_eq!(
+        &out[..n],
+        big.host.as_bytes(),
+        "{input:?}: two host functions"
+    );
     assert_eq!(kind, big.host_kind, "{input:?}");
 }
 
 fn check_indicators(text: &str, big: &Result<Url<'_>, canon::CanonError>) {
     if let Ok((host, path)) = canon::indicator(Kind::Url, text) {
-        let q = big.as_ref().expect("an accepted Url indicator parses as a query");
+        let q = big
+            .as_ref()
+            .expect("an accepted Url indicator parses as a query");
         assert_eq!((q.host, q.path_and_query), (&*host, &*path), "{text:?}");
         let key = format!("{host}{path}");
         assert_eq!(
@@ -131,7 +143,9 @@ fn check_indicators(text: &str, big: &Result<Url<'_>, canon::CanonError>) {
     }
     if let Ok((host, path)) = canon::indicator(Kind::DomainName, text) {
         assert!(path.is_empty());
-        let q = big.as_ref().expect("an accepted DomainName parses as a query");
+        let q = big
+            .as_ref()
+            .expect("an accepted DomainName parses as a query");
         assert_eq!(q.host, host, "{text:?}");
         assert_eq!(q.host_kind, HostKind::Domain, "{text:?}");
         assert_eq!(
@@ -175,11 +189,15 @@ fn url_crate_host(u: &url::Url) -> Option<String> {
 }
 
 fn check_url_crate(text: &str, big: &Result<Url<'_>, canon::CanonError>) {
-    let Ok(parsed) = url::Url::parse(text) else { return };
+    let Ok(parsed) = url::Url::parse(text) else {
+        return;
+    };
     if !matches!(parsed.scheme(), "http" | "https") {
         return;
     }
-    let Some(theirs) = url_crate_host(&parsed) else { return };
+    let Some(theirs) = url_crate_host(&parsed) else {
+        return;
+    };
     let ours = big
         .as_ref()
         .unwrap_or_else(|e| panic!("{text:?}: url gives host {theirs:?}, we refuse: {e:?}"));

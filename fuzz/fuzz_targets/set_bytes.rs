@@ -49,7 +49,11 @@ fn open(bytes: &[u8]) {
         assert_eq!(container.section(id), Some(section));
         writer.add_section(id, section);
     }
-    assert_eq!(writer.finish(), bytes, "a parsed container is not canonical");
+    assert_eq!(
+        writer.finish(),
+        bytes,
+        "a parsed container is not canonical"
+    );
 }
 
 fn put(bytes: &mut [u8], at: usize, value: &[u8]) {
@@ -114,7 +118,10 @@ fn mutate(ops: &[u8]) {
         }
         1 => {
             bytes.truncate(at);
-            assert!(Container::parse(&bytes).is_err(), "truncation at {at} accepted");
+            assert!(
+                Container::parse(&bytes).is_err(),
+                "truncation at {at} accepted"
+            );
         }
         _ => {
             let mut reseal_last = false;
