@@ -1,1 +1,140 @@
-//! Module `reference` (placeholder until its first implementation lands).
+//! A deliberately naive reference matcher, written straight from SPEC 3: a
+//! linear scan over every indicator. Tests, fuzz targets and benchmarks
+//! compare [`IndicatorSet`](crate::set::IndicatorSet) against it; nothing
+//! else should use it (it allocates and is O(indicators) per lookup).
+
+use crate::canon;
+use crate::indicator::{Action, Indicator, Kind, Timestamp};
+use crate::verdict::{Decision, Mode};
+
+/// The reference answer: like [`Verdict`](crate::verdict::Verdict), but the
+/// indicators are indexes into the slice that was scanned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefVerdict {
+    /// What to do.
+    pub action: Decision,
+    /// The index of the deciding indicator.
+    pub indicator: Option<usize>,
+    /// The index of the reported audit indicator.
+    pub audit: Option<usize>,
+    /// The query could not be parsed.
+    pub invalid: bool,
+}
+
+/// The canonical query: host, path (without query) and path with query.
+struct Query {
+    host: String,
+    path: String,
+    path_and_query: String,
+}
+
+fn canonical_query(query: &[u8], mode: Mode) -> Result<Option<Query>, canon::CanonError> {
+    match mode {
+        Mode::Domain => {
+            let mut out = [0u8; canon::HOST_BUF_LEN];
+            let (kind, n) = canon::query_host(query, &mut out)?;
+            if kind.is_ip() {
+                return Ok(None);
+            }
+            Ok(Some(Query {
+                host: String::from_utf8_lossy(&out[..n]).into_owned(),
+                path: "/".into(),
+                path_and_query: "/".into(),
+            }))
+        }
+        Mode::Full => {
+            // Big enough that nothing is ever truncated: the reference sees
+            // the whole canonical URL.
+            let mut buf = vec![0u8; query.len() * 3 + 1024];
+            let u = canon::url(query, &mut buf)?;
+            if u.host_kind.is_ip() {
+                return Ok(None);
+            }
+            Ok(Some(Query {
+                host: u.host.to_string(),
+                path: u.path().to_string(),
+                path_and_query: u.path_and_query.to_string(),
+            }))
+        }
+    }
+}
+
+/// SPEC 3.2: does indicator `ind` match the query?
+fn matches(ind: &Indicator, q: &Query, mode: Mode) -> bool {
+    match ind.kind {
+        Kind::DomainName => {
+            q.host == ind.host
+                || (q.host.len() > ind.host.len()
+                    && q.host.ends_with(&ind.host)
+                    && q.host.as_bytes()[q.host.len() - ind.host.len() - 1] == b'.')
+        }
+        Kind::Url => {
+            if q.host != ind.host {
+                return false;
+            }
+            let p = ind.path.as_str();
+            if mode == Mode::Domain {
+                return p == "/";
+            }
+            if p.contains('?') {
+                q.path_and_query.starts_with(p)
+            } else {
+                q.path == p
+                    || (p.ends_with('/') && q.path.starts_with(p))
+                    || q.path.starts_with(&format!("{p}/"))
+            }
+        }
+    }
+}
+
+/// SPEC 3.3: how specific a match is; larger is more specific.
+fn specificity(ind: &Indicator) -> (u8, usize) {
+    match ind.kind {
+        Kind::Url => (1, ind.path.len()),
+        Kind::DomainName => (0, ind.host.split('.').count()),
+    }
+}
+
+/// The verdict of SPEC 3 for `query`, by scanning every indicator.
+///
+/// `indicators` must be canonical with unique keys, as given to
+/// [`build`](crate::build::build). An unparsable query gives `None` with
+/// `invalid` set; an IP-literal host matches nothing.
+pub fn check(indicators: &[Indicator], query: &[u8], mode: Mode, now: Timestamp) -> RefVerdict {
+    let q = match canonical_query(query, mode) {
+        Err(_) => {
+            return RefVerdict {
+                invalid: true,
+                ..RefVerdict::default()
+            };
+        }
+        Ok(None) => return RefVerdict::default(),
+        Ok(Some(q)) => q,
+    };
+    let mut decider: Option<usize> = None;
+    let mut audit: Option<usize> = None;
+    for (i, ind) in indicators.iter().enumerate() {
+        if ind.meta.expiration.is_some_and(|e| e <= now) || !matches(ind, &q, mode) {
+            continue;
+        }
+        let slot = if ind.action == Action::Audit {
+            &mut audit
+        } else {
+            &mut decider
+        };
+        if slot.is_none_or(|j| specificity(ind) > specificity(&indicators[j])) {
+            *slot = Some(i);
+        }
+    }
+    let action = match (decider, audit) {
+        (Some(i), _) => Decision::from(indicators[i].action),
+        (None, Some(_)) => Decision::Audit,
+        (None, None) => Decision::None,
+    };
+    RefVerdict {
+        action,
+        indicator: decider,
+        audit,
+        invalid: false,
+    }
+}

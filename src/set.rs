@@ -1,1 +1,716 @@
-//! Module `set` (placeholder until its first implementation lands).
+//! [`IndicatorSet`]: a compiled set, opened over any bytes (a `Vec<u8>`, an
+//! `include_bytes!`, a memory map) without copying them, and its lookups.
+//!
+//! A lookup canonicalises the query into a stack buffer, then walks the
+//! key `fst` once: the host from its rightmost byte, then (full mode) the
+//! path. Every final state on the way is a candidate, and candidates come
+//! in increasing precedence (see [`crate::build`]), so the last live
+//! allow/warn/block candidate decides and the last live audit candidate is
+//! reported. No allocation, no lock, no panic on any query.
+
+use std::fs::File;
+use std::ops::Range;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use fst::raw::{Fst, Node, Output};
+
+use crate::build::{
+    ACTION_MASK, ACTIONS, HAS_EXPIRATION, HAS_META, IS_URL, KEYS, LINE_BYTES, LINES, M_ALERT,
+    M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, META,
+    META_INDEX, RECORDS, SEVERITIES, SEVERITY_MASK, SEVERITY_SHIFT,
+};
+use crate::canon;
+use crate::format::{Container, FormatError};
+use crate::indicator::{Kind, Timestamp};
+use crate::verdict::{
+    Decision, ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, Role, Stats, Verdict,
+};
+
+/// The bytes of the keys section, owned through the whole file's bytes so
+/// the `fst` borrows nothing.
+struct KeyBytes<D> {
+    data: D,
+    range: Range<usize>,
+}
+
+impl<D: AsRef<[u8]>> AsRef<[u8]> for KeyBytes<D> {
+    fn as_ref(&self) -> &[u8] {
+        self.data.as_ref().get(self.range.clone()).unwrap_or(&[])
+    }
+}
+
+/// A compiled indicator set over bytes `D`.
+///
+/// Opening verifies the container and the sections (see
+/// [`IndicatorSet::from_bytes`]); afterwards every lookup is read-only, so
+/// one set can serve any number of threads.
+pub struct IndicatorSet<D: AsRef<[u8]>> {
+    keys: Fst<KeyBytes<D>>,
+    records: Range<usize>,
+    lines: Range<usize>,
+    meta_index: Range<usize>,
+    meta: Range<usize>,
+}
+
+impl<D: AsRef<[u8]>> std::fmt::Debug for IndicatorSet<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndicatorSet")
+            .field("len", &self.len())
+            .field("bytes", &self.bytes().len())
+            .finish()
+    }
+}
+
+/// The canonical path and query of a full-mode query.
+#[derive(Clone, Copy)]
+struct PathQuery<'q> {
+    bytes: &'q [u8],
+    path_len: usize,
+    truncated: bool,
+}
+
+/// The lookup time: given, or read from the system clock the first time a
+/// candidate with an expiration needs it.
+struct Clock(Option<Timestamp>);
+
+impl Clock {
+    fn now(&mut self) -> Timestamp {
+        *self.0.get_or_insert_with(|| {
+            Timestamp(
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+            )
+        })
+    }
+}
+
+fn range_in(whole: &[u8], part: &[u8]) -> Range<usize> {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.len()
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+fn reversed(b: &[u8]) -> String {
+    let v: Vec<u8> = b.iter().rev().copied().collect();
+    String::from_utf8_lossy(&v).into_owned()
+}
+
+/// Splits a key into its kind and canonical value (`host` or `host/path`).
+fn decode_key(key: &[u8]) -> (Kind, String) {
+    match key.iter().position(|&b| b == b'/') {
+        Some(slash) => {
+            let mut v = reversed(&key[..slash]);
+            v.push_str(&String::from_utf8_lossy(&key[slash..]));
+            (Kind::Url, v)
+        }
+        None => (
+            Kind::DomainName,
+            reversed(key.strip_suffix(b".").unwrap_or(key)),
+        ),
+    }
+}
+
+/// Why `winner` outranks `loser`, both matching the same query.
+fn outranks(winner: Hit, loser: Hit) -> &'static str {
+    match (winner.kind, loser.kind) {
+        (Kind::Url, Kind::DomainName) => "Url beats DomainName",
+        (Kind::Url, Kind::Url) => "longer path",
+        _ => "more labels",
+    }
+}
+
+impl<D: AsRef<[u8]>> IndicatorSet<D> {
+    /// Opens a set over `data`, the bytes of an `.indset` file, without
+    /// copying them.
+    ///
+    /// Verifies the container, then that the sections agree with each
+    /// other: O(number of indicators), one pass over the record bytes and
+    /// the metadata index. Returns a [`FormatError`] (never panics) on any
+    /// bytes that are not a valid set.
+    pub fn from_bytes(data: D) -> Result<Self, FormatError> {
+        let whole = data.as_ref();
+        let c = Container::parse(whole)?;
+        let keys = range_in(whole, c.require(KEYS)?);
+        let records = c.require(RECORDS)?;
+        let lines = c.require(LINES)?;
+        let meta_index = c.require(META_INDEX)?;
+        let meta = c.require(META)?;
+        let n = records.len();
+        if lines.len()
+            != n.checked_mul(LINE_BYTES)
+                .ok_or(FormatError::Corrupt("lines"))?
+        {
+            return Err(FormatError::Corrupt("lines: not one line per record"));
+        }
+        if records
+            .iter()
+            .any(|&f| (f >> SEVERITY_SHIFT) & SEVERITY_MASK > 4)
+        {
+            return Err(FormatError::Corrupt("records: unknown severity"));
+        }
+        if meta_index.len() % 8 != 0 {
+            return Err(FormatError::Corrupt("metadata index: not pairs of u32"));
+        }
+        let mut previous = None;
+        for pair in meta_index.chunks_exact(8) {
+            let record = u32_at(pair, 0).unwrap_or(u32::MAX) as usize;
+            let offset = u32_at(pair, 4).unwrap_or(u32::MAX) as usize;
+            if previous.is_some_and(|p| p >= record)
+                || records.get(record).is_none_or(|f| f & HAS_META == 0)
+                || offset >= meta.len()
+            {
+                return Err(FormatError::Corrupt("metadata index"));
+            }
+            previous = Some(record);
+        }
+        let with_meta = records.iter().filter(|&&f| f & HAS_META != 0).count();
+        if with_meta != meta_index.len() / 8 {
+            return Err(FormatError::Corrupt("metadata index: records missing"));
+        }
+        let (records, lines, meta_index, meta) = (
+            range_in(whole, records),
+            range_in(whole, lines),
+            range_in(whole, meta_index),
+            range_in(whole, meta),
+        );
+        let keys = Fst::new(KeyBytes { data, range: keys })
+            .map_err(|_| FormatError::Corrupt("keys: not an fst"))?;
+        if keys.len() != n {
+            return Err(FormatError::Corrupt("keys: not one key per record"));
+        }
+        Ok(IndicatorSet {
+            keys,
+            records,
+            lines,
+            meta_index,
+            meta,
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.keys.as_inner().data.as_ref()
+    }
+
+    fn section(&self, r: &Range<usize>) -> &[u8] {
+        self.bytes().get(r.clone()).unwrap_or(&[])
+    }
+
+    /// The number of indicators. O(1).
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the set holds no indicator. O(1).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Full-mode lookup of a URL at the current time (the system clock is
+    /// read only when a matching indicator has an expiration).
+    ///
+    /// Costs one canonicalisation into a stack buffer and one walk of the
+    /// key `fst` over the host and path; never allocates, never panics. An
+    /// unparsable URL gives [`Decision::None`] with `invalid` set; an IP
+    /// literal host matches nothing.
+    pub fn check_url(&self, url: impl AsRef<[u8]>) -> Verdict {
+        self.lookup(url.as_ref(), Mode::Full, &mut Clock(None))
+    }
+
+    /// Like [`check_url`](Self::check_url) at the time `now`: indicators
+    /// whose expiration is at or before `now` are ignored.
+    pub fn check_url_at(&self, url: impl AsRef<[u8]>, now: Timestamp) -> Verdict {
+        self.lookup(url.as_ref(), Mode::Full, &mut Clock(Some(now)))
+    }
+
+    /// Domain-mode lookup of a host (SNI, DNS name or Host header; a port is
+    /// stripped, a URL reduced to its host) at the current time.
+    ///
+    /// Only `DomainName` indicators and `Url` indicators for the root path
+    /// apply. Costs one host canonicalisation and one walk over the host;
+    /// never allocates, never panics; an unparsable host gives
+    /// [`Decision::None`] with `invalid` set.
+    pub fn check_host(&self, host: impl AsRef<[u8]>) -> Verdict {
+        self.lookup(host.as_ref(), Mode::Domain, &mut Clock(None))
+    }
+
+    /// Like [`check_host`](Self::check_host) at the time `now`.
+    pub fn check_host_at(&self, host: impl AsRef<[u8]>, now: Timestamp) -> Verdict {
+        self.lookup(host.as_ref(), Mode::Domain, &mut Clock(Some(now)))
+    }
+
+    /// A lookup in either mode at the time `now`: [`check_url_at`] or
+    /// [`check_host_at`].
+    ///
+    /// [`check_url_at`]: Self::check_url_at
+    /// [`check_host_at`]: Self::check_host_at
+    pub fn check(&self, query: impl AsRef<[u8]>, mode: Mode, now: Timestamp) -> Verdict {
+        self.lookup(query.as_ref(), mode, &mut Clock(Some(now)))
+    }
+
+    fn lookup(&self, query: &[u8], mode: Mode, clock: &mut Clock) -> Verdict {
+        let mut decider = None;
+        let mut audit = None;
+        let parsed = self.with_canonical(query, mode, |host, path| {
+            self.walk(host, path, |hit| {
+                let Some(&flags) = self.section(&self.records).get(hit.record as usize) else {
+                    return;
+                };
+                if flags & HAS_EXPIRATION != 0
+                    && self
+                        .expiration(hit.record as usize)
+                        .is_some_and(|e| e <= clock.now())
+                {
+                    return;
+                }
+                if flags & ACTION_MASK == 3 {
+                    audit = Some((hit, flags));
+                } else {
+                    decider = Some((hit, flags));
+                }
+            })
+        });
+        if parsed.is_none() {
+            return Verdict::INVALID;
+        }
+        let action = match (decider, audit) {
+            (Some((_, flags)), _) => Decision::from(ACTIONS[(flags & ACTION_MASK) as usize]),
+            (None, Some(_)) => Decision::Audit,
+            (None, None) => Decision::None,
+        };
+        Verdict {
+            action,
+            indicator: decider.map(|(h, _)| h),
+            audit: audit.map(|(h, _)| h),
+            invalid: false,
+        }
+    }
+
+    /// Canonicalises `query` into a stack buffer and calls `f` with the
+    /// host and (full mode) path, unless the host is an IP literal. `None`
+    /// when the query cannot be parsed.
+    fn with_canonical(
+        &self,
+        query: &[u8],
+        mode: Mode,
+        f: impl FnOnce(&[u8], Option<PathQuery<'_>>),
+    ) -> Option<()> {
+        match mode {
+            Mode::Domain => {
+                let mut buf = [0u8; canon::HOST_BUF_LEN];
+                let (kind, n) = canon::query_host(query, &mut buf).ok()?;
+                if !kind.is_ip() {
+                    f(buf.get(..n)?, None);
+                }
+            }
+            Mode::Full => {
+                let mut buf = [0u8; canon::QUERY_BUF_LEN];
+                let u = canon::url(query, &mut buf).ok()?;
+                if !u.host_kind.is_ip() {
+                    let path = PathQuery {
+                        bytes: u.path_and_query.as_bytes(),
+                        path_len: u.path_len,
+                        truncated: u.truncated,
+                    };
+                    f(u.host.as_bytes(), Some(path));
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// Follows the transition for `b` from `node`, adding its output.
+    #[inline(always)]
+    fn step<'f>(&'f self, node: &Node<'f>, b: u8, out: &mut Output) -> Option<Node<'f>> {
+        let t = node.transition(node.find_input(b)?);
+        *out = out.cat(t.out);
+        Some(self.keys.node(t.addr))
+    }
+
+    /// Walks the keys for `host` (and `path` in full mode; in domain mode
+    /// only the root path `/`) and calls `emit` for every matching
+    /// indicator, in increasing precedence.
+    fn walk(&self, host: &[u8], path: Option<PathQuery<'_>>, mut emit: impl FnMut(Hit)) {
+        let mut emit_at = |node: &Node<'_>, out: Output, kind: Kind, len: usize| {
+            if node.is_final() {
+                let record = out.cat(node.final_output()).value();
+                if let (Ok(record), Ok(len)) = (u32::try_from(record), u16::try_from(len)) {
+                    emit(Hit { record, kind, len });
+                }
+            }
+        };
+        let mut node = self.keys.root();
+        let mut out = Output::zero();
+        for (i, &b) in host.iter().enumerate().rev() {
+            let Some(next) = self.step(&node, b, &mut out) else {
+                return;
+            };
+            node = next;
+            if b == b'.' {
+                emit_at(&node, out, Kind::DomainName, host.len() - i - 1);
+            }
+        }
+        let mut dot_out = out;
+        if let Some(exact) = self.step(&node, b'.', &mut dot_out) {
+            emit_at(&exact, dot_out, Kind::DomainName, host.len());
+        }
+        let Some(path) = path else {
+            let mut root_out = out;
+            if let Some(root) = self.step(&node, b'/', &mut root_out) {
+                emit_at(&root, root_out, Kind::Url, host.len() + 1);
+            }
+            return;
+        };
+        let pq = path.bytes;
+        for (j, &b) in pq.iter().enumerate() {
+            let Some(next) = self.step(&node, b, &mut out) else {
+                return;
+            };
+            node = next;
+            // The key's path is pq[..k]: SPEC 3.2's prefix rules.
+            let k = j + 1;
+            let covered = k > path.path_len
+                || b == b'/'
+                || (k == pq.len() && !path.truncated)
+                || matches!(pq.get(k), Some(b'/' | b'?'));
+            if covered {
+                emit_at(&node, out, Kind::Url, host.len() + k);
+            }
+        }
+    }
+
+    /// The metadata entry of a record, or `None` when it has none.
+    fn meta_entry(&self, record: usize) -> Option<&[u8]> {
+        let index = self.section(&self.meta_index);
+        let (mut lo, mut hi) = (0, index.len() / 8);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let r = u32_at(index, mid * 8)? as usize;
+            if r == record {
+                let offset = u32_at(index, mid * 8 + 4)? as usize;
+                return self.section(&self.meta).get(offset..);
+            }
+            if r < record {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        None
+    }
+
+    fn expiration(&self, record: usize) -> Option<Timestamp> {
+        let entry = self.meta_entry(record)?;
+        if entry.first()? & M_EXPIRATION == 0 {
+            return None;
+        }
+        Some(Timestamp(i64::from_le_bytes(
+            entry.get(1..9)?.try_into().ok()?,
+        )))
+    }
+
+    /// The details of the indicator a lookup of `query` in `mode` matched.
+    ///
+    /// The value is rebuilt from the query (the `hit` says how much of it
+    /// the indicator covers) and checked against the set; a `hit` that does
+    /// not belong to this set and query gives the details of whatever
+    /// record it names, or an empty value when it names none. Allocates;
+    /// meant for reports, not the per-flow path.
+    pub fn info(&self, query: &[u8], mode: Mode, hit: Hit) -> IndicatorInfo {
+        let mut key = None;
+        let _ = self.with_canonical(query, mode, |host, path| {
+            let value: Option<Vec<u8>> = match hit.kind {
+                Kind::DomainName => host
+                    .get(host.len().saturating_sub(hit.value_len())..)
+                    .map(|h| h.to_vec()),
+                Kind::Url => {
+                    let pq = path.map_or(&b"/"[..], |p| p.bytes);
+                    let rest = hit.value_len().checked_sub(host.len());
+                    rest.and_then(|r| pq.get(..r)).map(|p| [host, p].concat())
+                }
+            };
+            if let Some(v) = value {
+                let k = match hit.kind {
+                    Kind::DomainName => [v.iter().rev().copied().collect(), vec![b'.']].concat(),
+                    Kind::Url => {
+                        let slash = v.len() - (hit.value_len() - host.len());
+                        [
+                            v[..slash].iter().rev().copied().collect(),
+                            v[slash..].to_vec(),
+                        ]
+                        .concat()
+                    }
+                };
+                if self.keys.get(&k).map(|o| o.value()) == Some(u64::from(hit.record)) {
+                    key = Some(k);
+                }
+            }
+        });
+        let key = key
+            .or_else(|| self.keys.get_key(u64::from(hit.record)))
+            .unwrap_or_default();
+        self.record_info(hit.record as usize, &key)
+    }
+
+    fn record_info(&self, record: usize, key: &[u8]) -> IndicatorInfo {
+        let (kind, value) = decode_key(key);
+        let flags = self
+            .section(&self.records)
+            .get(record)
+            .copied()
+            .unwrap_or(0);
+        let severity = ((flags >> SEVERITY_SHIFT) & SEVERITY_MASK) as usize;
+        let mut line = [0u8; 4];
+        if let Some(b) = self
+            .section(&self.lines)
+            .get(record * LINE_BYTES..(record + 1) * LINE_BYTES)
+        {
+            line[..LINE_BYTES].copy_from_slice(b);
+        }
+        let line = u32::from_le_bytes(line);
+        let mut info = IndicatorInfo {
+            id: line.to_string(),
+            kind,
+            value,
+            action: ACTIONS[(flags & ACTION_MASK) as usize],
+            title: None,
+            severity: severity
+                .checked_sub(1)
+                .and_then(|i| SEVERITIES.get(i).copied()),
+            expiration: None,
+            groups: Vec::new(),
+            generate_alert: None,
+            category: None,
+            description: None,
+        };
+        if flags & HAS_META != 0 {
+            if let Some(entry) = self.meta_entry(record) {
+                read_meta(entry, &mut info);
+            }
+        }
+        info
+    }
+
+    /// Every indicator matching `query` in `mode` at `now`, most specific
+    /// first (expired ones and audits included), with the verdict and why.
+    /// Allocates; meant for `indset explain`.
+    pub fn explain(&self, query: impl AsRef<[u8]>, mode: Mode, now: Timestamp) -> Explanation {
+        let query = query.as_ref();
+        let verdict = self.check(query, mode, now);
+        let mut hits = Vec::new();
+        let mut canonical = None;
+        let mut ip = false;
+        let _ = self.with_canonical(query, mode, |host, path| {
+            let mut c = String::from_utf8_lossy(host).into_owned();
+            if let Some(p) = path {
+                c.push_str(&String::from_utf8_lossy(p.bytes));
+            }
+            canonical = Some(c);
+            self.walk(host, path, |hit| hits.push(hit));
+        });
+        if canonical.is_none() && !verdict.invalid {
+            ip = true;
+            canonical = canonical_ip(query, mode);
+        }
+        hits.reverse();
+        let live_deciders: Vec<Hit> = hits
+            .iter()
+            .copied()
+            .filter(|h| !self.is_expired(*h, now) && !self.is_audit(*h))
+            .collect();
+        let matches = hits
+            .iter()
+            .map(|&hit| {
+                let (role, reason) = if self.is_expired(hit, now) {
+                    (Role::Expired, "expired")
+                } else if Some(hit) == verdict.indicator {
+                    (Role::Decided, "decides")
+                } else if Some(hit) == verdict.audit {
+                    (Role::Reported, "audit never decides")
+                } else if self.is_audit(hit) {
+                    let best = verdict.audit.unwrap_or(hit);
+                    (Role::Outranked, outranks(best, hit))
+                } else {
+                    let best = verdict.indicator.unwrap_or(hit);
+                    (Role::Outranked, outranks(best, hit))
+                };
+                ExplainedMatch {
+                    hit,
+                    info: self.info(query, mode, hit),
+                    role,
+                    reason,
+                }
+            })
+            .collect();
+        let reason = if verdict.invalid {
+            "unparsable query"
+        } else if ip {
+            "IP literals match nothing"
+        } else {
+            match (verdict.indicator, verdict.audit) {
+                (Some(w), _) => match live_deciders.get(1) {
+                    Some(&runner_up) => outranks(w, runner_up),
+                    None => "only deciding match",
+                },
+                (None, Some(_)) => "only audits match",
+                (None, None) if hits.is_empty() => "no indicator matches",
+                (None, None) => "every match expired",
+            }
+        };
+        Explanation {
+            verdict,
+            canonical,
+            matches,
+            reason,
+        }
+    }
+
+    fn flags(&self, hit: Hit) -> u8 {
+        self.section(&self.records)
+            .get(hit.record as usize)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn is_audit(&self, hit: Hit) -> bool {
+        self.flags(hit) & ACTION_MASK == 3
+    }
+
+    fn is_expired(&self, hit: Hit, now: Timestamp) -> bool {
+        self.flags(hit) & HAS_EXPIRATION != 0
+            && self
+                .expiration(hit.record as usize)
+                .is_some_and(|e| e <= now)
+    }
+
+    /// Every indicator, in key order (the order of [`Hit::record`]). Each
+    /// item costs a key reconstruction and allocates; meant for `inspect`.
+    pub fn iter(&self) -> impl Iterator<Item = IndicatorInfo> + '_ {
+        (0..self.len()).map(move |r| {
+            let key = self.keys.get_key(r as u64).unwrap_or_default();
+            self.record_info(r, &key)
+        })
+    }
+
+    /// Counts per kind and action, and bytes per section. O(indicators).
+    pub fn stats(&self) -> Stats {
+        let records = self.section(&self.records);
+        let mut s = Stats {
+            indicators: self.len(),
+            total_bytes: self.bytes().len(),
+            sections: vec![
+                ("keys", self.keys.as_inner().range.len()),
+                ("records", self.records.len()),
+                ("lines", self.lines.len()),
+                ("meta-index", self.meta_index.len()),
+                ("meta", self.meta.len()),
+            ],
+            ..Stats::default()
+        };
+        for &f in records {
+            if f & IS_URL != 0 {
+                s.urls += 1;
+            } else {
+                s.domains += 1;
+            }
+            s.actions[(f & ACTION_MASK) as usize] += 1;
+            s.expiring += usize::from(f & HAS_EXPIRATION != 0);
+            s.with_metadata += usize::from(f & HAS_META != 0);
+        }
+        s
+    }
+}
+
+/// The canonical form of an IP-literal query, for explanations.
+fn canonical_ip(query: &[u8], mode: Mode) -> Option<String> {
+    match mode {
+        Mode::Domain => {
+            let mut buf = [0u8; canon::HOST_BUF_LEN];
+            let (_, n) = canon::query_host(query, &mut buf).ok()?;
+            Some(String::from_utf8_lossy(buf.get(..n)?).into_owned())
+        }
+        Mode::Full => {
+            let mut buf = vec![0u8; query.len() * 3 + 1024];
+            let u = canon::url(query, &mut buf).ok()?;
+            Some(format!("{}{}", u.host, u.path_and_query))
+        }
+    }
+}
+
+/// Reads a metadata entry (layout in [`crate::build`]) into `info`;
+/// stops at the first field that does not fit.
+fn read_meta(entry: &[u8], info: &mut IndicatorInfo) {
+    let Some(&mask) = entry.first() else {
+        return;
+    };
+    let mut at = 1;
+    let string = |at: &mut usize| -> Option<String> {
+        let len = u32_at(entry, *at)? as usize;
+        let s = entry.get(*at + 4..(*at + 4).checked_add(len)?)?;
+        *at += 4 + len;
+        Some(String::from_utf8_lossy(s).into_owned())
+    };
+    if mask & M_EXPIRATION != 0 {
+        info.expiration = entry
+            .get(1..9)
+            .and_then(|b| b.try_into().ok())
+            .map(|b| Timestamp(i64::from_le_bytes(b)));
+        at = 9;
+    }
+    if mask & M_ALERT != 0 {
+        info.generate_alert = Some(mask & M_ALERT_VALUE != 0);
+    }
+    if mask & M_ID != 0 {
+        match string(&mut at) {
+            Some(id) => info.id = id,
+            None => return,
+        }
+    }
+    for (bit, field) in [
+        (M_TITLE, &mut info.title),
+        (M_CATEGORY, &mut info.category),
+        (M_DESCRIPTION, &mut info.description),
+    ] {
+        if mask & bit != 0 {
+            *field = string(&mut at);
+            if field.is_none() {
+                return;
+            }
+        }
+    }
+    if mask & M_GROUPS != 0 {
+        let count = u32_at(entry, at).unwrap_or(0);
+        at += 4;
+        for _ in 0..count {
+            match string(&mut at) {
+                Some(g) => info.groups.push(g),
+                None => return,
+            }
+        }
+    }
+}
+
+impl IndicatorSet<memmap2::Mmap> {
+    /// Memory-maps and opens the `.indset` file at `path`: no copy of the
+    /// indicator data reaches the heap. Verification as in
+    /// [`from_bytes`](Self::from_bytes); an unreadable file is
+    /// [`FormatError::Io`].
+    ///
+    /// The file must not be modified in place while it is open: replace it
+    /// by writing a new file and renaming it over the old one.
+    pub fn open(path: &Path) -> Result<Self, FormatError> {
+        let file = File::open(path)?;
+        // SAFETY: the mapping is read-only and lives as long as the set.
+        // Its contents may only change if another process writes the file
+        // in place, which the documented contract above forbids (sets are
+        // replaced by rename, which leaves this mapping on the old inode).
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        IndicatorSet::from_bytes(map)
+    }
+}

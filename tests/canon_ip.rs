@@ -9,10 +9,11 @@ use indset::Kind;
 use indset::canon::{self, HOST_BUF_LEN, HostKind};
 use proptest::prelude::*;
 
-/// What the `url` crate makes of `h` as the host of an http URL.
+/// What the `url` crate's host parser (the WHATWG host parser for special
+/// schemes such as http) makes of `h`. The host parser itself, not a whole
+/// URL, so that a `:` is never taken for a port separator.
 fn browser(h: &str) -> Option<url::Host<String>> {
-    let u = url::Url::parse(&format!("http://{h}/")).ok()?;
-    u.host().map(|h| h.to_owned())
+    url::Host::parse(h).ok()
 }
 
 fn ours(h: &str) -> Result<HostKind, Code> {

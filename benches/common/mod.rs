@@ -1,0 +1,302 @@
+//! Shared inputs for the benchmarks (and the allocation test): the real
+//! lists in `data/`, read with deliberately simple code, a deterministic
+//! generator of realistic names to grow them to any size, and the real
+//! request URLs.
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indset::{Action, Indicator, Kind, Meta, Source, canon};
+
+/// The crate's `data/` directory.
+pub fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(data_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// A canonical indicator, or `None` when the canonicaliser rejects it.
+pub fn indicator(
+    kind: Kind,
+    value: &str,
+    action: Action,
+    file: &Arc<str>,
+    line: u64,
+) -> Option<Indicator> {
+    let (host, path) = canon::indicator(kind, value).ok()?;
+    Some(Indicator {
+        kind,
+        host,
+        path,
+        action,
+        meta: Meta::default(),
+        source: Source {
+            file: Arc::clone(file),
+            line,
+        },
+    })
+}
+
+const BOILERPLATE: &[&str] = &[
+    "localhost",
+    "localhost.localdomain",
+    "local",
+    "broadcasthost",
+    "0.0.0.0",
+];
+
+/// `data/stevenblack-hosts-2019.txt`: every host name a Block domain.
+pub fn stevenblack() -> Vec<Indicator> {
+    let file: Arc<str> = Arc::from("stevenblack-hosts-2019.txt");
+    let mut out = Vec::new();
+    for (n, line) in read(&file).lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("");
+        for name in line.split_whitespace().skip(1) {
+            if BOILERPLATE.contains(&name) || name.starts_with("ip6-") {
+                continue;
+            }
+            out.extend(indicator(
+                Kind::DomainName,
+                name,
+                Action::Block,
+                &file,
+                n as u64 + 1,
+            ));
+        }
+    }
+    out
+}
+
+/// `data/urlhaus-indicators.csv`: its `Url` and `DomainName` rows (no
+/// titles: the size budget is for indicators without them).
+pub fn urlhaus() -> Vec<Indicator> {
+    let file: Arc<str> = Arc::from("urlhaus-indicators.csv");
+    let mut out = Vec::new();
+    for (n, line) in read(&file).lines().enumerate().skip(1) {
+        let mut cols = line.splitn(3, ',');
+        let (Some(kind), Some(value)) = (cols.next(), cols.next()) else {
+            continue;
+        };
+        let kind = match kind {
+            "Url" => Kind::Url,
+            "DomainName" => Kind::DomainName,
+            _ => continue,
+        };
+        out.extend(indicator(kind, value, Action::Block, &file, n as u64 + 1));
+    }
+    out
+}
+
+/// `data/eth-phishing-detect.txt`: `allow x` lines Allow, the rest Block.
+pub fn eth_phishing() -> Vec<Indicator> {
+    let file: Arc<str> = Arc::from("eth-phishing-detect.txt");
+    let mut out = Vec::new();
+    for (n, line) in read(&file).lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (action, value) = match line.split_once(' ') {
+            Some(("allow", v)) => (Action::Allow, v),
+            Some(("block", v)) => (Action::Block, v),
+            _ => (Action::Block, line),
+        };
+        let kind = if value.contains('/') {
+            Kind::Url
+        } else {
+            Kind::DomainName
+        };
+        out.extend(indicator(kind, value, action, &file, n as u64 + 1));
+    }
+    out
+}
+
+/// `data/disposable-email-domains.txt`: Block domains.
+pub fn disposable() -> Vec<Indicator> {
+    let file: Arc<str> = Arc::from("disposable-email-domains.txt");
+    read(&file)
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|(n, l)| indicator(Kind::DomainName, l, Action::Block, &file, n as u64 + 1))
+        .collect()
+}
+
+/// Every real list, duplicates across lists merged (first kept).
+pub fn real() -> Vec<Indicator> {
+    let mut all = stevenblack();
+    all.extend(urlhaus());
+    all.extend(eth_phishing());
+    all.extend(disposable());
+    dedup(all)
+}
+
+/// Keeps the first indicator of each key.
+pub fn dedup(all: Vec<Indicator>) -> Vec<Indicator> {
+    let mut seen = HashSet::new();
+    all.into_iter()
+        .filter(|i| seen.insert((i.kind, i.host.clone(), i.path.clone())))
+        .collect()
+}
+
+/// A fixed-seed splitmix64: the same names on every machine and run.
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed`.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// One of `items`.
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const SYLLABLES: &[&str] = &[
+    "ka", "ro", "mi", "net", "lo", "an", "ex", "sta", "tri", "ver", "po", "lin", "da", "shop",
+    "ma", "te", "cloud", "go", "bit", "pay", "sec", "ur", "in", "fo", "zo", "qui", "ba", "de",
+    "el", "on", "cdn", "app",
+];
+const TLDS: &[&str] = &[
+    "com", "com", "com", "com", "net", "net", "org", "ru", "de", "info", "xyz", "top", "io",
+    "co.uk", "cn", "br", "online", "site", "club", "pl", "in", "com.br", "fr", "biz",
+];
+const SUBDOMAINS: &[&str] = &[
+    "www", "mail", "cdn", "api", "m", "static", "login", "secure", "app", "img",
+];
+const PATH_WORDS: &[&str] = &[
+    "bin",
+    "x86",
+    "i",
+    "mozi",
+    "a",
+    "wp-content",
+    "uploads",
+    "sh",
+    "files",
+    "download",
+    "update",
+    "login",
+];
+
+fn label(rng: &mut Rng) -> String {
+    let mut l = String::new();
+    for _ in 0..2 + rng.below(3) {
+        l.push_str(rng.pick(SYLLABLES));
+    }
+    if rng.below(5) == 0 {
+        l.push_str(&rng.below(1000).to_string());
+    }
+    l
+}
+
+/// `n` generated indicators shaped like the real feeds: 85% domains (a
+/// third of them with a subdomain), 15% URLs with one to three path
+/// segments; 94% Block, 3% Allow, 2% Audit, 1% Warn. Names may repeat;
+/// [`million`] removes repeats.
+pub fn generated(n: usize, seed: u64) -> Vec<Indicator> {
+    let file: Arc<str> = Arc::from("generated");
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let mut host = format!("{}.{}", label(&mut rng), rng.pick(TLDS));
+        if rng.below(3) == 0 {
+            host = format!("{}.{host}", rng.pick(SUBDOMAINS));
+        }
+        let action = match rng.below(100) {
+            0..=2 => Action::Allow,
+            3..=4 => Action::Audit,
+            5 => Action::Warn,
+            _ => Action::Block,
+        };
+        let line = out.len() as u64 + 1;
+        let made = if rng.below(100) < 15 {
+            let mut path = String::new();
+            for _ in 0..1 + rng.below(3) {
+                path.push('/');
+                path.push_str(rng.pick(PATH_WORDS));
+            }
+            if rng.below(2) == 0 {
+                path.push_str(&format!("/{:x}", rng.next() & 0xffff_ffff));
+            }
+            indicator(
+                Kind::Url,
+                &format!("http://{host}{path}"),
+                action,
+                &file,
+                line,
+            )
+        } else {
+            indicator(Kind::DomainName, &host, action, &file, line)
+        };
+        out.extend(made);
+    }
+    out
+}
+
+/// The real lists plus generated names: exactly `n` unique keys (or the
+/// real lists alone when they already hold `n`).
+pub fn sized(n: usize) -> Vec<Indicator> {
+    let mut all = real();
+    all.truncate(n);
+    let mut seed = 0x1d5e7;
+    while all.len() < n {
+        let missing = n - all.len();
+        all.extend(generated(missing + missing / 50 + 16, seed));
+        all = dedup(all);
+        all.truncate(n);
+        seed += 1;
+    }
+    all
+}
+
+/// One million indicators: the real lists plus generated names.
+pub fn million() -> Vec<Indicator> {
+    sized(1_000_000)
+}
+
+/// The `url` of every line of `data/requests-top500-2019.jsonl.gz`.
+pub fn request_urls() -> Vec<String> {
+    let gz = std::fs::File::open(data_dir().join("requests-top500-2019.jsonl.gz"))
+        .expect("requests file");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_string(&mut text)
+        .expect("gzip");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.get("url")?.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The host of each request URL, as a domain-mode query sees it (SNI).
+pub fn request_hosts(urls: &[String]) -> Vec<String> {
+    urls.iter()
+        .filter_map(|u| {
+            let mut out = [0u8; canon::HOST_BUF_LEN];
+            let (_, n) = canon::query_host(u.as_bytes(), &mut out).ok()?;
+            Some(String::from_utf8_lossy(&out[..n]).into_owned())
+        })
+        .collect()
+}

@@ -1,0 +1,91 @@
+//! The front door for building a set: read inputs, then write `.indset`
+//! bytes.
+//!
+//! ```
+//! use indset::compile::Compiler;
+//! use indset::ingest::{Format, Options};
+//! use indset::set::IndicatorSet;
+//! use indset::verdict::Decision;
+//! use indset::Timestamp;
+//!
+//! let list = "block example.com\nallow partner.example.com\nwarn https://example.org/login\n";
+//! let mut compiler = Compiler::new(Options { now: Timestamp(1_767_225_600), device_group: None });
+//! compiler.add_reader("list.txt", list.as_bytes(), Format::Text)?;
+//! let compiled = compiler.finish();
+//! assert_eq!(compiled.report.accepted(), 3);
+//!
+//! let set = IndicatorSet::from_bytes(compiled.bytes)?;
+//! assert_eq!(set.check_url("https://www.example.com/").action, Decision::Block);
+//! assert_eq!(set.check_url("https://partner.example.com/x").action, Decision::Allow);
+//! assert_eq!(set.check_url("http://example.org/login?next=1").action, Decision::Warn);
+//! assert_eq!(set.check_host("example.net").action, Decision::None);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::io::{self, Read};
+use std::path::Path;
+
+use crate::ingest::{Format, Ingester, Options, Report};
+
+/// Reads indicator inputs and compiles them into `.indset` bytes.
+///
+/// Rows are validated, canonicalised, filtered (expiry, device group) and
+/// merged as they are read; [`Compiler::finish`] sorts the accepted keys and
+/// writes the set. Cost: linear in the input plus a sort of the accepted
+/// keys; memory: the accepted indicators and the output bytes.
+pub struct Compiler {
+    ingester: Ingester,
+}
+
+/// The result of a compile.
+pub struct Compiled {
+    /// The `.indset` file's bytes; open them with
+    /// [`IndicatorSet::from_bytes`](crate::set::IndicatorSet::from_bytes).
+    pub bytes: Vec<u8>,
+    /// What became of every input row.
+    pub report: Report,
+    /// How many indicators the set holds.
+    pub indicators: usize,
+}
+
+impl Compiler {
+    /// A compiler with the given clock and device group.
+    pub fn new(opts: Options) -> Compiler {
+        Compiler {
+            ingester: Ingester::new(opts),
+        }
+    }
+
+    /// Reads an input file. Content problems become diagnostics in the
+    /// report; only an I/O error (a missing file, say) is an `Err`.
+    pub fn add_path(&mut self, path: &Path, format: Format) -> io::Result<()> {
+        self.ingester.read_path(path, format)
+    }
+
+    /// Reads an input from any reader, named `name` in diagnostics.
+    pub fn add_reader<R: Read>(&mut self, name: &str, reader: R, format: Format) -> io::Result<()> {
+        self.ingester.read(name, reader, format)
+    }
+
+    /// Calls `f` with the bytes read so far of the current input, for a
+    /// progress bar.
+    pub fn set_progress(&mut self, f: impl FnMut(u64) + 'static) {
+        self.ingester.set_progress(f);
+    }
+
+    /// What became of the rows read so far.
+    pub fn report(&self) -> &Report {
+        self.ingester.report()
+    }
+
+    /// Writes the set.
+    pub fn finish(self) -> Compiled {
+        let (indicators, report) = self.ingester.finish();
+        let bytes = crate::build::build(&indicators);
+        Compiled {
+            bytes,
+            report,
+            indicators: indicators.len(),
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Helpers shared by the matcher's tests: indicators from short strings,
+//! and a comparison of a compiled set against the reference matcher.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use indset::build::build;
+use indset::reference::{self, RefVerdict};
+use indset::set::IndicatorSet;
+use indset::verdict::{Decision, Mode, Verdict};
+use indset::{Action, Indicator, Kind, Meta, Source, Timestamp, canon};
+
+/// The time the tables look up at.
+pub const NOW: Timestamp = Timestamp(1_700_000_000);
+
+/// A canonical indicator from a value as a user writes it; `None` when the
+/// canonicaliser rejects it.
+pub fn try_ind(kind: Kind, value: &str, action: Action, line: u64) -> Option<Indicator> {
+    let (host, path) = canon::indicator(kind, value).ok()?;
+    Some(Indicator {
+        kind,
+        host,
+        path,
+        action,
+        meta: Meta::default(),
+        source: Source {
+            file: Arc::from("test"),
+            line,
+        },
+    })
+}
+
+/// Like [`try_ind`], panicking on a rejected value (tables only).
+pub fn ind(kind: Kind, value: &str, action: Action) -> Indicator {
+    try_ind(kind, value, action, 1).unwrap_or_else(|| panic!("rejected: {value}"))
+}
+
+/// Sets `expiration` on an indicator.
+pub fn expiring(mut i: Indicator, at: i64) -> Indicator {
+    i.meta.expiration = Some(Timestamp(at));
+    i
+}
+
+/// An indicator as the tests name it: kind, `host/path`, action.
+pub fn describe(i: &Indicator) -> String {
+    format!("{} {}{} {}", i.kind, i.host, i.path, i.action)
+}
+
+/// The `(kind, value)` of what a verdict's hit names in the set.
+pub fn hit_value<D: AsRef<[u8]>>(
+    set: &IndicatorSet<D>,
+    query: &str,
+    mode: Mode,
+    hit: Option<indset::verdict::Hit>,
+) -> Option<(Kind, String)> {
+    hit.map(|h| {
+        let info = set.info(query.as_bytes(), mode, h);
+        (info.kind, info.value)
+    })
+}
+
+/// The `(kind, value)` of a reference hit.
+pub fn ref_value(inds: &[Indicator], i: Option<usize>) -> Option<(Kind, String)> {
+    i.map(|i| (inds[i].kind, inds[i].value()))
+}
+
+/// Set verdict and reference verdict in one comparable shape.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub action: Decision,
+    pub indicator: Option<(Kind, String)>,
+    pub audit: Option<(Kind, String)>,
+    pub invalid: bool,
+}
+
+pub fn set_shape<D: AsRef<[u8]>>(
+    set: &IndicatorSet<D>,
+    v: Verdict,
+    query: &str,
+    mode: Mode,
+) -> Shape {
+    Shape {
+        action: v.action,
+        indicator: hit_value(set, query, mode, v.indicator),
+        audit: hit_value(set, query, mode, v.audit),
+        invalid: v.invalid,
+    }
+}
+
+pub fn ref_shape(inds: &[Indicator], v: RefVerdict) -> Shape {
+    Shape {
+        action: v.action,
+        indicator: ref_value(inds, v.indicator),
+        audit: ref_value(inds, v.audit),
+        invalid: v.invalid,
+    }
+}
+
+/// Compiles `inds` into a set over a `Vec<u8>`.
+pub fn compile(inds: &[Indicator]) -> IndicatorSet<Vec<u8>> {
+    IndicatorSet::from_bytes(build(inds)).expect("a built set opens")
+}
+
+/// The set's and the reference's answers for one query.
+pub fn both(
+    set: &IndicatorSet<Vec<u8>>,
+    inds: &[Indicator],
+    query: &str,
+    mode: Mode,
+    now: Timestamp,
+) -> (Shape, Shape) {
+    let got = set_shape(set, set.check(query, mode, now), query, mode);
+    let want = ref_shape(inds, reference::check(inds, query.as_bytes(), mode, now));
+    (got, want)
+}
