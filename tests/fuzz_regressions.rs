@@ -2,7 +2,15 @@
 //! `cargo test` guards them without libFuzzer. Each test names the target
 //! and the property that failed.
 
+use std::panic::{self, AssertUnwindSafe};
+
+use indset::Timestamp;
+use indset::build::{KEYS, build};
 use indset::canon::{self, HOST_BUF_LEN};
+use indset::format::{Container, Writer};
+use indset::ingest::{Format, Ingester, Options};
+use indset::set::IndicatorSet;
+use indset::verdict::Mode;
 
 /// Every canonical form reads back to itself (`canon_url`, idempotence).
 fn assert_idempotent(input: &str) {
@@ -47,4 +55,83 @@ fn idn_host_longer_than_the_buffer_is_too_long_not_a_panic() {
     // With one label fewer and a shorter last label, the same shape fits.
     let fits = format!("{}.{}\u{fc}", "a".repeat(63), "b".repeat(50));
     assert!(canon::host(fits.as_bytes(), &mut out).is_ok());
+}
+
+/// A small compiled set with both kinds of indicator.
+fn sample_set() -> Vec<u8> {
+    let csv = "IndicatorType,IndicatorValue,Action\n\
+               DomainName,example.com,Block\n\
+               DomainName,partner.example.com,Allowed\n\
+               Url,https://example.com/bad/,Warn\n\
+               Url,http://a.example.org/x?y=1,Block\n\
+               DomainName,audit.example.net,Audit\n";
+    let mut ing = Ingester::new(Options::at(Timestamp(0)));
+    ing.read("sample.csv", csv.as_bytes(), Format::Csv).unwrap();
+    build(&ing.finish().0)
+}
+
+/// `set_bytes`, crafted files: a set whose container checksums are right
+/// (a crafted or badly written file) but whose keys section is a corrupt
+/// `fst` opens, and then a lookup (or `iter`) panics inside the `fst`
+/// crate: `fst::raw::Node::new` and the transition readers index the bytes
+/// with addresses taken from the data (`index out of bounds` in
+/// fst-0.4.7/src/raw/node.rs:302, 698, 727; `assertion failed: 1 <= nbytes
+/// && nbytes <= 8` in src/bytes.rs:100), called from `IndicatorSet::step`,
+/// `walk` and `iter` (src/set.rs). `IndicatorSet::from_bytes` checks only
+/// `Fst::new`, which reads the footer. SPEC 4: "Arbitrary bytes ... give a
+/// clear error, never a panic".
+///
+/// Fails today: most single-byte overwrites of the keys section give a set
+/// that opens and panics on lookup.
+#[test]
+#[ignore = "bug: a corrupt fst in a set with right checksums panics on lookup"]
+fn crafted_keys_section_never_panics() {
+    let original = sample_set();
+    let container = Container::parse(&original).unwrap();
+    let keys_len = container.section(KEYS).unwrap().len();
+    let queries = [
+        "https://example.com/bad/x",
+        "http://partner.example.com/",
+        "a.example.org/x?y=1",
+        "audit.example.net",
+    ];
+    let hook = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+    let mut panics = Vec::new();
+    for at in 0..keys_len {
+        for value in [0x00, 0xFF, 0x80, 0x3F] {
+            let mut writer = Writer::new();
+            writer.flags(container.flags());
+            for (id, section) in container.sections() {
+                let mut bytes = section.to_vec();
+                if id == KEYS {
+                    bytes[at] = value;
+                }
+                writer.add_section(id, &bytes);
+            }
+            let file = writer.finish();
+            let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                let Ok(set) = IndicatorSet::from_bytes(&file[..]) else {
+                    return;
+                };
+                for q in queries {
+                    for mode in [Mode::Full, Mode::Domain] {
+                        let _ = set.check(q, mode, Timestamp(0));
+                    }
+                }
+                let _ = set.iter().count();
+            }));
+            if result.is_err() {
+                panics.push((at, value));
+            }
+        }
+    }
+    panic::set_hook(hook);
+    assert!(
+        panics.is_empty(),
+        "{} of {} one-byte corruptions of the keys section panic, e.g. {:?}",
+        panics.len(),
+        keys_len * 4,
+        &panics[..panics.len().min(5)]
+    );
 }
