@@ -23,11 +23,13 @@ echo "   (every diagnostic: $out/compile.log)"
 echo
 echo "== lookup: the bundled request URLs, full mode"
 gzip -dc data/requests-top500-2019.jsonl.gz \
-    | "$indset" lookup --summary --set "$out/bundled.indset" > "$out/lookup.jsonl"
+    | "$indset" lookup --summary --set "$out/bundled.indset" \
+        > "$out/lookup.jsonl" 2> "$out/lookup.log"
+cat "$out/lookup.log"
 for action in block warn allow audit; do
     echo "-- first $action verdicts:"
-    grep -m 5 "\"action\":\"$action\"" "$out/lookup.jsonl" \
-        | sed -E 's/.*"query":"([^"]{0,90})[^"]*".*"action":"([a-z]+)".*"value":"([^"]*)".*/   \2  \1  (indicator \3)/' \
+    grep -m 5 "\"action\":\"$action\",\"indicator\"" "$out/lookup.jsonl" \
+        | sed -E 's/^\{"query":"([^"]{0,70})[^"]*".*"indicator":\{"id":"([^"]*)","type":"([A-Za-z]+)","value":"([^"]*)".*/   \1\n      by \3 \4 (id \2)/' \
         || echo "   none"
 done
 echo "   (every verdict: $out/lookup.jsonl)"

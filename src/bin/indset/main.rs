@@ -1,2 +1,64 @@
-//! The `indset` command line.
-fn main() {}
+//! The `indset` command line: compile indicator lists into a set, look up
+//! URLs and hosts, explain a verdict, inspect a set.
+//!
+//! Exit codes: 0 success (rejected rows included, unless `--strict`), 1 rows
+//! rejected under `--strict`, 2 usage, input/output or corrupt-set errors.
+
+mod compile;
+mod explain;
+mod inspect;
+mod lookup;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Compile URL and domain threat indicators into a set, and decide block,
+/// warn, allow or audit for URLs and hosts.
+#[derive(Parser)]
+#[command(name = "indset", version, about, long_about = None)]
+#[command(after_help = "\
+Examples:
+  indset compile -o set.indset data/urlhaus-indicators.csv data/stevenblack-hosts-2019.txt
+  indset lookup --set set.indset https://example.com/bad
+  indset explain --set set.indset https://a.example.com/x
+  indset inspect set.indset")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Compile(compile::Args),
+    Lookup(lookup::Args),
+    Explain(explain::Args),
+    Inspect(inspect::Args),
+}
+
+/// How a subcommand ended, when it did not fail outright.
+pub enum Status {
+    /// Exit 0.
+    Ok,
+    /// Exit 1: rows were rejected under `--strict`.
+    Rejected,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile(args) => compile::run(args),
+        Command::Lookup(args) => lookup::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Inspect(args) => inspect::run(args),
+    };
+    match result {
+        Ok(Status::Ok) => ExitCode::SUCCESS,
+        Ok(Status::Rejected) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("indset: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! `indset lookup`: one JSON object a line for every query.
+
+use std::fs;
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use indset::Timestamp;
+use indset::appconfig::AppConfig;
+use indset::canon;
+use indset::verdict::{Decision, Mode, Verdict};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::Status;
+use crate::output::{IndicatorJson, MappedSet, open_set};
+
+/// Look up URLs or hosts in a compiled set.
+///
+/// Writes one JSON object a line: `query`, `canonical`, `action` (block,
+/// warn, allow, audit, none), the deciding `indicator` and the reported
+/// `audit` indicator (or null), and `"invalid":true` for a query that cannot
+/// be parsed. With no QUERY, reads queries from stdin, one a line; a line
+/// that is a JSON object is read for its `url` (or `host`) field, so request
+/// logs in JSON lines can be piped in as they are.
+#[derive(clap::Args)]
+#[command(after_help = "\
+Examples:
+  indset lookup --set set.indset https://a.example.com/bad example.org
+  indset lookup --set set.indset --mode domain cdn.example.net:443
+  zcat data/requests-top500-2019.jsonl.gz | indset lookup --set set.indset
+  indset lookup --set set.indset --app-config managed.json --now 2026-01-01T00:00:00Z < urls.txt")]
+pub struct Args {
+    /// The compiled set (`indset compile -o FILE`).
+    #[arg(long, value_name = "FILE")]
+    set: PathBuf,
+    /// `full` matches whole URLs (supervised devices); `domain` matches host
+    /// names only (unsupervised devices). Default: from `--app-config`'s
+    /// `issupervised` when given, else `full`.
+    #[arg(long, value_parser = parse_mode)]
+    mode: Option<Mode>,
+    /// Managed app configuration (a JSON object of `WebProtection`,
+    /// `issupervised`, `DefenderExcludeURLInReport`).
+    #[arg(long, value_name = "FILE.json")]
+    app_config: Option<PathBuf>,
+    /// The lookup time (RFC 3339) for expiring indicators. Default: now.
+    #[arg(long, value_name = "RFC3339", value_parser = crate::output::parse_now)]
+    now: Option<Timestamp>,
+    /// At the end, print to stderr how many queries got each action.
+    #[arg(long)]
+    summary: bool,
+    /// URLs (full mode) or host names (domain mode); stdin when none.
+    #[arg(value_name = "QUERY")]
+    queries: Vec<String>,
+}
+
+pub fn parse_mode(s: &str) -> Result<Mode, String> {
+    s.parse::<Mode>()
+        .map_err(|_| format!("`{s}` is not a mode; use `full` or `domain`"))
+}
+
+pub fn run(args: Args) -> Result<Status> {
+    let config = match &args.app_config {
+        Some(path) => {
+            let text = fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            AppConfig::from_json(&text)
+                .with_context(|| format!("bad managed app configuration in {}", path.display()))?
+        }
+        None => AppConfig::default(),
+    };
+    let mode = args
+        .mode
+        .unwrap_or(match (&args.app_config, config.supervised) {
+            (Some(_), false) => Mode::Domain,
+            _ => Mode::Full,
+        });
+    let set = open_set(&args.set)?;
+    let now = args.now.unwrap_or_else(crate::output::system_now);
+    let mut lookup = Lookup {
+        set: &set,
+        mode,
+        now,
+        config: &config,
+        counts: [0; 6],
+    };
+    let mut out = BufWriter::new(io::stdout().lock());
+    if args.queries.is_empty() {
+        for line in io::stdin().lock().lines() {
+            let line = line.context("cannot read queries from stdin")?;
+            if let Some(query) = query_of_line(&line) {
+                lookup.write(&mut out, &query)?;
+            }
+        }
+    } else {
+        for query in &args.queries {
+            lookup.write(&mut out, query)?;
+        }
+    }
+    out.flush()?;
+    if args.summary {
+        let c = lookup.counts;
+        let total: u64 = c.iter().sum();
+        eprintln!(
+            "indset: {total} queries: {} block, {} warn, {} allow, {} audit, {} none ({} invalid)",
+            c[0], c[1], c[2], c[3], c[4], c[5]
+        );
+    }
+    Ok(Status::Ok)
+}
+
+/// The query on one stdin line: the line itself, or the `url` (else `host`)
+/// field of a JSON object; blank lines are skipped.
+fn query_of_line(line: &str) -> Option<String> {
+    let line = line.trim();
+    if line.is_empty() {
+        return None;
+    }
+    if line.starts_with('{') {
+        if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(line) {
+            for key in ["url", "host", "query"] {
+                if let Some(Value::String(s)) = map.get(key) {
+                    return Some(s.clone());
+                }
+            }
+        }
+    }
+    Some(line.to_string())
+}
+
+/// One output line, fields in the order of SPEC 5.
+#[derive(Serialize)]
+struct Line<'a> {
+    query: &'a str,
+    canonical: Option<&'a str>,
+    action: &'static str,
+    indicator: Option<IndicatorJson<'a>>,
+    audit: Option<IndicatorJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invalid: Option<bool>,
+}
+
+struct Lookup<'a> {
+    set: &'a MappedSet,
+    mode: Mode,
+    now: Timestamp,
+    config: &'a AppConfig,
+    /// Queries per action: block, warn, allow, audit, none; then invalid
+    /// (also counted under none).
+    counts: [u64; 6],
+}
+
+impl Lookup<'_> {
+    fn write(&mut self, out: &mut impl Write, query: &str) -> Result<()> {
+        let hide = self.config.exclude_url_in_report;
+        let verdict = if self.config.web_protection {
+            self.set.check(query, self.mode, self.now)
+        } else {
+            Verdict {
+                action: Decision::None,
+                indicator: None,
+                audit: None,
+                invalid: false,
+            }
+        };
+        let slot = match verdict.action {
+            Decision::Block => 0,
+            Decision::Warn => 1,
+            Decision::Allow => 2,
+            Decision::Audit => 3,
+            Decision::None => 4,
+        };
+        self.counts[slot] += 1;
+        if verdict.invalid {
+            self.counts[5] += 1;
+        }
+        let canonical = canonical(query, self.mode);
+        let info = |hit| self.set.info(query.as_bytes(), self.mode, hit);
+        let indicator = verdict.indicator.map(info);
+        let audit = verdict.audit.map(info);
+        let line = Line {
+            query: if hide { "hidden" } else { query },
+            canonical: match (&canonical, hide) {
+                (Some(_), true) => Some("hidden"),
+                (c, _) => c.as_deref(),
+            },
+            action: verdict.action.as_str(),
+            indicator: indicator.as_ref().map(|i| IndicatorJson::new(i, hide)),
+            audit: audit.as_ref().map(|i| IndicatorJson::new(i, hide)),
+            invalid: verdict.invalid.then_some(true),
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")?;
+        Ok(())
+    }
+}
+
+/// The canonical form printed beside a verdict: the URL's
+/// `scheme://host/path?query` in full mode, the host in domain mode.
+pub fn canonical(query: &str, mode: Mode) -> Option<String> {
+    match mode {
+        Mode::Full => canon::url_string(query).ok(),
+        Mode::Domain => {
+            let mut buf = [0u8; canon::HOST_BUF_LEN];
+            let (_, n) = canon::query_host(query.as_bytes(), &mut buf).ok()?;
+            Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+        }
+    }
+}
