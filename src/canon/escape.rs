@@ -17,8 +17,9 @@ pub(super) const PENDING_MAX: usize = 256;
 /// Where a byte is: the escaping differs a little between the parts.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Part {
-    /// A host kept as bytes: the authority delimiters `/ \ ? @ :` are
-    /// escaped too, or the canonical form would not parse back to itself.
+    /// A host kept as bytes: the authority delimiters `/ \ ? @ :` and the
+    /// IPv6 brackets `[ ]` are escaped too, or the canonical form would not
+    /// parse back to itself (`[.]x` would read as the host `[.]`).
     Host,
     /// The path: a `?` that came from `%3F` is escaped, or it would start
     /// a query when the canonical form is read again.
@@ -36,7 +37,7 @@ pub(super) fn needs_escape(b: u8, part: Part) -> bool {
         || b == b'#'
         || b == b'%'
         || match part {
-            Part::Host => matches!(b, b'/' | b'\\' | b'?' | b'@' | b':'),
+            Part::Host => matches!(b, b'/' | b'\\' | b'?' | b'@' | b':' | b'[' | b']'),
             Part::Path => b == b'?',
             Part::Query => false,
         }

@@ -66,17 +66,26 @@ impl RawHost {
 }
 
 /// A `core::fmt::Write` sink over a fixed buffer: IDNA output without heap.
+///
+/// A write past the end sets `overflow` and is dropped, but still returns
+/// `Ok`: idna 1.1.0 panics (`unreachable!`) when a sink fails in the
+/// middle of a punycode label, so the sink must never fail.
 struct FixedSink<'a> {
     buf: &'a mut [u8],
     len: usize,
+    overflow: bool,
 }
 
 impl core::fmt::Write for FixedSink<'_> {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         let end = self.len + s.len();
-        let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
-        self.len = end;
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) if !self.overflow => {
+                dst.copy_from_slice(s.as_bytes());
+                self.len = end;
+            }
+            _ => self.overflow = true,
+        }
         Ok(())
     }
 }
@@ -150,6 +159,7 @@ pub(super) fn canonical(
     let mut sink = FixedSink {
         buf: &mut out[..],
         len: 0,
+        overflow: false,
     };
     let len = match Uts46::new().process(
         cleaned,
@@ -167,6 +177,7 @@ pub(super) fn canonical(
             out[..n].copy_from_slice(cleaned);
             n
         }
+        Ok(ProcessingSuccess::WroteToSink) if sink.overflow => return Err(TOO_LONG),
         Ok(ProcessingSuccess::WroteToSink) => {
             let len = sink.len;
             clean_dots_in_place(out, len)

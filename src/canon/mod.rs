@@ -14,7 +14,7 @@
 //! - A query host that breaks the rules keeps its bytes (lower-cased,
 //!   dots cleaned, escaped) so it still has a canonical form and can still
 //!   match a parent domain by suffix; an indicator's is refused. Besides
-//!   Safe Browsing's set, a kept host escapes `/ \ ? @ :` and a path
+//!   Safe Browsing's set, a kept host escapes `/ \ ? @ : [ ]` and a path
 //!   escapes a `?` that came from `%3F`, so that every canonical form
 //!   reads back to itself.
 //! - A scheme is `ALPHA *(ALNUM / + / - / .)` before `:`, unless digits
