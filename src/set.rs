@@ -55,6 +55,11 @@ impl<D: AsRef<[u8]>> std::fmt::Debug for IndicatorSet<D> {
     }
 }
 
+/// The buffer for a full-mode query of at most [`SHORT_QUERY`] bytes.
+const SHORT_BUF_LEN: usize = 1024;
+/// The longest query whose canonical form always fits [`SHORT_BUF_LEN`].
+const SHORT_QUERY: usize = (SHORT_BUF_LEN - canon::MAX_HOST_LEN - 1) / 3;
+
 /// The canonical path and query of a full-mode query.
 #[derive(Clone, Copy)]
 struct PathQuery<'q> {
@@ -320,18 +325,34 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                     f(buf.get(..n)?, None);
                 }
             }
-            Mode::Full => {
-                let mut buf = [0u8; canon::QUERY_BUF_LEN];
-                let u = canon::url(query, &mut buf).ok()?;
-                if !u.host_kind.is_ip() {
-                    let path = PathQuery {
-                        bytes: u.path_and_query.as_bytes(),
-                        path_len: u.path_len,
-                        truncated: u.truncated,
-                    };
-                    f(u.host.as_bytes(), Some(path));
-                }
+            // A canonical URL holds at most a 253-byte host, the root `/`
+            // and three bytes per input byte (unescaping only shrinks), so
+            // a short query fits a smaller buffer, cheaper to zero, with the
+            // same answer.
+            Mode::Full if query.len() <= SHORT_QUERY => {
+                Self::full_url(query, &mut [0u8; SHORT_BUF_LEN], f)?;
             }
+            Mode::Full => {
+                Self::full_url(query, &mut [0u8; canon::QUERY_BUF_LEN], f)?;
+            }
+        }
+        Some(())
+    }
+
+    #[inline(always)]
+    fn full_url(
+        query: &[u8],
+        buf: &mut [u8],
+        f: impl FnOnce(&[u8], Option<PathQuery<'_>>),
+    ) -> Option<()> {
+        let u = canon::url(query, buf).ok()?;
+        if !u.host_kind.is_ip() {
+            let path = PathQuery {
+                bytes: u.path_and_query.as_bytes(),
+                path_len: u.path_len,
+                truncated: u.truncated,
+            };
+            f(u.host.as_bytes(), Some(path));
         }
         Some(())
     }
