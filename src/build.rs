@@ -41,6 +41,7 @@
 //! Without metadata an indicator costs its share of the fst plus 4 bytes.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::format::{SectionId, Writer};
 use crate::indicator::{Action, Indicator, Kind, Severity};
@@ -110,7 +111,12 @@ pub fn key(kind: Kind, host: &str, path: &str) -> Vec<u8> {
 /// one-transition state whose low six bits are `b`'s index, or 0 when `b`
 /// is not common. The reader takes the table from the file, so it never
 /// depends on a copy of the crate's internals.
-fn common_inputs() -> [u8; 63] {
+fn common_inputs() -> &'static [u8; 63] {
+    static TABLE: OnceLock<[u8; 63]> = OnceLock::new();
+    TABLE.get_or_init(measure_common_inputs)
+}
+
+fn measure_common_inputs() -> [u8; 63] {
     let mut table = [0u8; 63];
     for b in 0..=u8::MAX {
         let mut m = fst::MapBuilder::memory();
@@ -263,6 +269,6 @@ pub fn build(indicators: &[Indicator]) -> Vec<u8> {
     w.add_section(LINES, &lines);
     w.add_section(META_INDEX, &meta_index);
     w.add_section(META, &meta);
-    w.add_section(COMMON_INPUTS, &common_inputs());
+    w.add_section(COMMON_INPUTS, common_inputs());
     w.finish()
 }

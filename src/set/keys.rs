@@ -76,12 +76,22 @@ enum State {
     },
 }
 
+#[inline(always)]
 fn uint(b: &[u8], at: usize, n: usize) -> Option<u64> {
     if n == 0 {
         return Some(0);
     }
     if n > 8 {
         return None;
+    }
+    // One unaligned 8-byte load, masked, when 8 bytes are there.
+    if let Some(word) = b.get(at..at.wrapping_add(8)) {
+        let v = u64::from_le_bytes(word.try_into().ok()?);
+        return Some(if n == 8 {
+            v
+        } else {
+            v & ((1u64 << (8 * n)) - 1)
+        });
     }
     let bytes = b.get(at..at.checked_add(n)?)?;
     let mut v = 0u64;
@@ -236,7 +246,7 @@ impl<'a> Keys<'a> {
                 } else {
                     let inputs_at = s_at.checked_sub(ntrans)?;
                     let inputs = self.data.get(inputs_at..s_at)?;
-                    let p = inputs.iter().position(|&x| x == b)?;
+                    let p = memchr::memchr(b, inputs)?;
                     (ntrans - 1 - p, inputs_at)
                 };
                 let deltas_at = inputs_at.checked_sub(ntrans.checked_mul(tsize)?)?;
