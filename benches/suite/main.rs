@@ -56,8 +56,8 @@ impl Config {
             quick,
             rounds: if quick { 1 } else { 3 },
             compiles: if quick { 1 } else { 3 },
-            warm_up: Duration::from_millis(if quick { 200 } else { 1000 }),
-            measure: Duration::from_millis(if quick { 500 } else { 3000 }),
+            warm_up: Duration::from_millis(if quick { 200 } else { 500 }),
+            measure: Duration::from_millis(if quick { 500 } else { 2000 }),
         }
     }
 }
@@ -579,7 +579,9 @@ fn main() {
     }
     if !s.cfg.quick {
         drop(million);
-        let (_, ten_million) = data::sized(&real, 10_000_000);
+        let t = Instant::now();
+        let ten_million = data::sized_direct(&real, 10_000_000);
+        eprintln!("== generated 10M in {:.0} s", t.elapsed().as_secs_f64());
         let cold = data::mix(&ten_million, &misses, 90, 100_000, 3);
         let (info, e) = engines("10m", &ten_million, false);
         drop(ten_million);
