@@ -102,6 +102,12 @@ impl<S> SharedSet<S> {
     pub fn store(&self, set: S) {
         self.current.store(Arc::new(set));
     }
+
+    /// Like [`swap`](SharedSet::swap), for a set already behind an `Arc`
+    /// (one kept to swap back to, say).
+    pub fn swap_arc(&self, set: Arc<S>) -> Arc<S> {
+        self.current.swap(set)
+    }
 }
 
 impl<S> From<Arc<S>> for SharedSet<S> {

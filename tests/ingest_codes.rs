@@ -708,7 +708,7 @@ fn messages_say_how_to_fix() {
         ),
         (
             ("DomainName", "*.example.com", "Block", "", "", None),
-            &["already covers all its subdomains"],
+            &["`example.com` already covers its subdomains"],
         ),
         (
             ("IpAddress", "1.2.3.4", "Block", "", "", None),

@@ -133,14 +133,10 @@ fn fix_hint(code: Code) -> &'static str {
     }
 }
 
-fn value_rejection(value: &str, r: canon::Rejection) -> (Code, String) {
-    let mut message = format!("`{}`: {}", shown(value), r.message);
-    if !message.ends_with('.') && !message.ends_with(';') {
-        message.push(';');
-    }
-    message.push(' ');
-    message.push_str(fix_hint(r.code));
-    (r.code, message)
+/// The canonicaliser's message already names the value and says how to
+/// fix it.
+fn value_rejection(r: canon::Rejection) -> (Code, String) {
+    (r.code, r.message)
 }
 
 fn optional(v: Option<String>) -> Option<String> {
@@ -177,7 +173,7 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Result<Indi
         )));
     }
     let (host, path) =
-        canon::indicator(kind, &row.value).map_err(|r| refuse(value_rejection(&row.value, r)))?;
+        canon::indicator(kind, &row.value).map_err(|r| refuse(value_rejection(r)))?;
     // The compiled set relies on this bound; checked here as well so that no
     // canonicaliser change can let a longer key through.
     if host.len() + path.len() > canon::MAX_INDICATOR_LEN {
