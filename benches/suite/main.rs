@@ -1,0 +1,612 @@
+//! The benchmark suite behind SPEC 6 and `BENCHMARKS.md`, in one run.
+//!
+//! `cargo bench --bench suite` (or `scripts/bench.sh`, which also redraws
+//! the tables and the chart) builds sets of 10k, 100k, 1M and 10M
+//! indicators from the real lists in `data/` plus generated names, and
+//! measures, on the same indicators and the same queries in the same run:
+//!
+//! - lookups in domain and full-URL mode by the set, by a hash-table
+//!   suffix walk and by the `adblock` crate, under criterion (per-lookup
+//!   mean over a batch: every query once) and with a single-lookup timer
+//!   (median, p90, p99, p99.9);
+//! - heap allocations per lookup and heap bytes held, with a counting
+//!   global allocator; file size, open time, compile time.
+//!
+//! Everything lands in `target/bench-results.json`; `scripts/chart.py`
+//! turns that into the tables and the SVG of `BENCHMARKS.md`.
+//!
+//! `INDSET_BENCH_QUICK=1` runs a smoke version (no 10M point, short
+//! measurements) to check the suite itself.
+
+mod alloc;
+mod data;
+mod peers;
+mod timing;
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
+use indset::Indicator;
+use indset::set::IndicatorSet;
+use indset::verdict::{Decision, Mode};
+use serde_json::{Map, Value, json};
+
+use data::{NOW, Request};
+use peers::{Adblock, HashWalk, Parsed};
+
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
+
+/// How long and how often to measure.
+struct Config {
+    quick: bool,
+    rounds: usize,
+    compiles: usize,
+    warm_up: Duration,
+    measure: Duration,
+}
+
+impl Config {
+    fn from_env() -> Config {
+        let quick = std::env::var_os("INDSET_BENCH_QUICK").is_some_and(|v| v != "0");
+        Config {
+            quick,
+            rounds: if quick { 1 } else { 3 },
+            compiles: if quick { 1 } else { 3 },
+            warm_up: Duration::from_millis(if quick { 200 } else { 500 }),
+            measure: Duration::from_millis(if quick { 500 } else { 2000 }),
+        }
+    }
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
+        .unwrap_or_default();
+    json!({
+        "nproc": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "cpu": cpu,
+        "rustc": std::env::var("INDSET_BENCH_RUSTC").unwrap_or_default(),
+        "load_start": load_average(),
+    })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    timing::percentile(&mut v, 50.0)
+}
+
+fn secs_ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// A set of one size with its peers.
+struct Engines {
+    label: String,
+    indicators: usize,
+    set: IndicatorSet<memmap2::Mmap>,
+    hash: HashWalk,
+    adblock: Option<Adblock>,
+}
+
+/// The queries of one workload, in every form the engines take.
+struct Queries {
+    name: String,
+    urls: Vec<String>,
+    hosts: Vec<String>,
+    adblock_full: Vec<Parsed>,
+    adblock_domain: Vec<Parsed>,
+}
+
+impl Queries {
+    fn new(name: &str, requests: &[Request], adblock: bool) -> Queries {
+        let urls: Vec<String> = requests.iter().map(|r| r.url.clone()).collect();
+        let hosts: Vec<String> = urls.iter().map(|u| data::host_of(u)).collect();
+        let (adblock_full, adblock_domain) = if adblock {
+            (
+                requests
+                    .iter()
+                    .filter_map(|r| Adblock::parse(&r.url, &r.frame, &r.cpt))
+                    .collect(),
+                hosts
+                    .iter()
+                    .filter_map(|h| {
+                        let u = format!("https://{h}/");
+                        Adblock::parse(&u, &u, "other")
+                    })
+                    .collect(),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Queries {
+            name: name.to_string(),
+            urls,
+            hosts,
+            adblock_full,
+            adblock_domain,
+        }
+    }
+}
+
+/// How many queries one criterion iteration runs: a fixed random sample
+/// of the workload (the same for every engine), so that the slowest peer
+/// still fits many samples in the measurement time.
+const BATCH: usize = 4096;
+
+fn batch<Q>(queries: &[Q]) -> Vec<&Q> {
+    let mut idx: Vec<usize> = (0..queries.len()).collect();
+    data::Rng::new(0xba7c4).shuffle(&mut idx);
+    idx.truncate(BATCH);
+    idx.into_iter().map(|i| &queries[i]).collect()
+}
+
+/// Collects the JSON and remembers which criterion results to read back.
+struct Suite {
+    cfg: Config,
+    criterion: Criterion,
+    criterion_dir: PathBuf,
+    /// (JSON pointer of the entry, criterion group, function, elements).
+    pending: Vec<(String, String, String, usize)>,
+    out: Map<String, Value>,
+}
+
+fn group<'a>(
+    c: &'a mut Criterion,
+    cfg: &Config,
+    name: &str,
+    elements: usize,
+) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(if cfg.quick { 10 } else { 20 })
+        .warm_up_time(cfg.warm_up)
+        .measurement_time(cfg.measure)
+        .throughput(Throughput::Elements(elements as u64));
+    g
+}
+
+impl Suite {
+    /// Measures `f` over `queries` with criterion (the batch of every
+    /// query once) and the single-lookup timer; counts its allocations.
+    fn measure<Q, R>(
+        &mut self,
+        entry: &str,
+        function: &str,
+        queries: &[Q],
+        overhead: f64,
+        f: impl Fn(&Q) -> R,
+    ) -> (Value, Vec<Vec<f64>>) {
+        let group_name = entry.replace('/', "_");
+        let batch = batch(queries);
+        {
+            let mut g = group(&mut self.criterion, &self.cfg, &group_name, batch.len());
+            g.bench_function(function, |b| {
+                b.iter(|| {
+                    for q in &batch {
+                        black_box(f(black_box(q)));
+                    }
+                })
+            });
+            g.finish();
+        }
+        self.pending.push((
+            format!("{entry}/{function}"),
+            group_name,
+            function.to_string(),
+            batch.len(),
+        ));
+        let before = alloc::allocations();
+        for q in queries {
+            black_box(f(black_box(q)));
+        }
+        let allocations = alloc::allocations() - before;
+        let per_query = timing::per_query(queries, self.cfg.rounds, overhead, &f);
+        let l = timing::summarise(&per_query);
+        (
+            json!({
+                "queries": queries.len(),
+                "allocations_per_lookup": allocations as f64 / queries.len().max(1) as f64,
+                "single": {"p50_ns": l.p50, "p90_ns": l.p90, "p99_ns": l.p99,
+                           "p999_ns": l.p999, "mean_ns": l.mean},
+            }),
+            per_query,
+        )
+    }
+
+    /// Every engine of `e` on `q`, both modes; checks that the hash walk
+    /// agrees with the set.
+    fn workload(&mut self, e: &Engines, q: &Queries, overhead: f64, with_canon: bool) -> Value {
+        let mut out = Map::new();
+        let set = &e.set;
+        for (mode, queries) in [("domain", &q.hosts), ("full", &q.urls)] {
+            let m = if mode == "domain" {
+                Mode::Domain
+            } else {
+                Mode::Full
+            };
+            let entry = format!("{}/{}/{mode}", e.label, q.name);
+            eprintln!("== {entry}: {} queries", queries.len());
+            let ours: Vec<Decision> = queries
+                .iter()
+                .map(|u| set.check(u.as_bytes(), m, NOW).action)
+                .collect();
+            let theirs: Vec<Decision> = queries
+                .iter()
+                .map(|u| match m {
+                    Mode::Domain => e.hash.check_host(u.as_bytes()),
+                    _ => e.hash.check_url(u.as_bytes()),
+                })
+                .collect();
+            let disagree: Vec<Value> = queries
+                .iter()
+                .zip(ours.iter().zip(&theirs))
+                .filter(|(_, (a, b))| a != b)
+                .map(|(u, (a, b))| json!([u, a.as_str(), b.as_str()]))
+                .collect();
+            let hits = |d: &[Decision]| d.iter().filter(|d| **d != Decision::None).count();
+            let (mut indset_v, per_query) =
+                self.measure(&entry, "indset", queries, overhead, |u| {
+                    set.check(u.as_bytes(), m, NOW)
+                });
+            indset_v["hit_rate"] = json!(hits(&ours) as f64 / ours.len() as f64);
+            indset_v["by_length"] = by_length(queries, &per_query);
+            let (mut hash_v, per_query) = match m {
+                Mode::Domain => self.measure(&entry, "hashwalk", queries, overhead, |u| {
+                    e.hash.check_host(u.as_bytes())
+                }),
+                _ => self.measure(&entry, "hashwalk", queries, overhead, |u| {
+                    e.hash.check_url(u.as_bytes())
+                }),
+            };
+            hash_v["hit_rate"] = json!(hits(&theirs) as f64 / theirs.len() as f64);
+            hash_v["by_length"] = by_length(queries, &per_query);
+            hash_v["disagreements"] = json!(disagree.len());
+            hash_v["disagreement_examples"] = json!(disagree.iter().take(5).collect::<Vec<_>>());
+            if !disagree.is_empty() {
+                eprintln!("   hash walk disagrees on {} queries", disagree.len());
+            }
+            let mut engines = json!({"indset": indset_v, "hashwalk": hash_v});
+            if with_canon {
+                // What every engine here pays before its lookup structure.
+                let (v, _) = match m {
+                    Mode::Domain => self.measure(&entry, "canon", queries, overhead, |u| {
+                        let mut out = [0u8; indset::canon::HOST_BUF_LEN];
+                        indset::canon::query_host(u.as_bytes(), &mut out)
+                            .map(|(_, n)| n)
+                            .ok()
+                    }),
+                    _ => self.measure(&entry, "canon", queries, overhead, |u| {
+                        let mut out = [0u8; indset::canon::QUERY_BUF_LEN];
+                        indset::canon::url(u.as_bytes(), &mut out)
+                            .map(|u| u.host.len())
+                            .ok()
+                    }),
+                };
+                engines["canon"] = v;
+            }
+            if let Some(ab) = &e.adblock {
+                let parsed = if m == Mode::Domain {
+                    &q.adblock_domain
+                } else {
+                    &q.adblock_full
+                };
+                let blocked = parsed.iter().filter(|r| ab.blocks(r)).count();
+                let (mut v, _) =
+                    self.measure(&entry, "adblock", parsed, overhead, |r| ab.blocks(r));
+                v["hit_rate"] = json!(blocked as f64 / parsed.len().max(1) as f64);
+                v["unparsed"] = json!(queries.len() - parsed.len());
+                engines["adblock"] = v;
+            }
+            out.insert(mode.to_string(), engines);
+        }
+        Value::Object(out)
+    }
+
+    /// Reads criterion's medians back into the JSON: `criterion_ns` is the
+    /// median over samples of the batch time divided by the batch size.
+    fn collect_criterion(&mut self) {
+        for (pointer, group, function, elements) in std::mem::take(&mut self.pending) {
+            let path = self
+                .criterion_dir
+                .join(&group)
+                .join(&function)
+                .join("new/estimates.json");
+            let estimate = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+                .map(|v| {
+                    let e = elements.max(1) as f64;
+                    json!({
+                        "median_ns": v["median"]["point_estimate"].as_f64().map(|x| x / e),
+                        "mean_ns": v["mean"]["point_estimate"].as_f64().map(|x| x / e),
+                        "mean_ci_ns": [
+                            v["mean"]["confidence_interval"]["lower_bound"].as_f64().map(|x| x / e),
+                            v["mean"]["confidence_interval"]["upper_bound"].as_f64().map(|x| x / e),
+                        ],
+                    })
+                })
+                .unwrap_or(Value::Null);
+            let mut parts = pointer.split('/');
+            let (Some(set), Some(work), Some(mode), Some(engine)) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            if let Some(slot) = self
+                .out
+                .get_mut("lookups")
+                .and_then(|l| l.get_mut(set))
+                .and_then(|s| s.get_mut(work))
+                .and_then(|w| w.get_mut(mode))
+                .and_then(|m| m.get_mut(engine))
+            {
+                slot["criterion"] = estimate;
+            }
+        }
+    }
+
+    fn lookups(&mut self, set: &str, work: &str, v: Value) {
+        let lookups = self
+            .out
+            .entry("lookups")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("an object");
+        lookups
+            .entry(set)
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("an object")
+            .insert(work.to_string(), v);
+    }
+}
+
+/// Median single-lookup time per query-length bucket (32 bytes wide; 8
+/// for hosts): how cost grows with the query.
+fn by_length(queries: &[String], per_query: &[Vec<f64>]) -> Value {
+    let width = if queries.iter().all(|q| !q.contains('/')) {
+        8
+    } else {
+        32
+    };
+    let mut buckets: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+    for (q, t) in queries.iter().zip(per_query) {
+        let b = (q.len() / width).min(if width == 8 { 8 } else { 16 });
+        buckets.entry(b).or_default().push(median(t.clone()));
+    }
+    Value::Array(
+        buckets
+            .into_iter()
+            .filter(|(_, v)| v.len() >= 20)
+            .map(|(b, v)| json!({"from": b * width, "to": (b + 1) * width, "count": v.len(), "median_ns": median(v)}))
+            .collect(),
+    )
+}
+
+/// Writes `bytes` as `<target>/bench/<label>.indset` and opens it mapped.
+fn write_and_open(label: &str, bytes: &[u8]) -> (PathBuf, IndicatorSet<memmap2::Mmap>) {
+    let dir = target_dir().join("bench");
+    std::fs::create_dir_all(&dir).expect("target/bench");
+    let path = dir.join(format!("{label}.indset"));
+    std::fs::write(&path, bytes).expect("set written");
+    let set = IndicatorSet::open(&path).expect("set opens");
+    (path, set)
+}
+
+fn engines(label: &str, indicators: &[Indicator], with_adblock: bool) -> (Value, Engines) {
+    eprintln!("== building {label}: {} indicators", indicators.len());
+    let t = Instant::now();
+    let bytes = indset::build::build(indicators);
+    let build_ms = secs_ms(t.elapsed());
+    let (path, _) = write_and_open(label, &bytes);
+    let (open_heap, set) = alloc::retained(|| IndicatorSet::open(&path).expect("set opens"));
+    let (hash_heap, hash) = alloc::retained(|| HashWalk::new(indicators));
+    let (hashset_heap, hashset) = alloc::retained(|| {
+        indicators
+            .iter()
+            .map(Indicator::value)
+            .collect::<std::collections::HashSet<String>>()
+    });
+    drop(hashset);
+    let n = indicators.len() as f64;
+    let mut v = json!({
+        "indicators": indicators.len(),
+        "file_bytes": bytes.len(),
+        "file_bytes_per_indicator": bytes.len() as f64 / n,
+        "build_ms": build_ms,
+        "heap_after_open_bytes": open_heap,
+        "hashwalk_heap_bytes": hash_heap,
+        "hashwalk_heap_bytes_per_indicator": hash_heap as f64 / n,
+        "hashset_string_heap_bytes": hashset_heap,
+    });
+    let adblock = with_adblock.then(|| {
+        // The rule text is made and freed inside, so only the engine counts.
+        let (heap, (engine, ms)) = alloc::retained(|| {
+            let rules = Adblock::rules(indicators);
+            let t = Instant::now();
+            let engine = Adblock::new(rules);
+            (engine, secs_ms(t.elapsed()))
+        });
+        v["adblock_build_ms"] = json!(ms);
+        v["adblock_heap_bytes"] = json!(heap);
+        v["adblock_heap_bytes_per_indicator"] = json!(heap as f64 / n);
+        engine
+    });
+    let e = Engines {
+        label: label.to_string(),
+        indicators: indicators.len(),
+        set,
+        hash,
+        adblock,
+    };
+    assert_eq!(e.hash.len(), e.indicators);
+    assert_eq!(e.set.len(), e.indicators);
+    (v, e)
+}
+
+fn main() {
+    let started = Instant::now();
+    let cfg = Config::from_env();
+    let criterion_dir = target_dir().join("criterion");
+    let criterion = Criterion::default()
+        .configure_from_args()
+        .without_plots()
+        .output_directory(&criterion_dir);
+    let mut s = Suite {
+        cfg,
+        criterion,
+        criterion_dir,
+        pending: Vec::new(),
+        out: Map::new(),
+    };
+    s.out.insert("machine".into(), machine());
+    s.out.insert("quick".into(), json!(s.cfg.quick));
+    let overhead = timing::timer_overhead();
+    s.out.insert("timer_overhead_ns".into(), json!(overhead));
+
+    let requests = data::requests();
+    let real = data::real();
+    eprintln!(
+        "== {} real indicators, {} requests",
+        real.len(),
+        requests.len()
+    );
+    let (inputs, million) = data::sized(&real, 1_000_000);
+    s.out.insert(
+        "data".into(),
+        json!({"real_indicators": real.len(), "requests": requests.len(),
+               "generated_lines": inputs.generated.lines().count()}),
+    );
+
+    // Compile: ingest (real files from disk, generated lines from memory)
+    // and build, as `indset compile` does without its progress bar.
+    let mut ingest_ms = Vec::new();
+    let mut build_ms = Vec::new();
+    let compiles: Vec<f64> = (0..s.cfg.compiles)
+        .map(|_| {
+            let t = Instant::now();
+            let all = inputs.ingest();
+            ingest_ms.push(secs_ms(t.elapsed()));
+            let b = Instant::now();
+            let bytes = indset::build::build(&all);
+            build_ms.push(secs_ms(b.elapsed()));
+            black_box(bytes.len());
+            secs_ms(t.elapsed())
+        })
+        .collect();
+    eprintln!("== compile 1M: {compiles:?} ms");
+    s.out.insert(
+        "compile_1m".into(),
+        json!({"runs_ms": compiles, "median_ms": median(compiles.clone()),
+               "ingest_ms": ingest_ms, "build_ms": build_ms}),
+    );
+
+    let (info, mut e) = engines("1m", &million, true);
+    let path = target_dir().join("bench/1m.indset");
+    let opens: Vec<f64> = (0..50)
+        .map(|_| {
+            let t = Instant::now();
+            let set = IndicatorSet::open(&path).expect("set opens");
+            black_box(set.len());
+            t.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    {
+        let mut g = group(&mut s.criterion, &s.cfg, "open_1m", 1);
+        g.bench_function("indset", |b| {
+            b.iter(|| IndicatorSet::open(black_box(&path)).map(|s| s.len()))
+        });
+        g.finish();
+    }
+    let open_criterion =
+        std::fs::read_to_string(s.criterion_dir.join("open_1m/indset/new/estimates.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .and_then(|v| v["median"]["point_estimate"].as_f64())
+            .map(|ns| ns / 1e3);
+    let mut sets = Map::new();
+    let mut info = info;
+    info["open_us"] = json!({"single_median": median(opens), "criterion_median": open_criterion});
+    sets.insert("1m".into(), info);
+
+    // The 1M workloads: the real requests, then mixes of hits made up
+    // from random indicators and real requests that match nothing.
+    let real_q = Queries::new("real", &requests, true);
+    let v = s.workload(&e, &real_q, overhead, true);
+    s.lookups("1m", "real", v);
+    let misses: Vec<Request> = requests
+        .iter()
+        .filter(|r| e.set.check(r.url.as_bytes(), Mode::Full, NOW).action == Decision::None)
+        .cloned()
+        .collect();
+    for (name, hit_percent, seed) in [("hit_heavy", 90, 1), ("miss_heavy", 10, 2)] {
+        let mixed = data::mix(&million, &misses, hit_percent, requests.len(), seed);
+        let q = Queries::new(name, &mixed, true);
+        let v = s.workload(&e, &q, overhead, false);
+        s.lookups("1m", name, v);
+    }
+    e.adblock = None;
+    drop(e);
+
+    // Scale: the same real requests against smaller and larger sets.
+    for (label, n) in [("10k", 10_000), ("100k", 100_000)] {
+        let part = data::sample(&million, n, 0x5ca1e + n as u64);
+        let (info, e) = engines(label, &part, true);
+        sets.insert(label.into(), info);
+        let v = s.workload(&e, &real_q, overhead, false);
+        s.lookups(label, "real", v);
+    }
+    if !s.cfg.quick {
+        drop(million);
+        let t = Instant::now();
+        let ten_million = data::sized_direct(&real, 10_000_000);
+        eprintln!("== generated 10M in {:.0} s", t.elapsed().as_secs_f64());
+        let cold = data::mix(&ten_million, &misses, 90, 100_000, 3);
+        let (info, e) = engines("10m", &ten_million, false);
+        drop(ten_million);
+        sets.insert("10m".into(), info);
+        let v = s.workload(&e, &Queries::new("real", &requests, false), overhead, false);
+        s.lookups("10m", "real", v);
+        // Cold cache: a set far larger than the caches, each query a
+        // random indicator's neighbourhood, in random order.
+        let v = s.workload(&e, &Queries::new("cold", &cold, false), overhead, false);
+        s.lookups("10m", "cold", v);
+    }
+    s.out.insert("sets".into(), Value::Object(sets));
+
+    s.criterion.final_summary();
+    s.collect_criterion();
+    s.out.insert("load_end".into(), json!(load_average()));
+    s.out.insert(
+        "suite_seconds".into(),
+        json!(started.elapsed().as_secs_f64()),
+    );
+    let out = target_dir().join("bench-results.json");
+    std::fs::write(
+        &out,
+        serde_json::to_string_pretty(&Value::Object(s.out)).expect("json"),
+    )
+    .expect("results written");
+    eprintln!("== wrote {}", out.display());
+}

@@ -1,0 +1,84 @@
+//! Single-lookup latency: each lookup timed alone with `Instant`, the
+//! timer's own cost (the median of an empty timed span) subtracted, over
+//! every query in a shuffled order, several rounds. Gives the per-lookup
+//! median and tail that criterion's per-batch statistics cannot.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use crate::data::Rng;
+
+/// Percentiles of per-lookup times, in nanoseconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Latency {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Mean.
+    pub mean: f64,
+}
+
+/// The median cost of timing nothing: `Instant::now()` then `elapsed()`.
+pub fn timer_overhead() -> f64 {
+    let mut v: Vec<f64> = (0..200_000)
+        .map(|_| {
+            let t = Instant::now();
+            black_box(());
+            t.elapsed().as_nanos() as f64
+        })
+        .collect();
+    percentile(&mut v, 50.0)
+}
+
+/// The `p`th percentile of `v` (sorts it).
+pub fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_unstable_by(f64::total_cmp);
+    let rank = ((p / 100.0) * (v.len() - 1) as f64).round() as usize;
+    v[rank.min(v.len() - 1)]
+}
+
+/// Times `f` on each of `queries`, `rounds` times in shuffled orders after
+/// one untimed warm-up round; returns each query's timings (ns, timer
+/// overhead `overhead` subtracted, floored at 0) in query order.
+pub fn per_query<Q, R>(
+    queries: &[Q],
+    rounds: usize,
+    overhead: f64,
+    mut f: impl FnMut(&Q) -> R,
+) -> Vec<Vec<f64>> {
+    for q in queries {
+        black_box(f(black_box(q)));
+    }
+    let mut order: Vec<usize> = (0..queries.len()).collect();
+    let mut rng = Rng::new(0x7a11);
+    let mut out = vec![Vec::with_capacity(rounds); queries.len()];
+    for _ in 0..rounds {
+        rng.shuffle(&mut order);
+        for &i in &order {
+            let q = &queries[i];
+            let t = Instant::now();
+            black_box(f(black_box(q)));
+            let ns = t.elapsed().as_nanos() as f64;
+            out[i].push((ns - overhead).max(0.0));
+        }
+    }
+    out
+}
+
+/// The percentiles over every timing of [`per_query`]'s result.
+pub fn summarise(per_query: &[Vec<f64>]) -> Latency {
+    let mut all: Vec<f64> = per_query.iter().flatten().copied().collect();
+    let mean = all.iter().sum::<f64>() / all.len() as f64;
+    Latency {
+        p50: percentile(&mut all, 50.0),
+        p90: percentile(&mut all, 90.0),
+        p99: percentile(&mut all, 99.0),
+        p999: percentile(&mut all, 99.9),
+        mean,
+    }
+}
