@@ -54,6 +54,13 @@ fuzz_target!(|data: &[u8]| {
     assert!(big.path_len <= big.path_and_query.len());
     assert!(big.host.len() <= MAX_HOST_LEN);
 
+    // Intended exception (src/canon/mod.rs): unescaping is exact up to a
+    // chain of 128 nested incomplete escapes; a deeper chain stays literal,
+    // so its canonical form may unescape further when read again. Every
+    // link of such a chain starts with a `%` of the input.
+    if input.iter().filter(|&&b| b == b'%').count() > 128 {
+        return;
+    }
     let once = full(&big);
     let again = canon::url_string(&once);
     assert_eq!(again.as_ref(), Ok(&once), "not idempotent; input {input:?}");
