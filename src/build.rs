@@ -29,6 +29,7 @@
 //! | [`LINES`] | `n` 3-byte integers: the input line (the id when there is none); `0xFFFFFF` when larger, with the id in metadata |
 //! | [`META_INDEX`] | `m` pairs `(record: u32, offset: u32)` sorted by record, one per record with bit 6 set |
 //! | [`META`] | metadata entries, identical ones stored once (see below) |
+//! | [`COMMON_INPUTS`] | the 63 common input bytes of the `fst` node format, in index order (see [`crate::set`]'s key reader) |
 //!
 //! A metadata entry: one byte saying which fields follow (bit 0
 //! expiration, 1 id, 2 title, 3 category, 4 description, 5 groups, 6 alert
@@ -40,6 +41,7 @@
 //! Without metadata an indicator costs its share of the fst plus 4 bytes.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::format::{SectionId, Writer};
 use crate::indicator::{Action, Indicator, Kind, Severity};
@@ -54,6 +56,9 @@ pub const LINES: SectionId = SectionId(0x12);
 pub const META_INDEX: SectionId = SectionId(0x13);
 /// Metadata entries.
 pub const META: SectionId = SectionId(0x14);
+
+/// The common-input table of the key `fst`'s node format.
+pub const COMMON_INPUTS: SectionId = SectionId(0x15);
 
 /// Bytes per line number in [`LINES`]; larger lines go to metadata.
 pub(crate) const LINE_BYTES: usize = 3;
@@ -98,6 +103,36 @@ pub fn key(kind: Kind, host: &str, path: &str) -> Vec<u8> {
         }
     }
     k
+}
+
+/// The table the `fst` crate uses to store frequent input bytes in a
+/// node's state byte (index `i` from 1 stands for `table[i - 1]`),
+/// measured from the crate itself: the root of a one-key map `[b]` is a
+/// one-transition state whose low six bits are `b`'s index, or 0 when `b`
+/// is not common. The reader takes the table from the file, so it never
+/// depends on a copy of the crate's internals.
+fn common_inputs() -> &'static [u8; 63] {
+    static TABLE: OnceLock<[u8; 63]> = OnceLock::new();
+    TABLE.get_or_init(measure_common_inputs)
+}
+
+fn measure_common_inputs() -> [u8; 63] {
+    let mut table = [0u8; 63];
+    for b in 0..=u8::MAX {
+        let mut m = fst::MapBuilder::memory();
+        m.insert([b], 0)
+            .expect("one key is always in order, and a Vec cannot fail to grow");
+        let bytes = m.into_inner().expect("writing an fst to a Vec cannot fail");
+        let end = bytes.len() - 4;
+        let mut root = [0u8; 8];
+        root.copy_from_slice(&bytes[end - 8..end]);
+        let root = u64::from_le_bytes(root) as usize;
+        let index = usize::from(bytes[root] & 0x3F);
+        if index != 0 {
+            table[index - 1] = b;
+        }
+    }
+    table
 }
 
 fn flags(ind: &Indicator, has_meta: bool) -> u8 {
@@ -234,5 +269,6 @@ pub fn build(indicators: &[Indicator]) -> Vec<u8> {
     w.add_section(LINES, &lines);
     w.add_section(META_INDEX, &meta_index);
     w.add_section(META, &meta);
+    w.add_section(COMMON_INPUTS, common_inputs());
     w.finish()
 }

@@ -2,8 +2,8 @@
 //! `include_bytes!`, a memory map) without copying them, and its lookups.
 //!
 //! A lookup canonicalises the query into a stack buffer, then walks the
-//! key `fst` once: the host from its rightmost byte, then (full mode) the
-//! path. Every final state on the way is a candidate, and candidates come
+//! key automaton once (with the bounds-checked reader of [`keys`]): the
+//! host from its rightmost byte, then (full mode) the path. Every final state on the way is a candidate, and candidates come
 //! in increasing precedence (see [`crate::build`]), so the last live
 //! allow/warn/block candidate decides and the last live audit candidate is
 //! reported. No allocation, no lock, no panic on any query.
@@ -13,11 +13,9 @@ use std::ops::Range;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use fst::raw::{Fst, Node, Output};
-
 use crate::build::{
-    ACTION_MASK, ACTIONS, HAS_EXPIRATION, HAS_META, IS_URL, KEYS, LINE_BYTES, LINES, M_ALERT,
-    M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, META,
+    ACTION_MASK, ACTIONS, COMMON_INPUTS, HAS_EXPIRATION, HAS_META, IS_URL, KEYS, LINE_BYTES, LINES,
+    M_ALERT, M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, META,
     META_INDEX, RECORDS, SEVERITIES, SEVERITY_MASK, SEVERITY_SHIFT,
 };
 use crate::canon;
@@ -27,18 +25,9 @@ use crate::verdict::{
     Decision, ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, Role, Stats, Verdict,
 };
 
-/// The bytes of the keys section, owned through the whole file's bytes so
-/// the `fst` borrows nothing.
-struct KeyBytes<D> {
-    data: D,
-    range: Range<usize>,
-}
+mod keys;
 
-impl<D: AsRef<[u8]>> AsRef<[u8]> for KeyBytes<D> {
-    fn as_ref(&self) -> &[u8] {
-        self.data.as_ref().get(self.range.clone()).unwrap_or(&[])
-    }
-}
+use keys::Keys;
 
 /// A compiled indicator set over bytes `D`.
 ///
@@ -46,7 +35,11 @@ impl<D: AsRef<[u8]>> AsRef<[u8]> for KeyBytes<D> {
 /// [`IndicatorSet::from_bytes`]); afterwards every lookup is read-only, so
 /// one set can serve any number of threads.
 pub struct IndicatorSet<D: AsRef<[u8]>> {
-    keys: Fst<KeyBytes<D>>,
+    data: D,
+    keys: Range<usize>,
+    root: usize,
+    common: Range<usize>,
+    len: usize,
     records: Range<usize>,
     lines: Range<usize>,
     meta_index: Range<usize>,
@@ -61,6 +54,11 @@ impl<D: AsRef<[u8]>> std::fmt::Debug for IndicatorSet<D> {
             .finish()
     }
 }
+
+/// The buffer for a full-mode query of at most [`SHORT_QUERY`] bytes.
+const SHORT_BUF_LEN: usize = 1024;
+/// The longest query whose canonical form always fits [`SHORT_BUF_LEN`].
+const SHORT_QUERY: usize = (SHORT_BUF_LEN - canon::MAX_HOST_LEN - 1) / 3;
 
 /// The canonical path and query of a full-mode query.
 #[derive(Clone, Copy)]
@@ -174,19 +172,28 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         if with_meta != meta_index.len() / 8 {
             return Err(FormatError::Corrupt("metadata index: records missing"));
         }
-        let (records, lines, meta_index, meta) = (
+        let common = c.require(COMMON_INPUTS)?;
+        let root = Keys::new(&whole[keys.clone()], common, n)
+            .map_err(|e| match e {
+                keys::KeysError::Footer => {
+                    FormatError::Corrupt("keys: not an fst with one key per record")
+                }
+                keys::KeysError::Common => FormatError::Corrupt("common inputs: not 63 bytes"),
+            })?
+            .root();
+        let (records, lines, meta_index, meta, common) = (
             range_in(whole, records),
             range_in(whole, lines),
             range_in(whole, meta_index),
             range_in(whole, meta),
+            range_in(whole, common),
         );
-        let keys = Fst::new(KeyBytes { data, range: keys })
-            .map_err(|_| FormatError::Corrupt("keys: not an fst"))?;
-        if keys.len() != n {
-            return Err(FormatError::Corrupt("keys: not one key per record"));
-        }
         Ok(IndicatorSet {
+            data,
             keys,
+            root,
+            common,
+            len: n,
             records,
             lines,
             meta_index,
@@ -195,7 +202,16 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     }
 
     fn bytes(&self) -> &[u8] {
-        self.keys.as_inner().data.as_ref()
+        self.data.as_ref()
+    }
+
+    #[inline]
+    fn keys(&self) -> Keys<'_> {
+        Keys::at(
+            self.section(&self.keys),
+            self.section(&self.common),
+            self.root,
+        )
     }
 
     fn section(&self, r: &Range<usize>) -> &[u8] {
@@ -204,7 +220,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
 
     /// The number of indicators. O(1).
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.len
     }
 
     /// Whether the set holds no indicator. O(1).
@@ -309,70 +325,80 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                     f(buf.get(..n)?, None);
                 }
             }
+            // A canonical URL holds at most a 253-byte host, the root `/`
+            // and three bytes per input byte (unescaping only shrinks), so
+            // a short query fits a smaller buffer, cheaper to zero, with the
+            // same answer.
+            Mode::Full if query.len() <= SHORT_QUERY => {
+                Self::full_url(query, &mut [0u8; SHORT_BUF_LEN], f)?;
+            }
             Mode::Full => {
-                let mut buf = [0u8; canon::QUERY_BUF_LEN];
-                let u = canon::url(query, &mut buf).ok()?;
-                if !u.host_kind.is_ip() {
-                    let path = PathQuery {
-                        bytes: u.path_and_query.as_bytes(),
-                        path_len: u.path_len,
-                        truncated: u.truncated,
-                    };
-                    f(u.host.as_bytes(), Some(path));
-                }
+                Self::full_url(query, &mut [0u8; canon::QUERY_BUF_LEN], f)?;
             }
         }
         Some(())
     }
 
-    /// Follows the transition for `b` from `node`, adding its output.
     #[inline(always)]
-    fn step<'f>(&'f self, node: &Node<'f>, b: u8, out: &mut Output) -> Option<Node<'f>> {
-        let t = node.transition(node.find_input(b)?);
-        *out = out.cat(t.out);
-        Some(self.keys.node(t.addr))
+    fn full_url(
+        query: &[u8],
+        buf: &mut [u8],
+        f: impl FnOnce(&[u8], Option<PathQuery<'_>>),
+    ) -> Option<()> {
+        let u = canon::url(query, buf).ok()?;
+        if !u.host_kind.is_ip() {
+            let path = PathQuery {
+                bytes: u.path_and_query.as_bytes(),
+                path_len: u.path_len,
+                truncated: u.truncated,
+            };
+            f(u.host.as_bytes(), Some(path));
+        }
+        Some(())
     }
 
     /// Walks the keys for `host` (and `path` in full mode; in domain mode
     /// only the root path `/`) and calls `emit` for every matching
-    /// indicator, in increasing precedence.
+    /// indicator, in increasing precedence. At most one step per byte of
+    /// the host and path.
     fn walk(&self, host: &[u8], path: Option<PathQuery<'_>>, mut emit: impl FnMut(Hit)) {
-        let mut emit_at = |node: &Node<'_>, out: Output, kind: Kind, len: usize| {
-            if node.is_final() {
-                let record = out.cat(node.final_output()).value();
+        let keys = self.keys();
+        let mut emit_at = |addr: usize, out: u64, kind: Kind, len: usize| {
+            if let Some(f) = keys.final_output(addr) {
+                let record = out.wrapping_add(f);
                 if let (Ok(record), Ok(len)) = (u32::try_from(record), u16::try_from(len)) {
                     emit(Hit { record, kind, len });
                 }
             }
         };
-        let mut node = self.keys.root();
-        let mut out = Output::zero();
+        let mut addr = keys.root();
+        let mut out = 0u64;
         for (i, &b) in host.iter().enumerate().rev() {
-            let Some(next) = self.step(&node, b, &mut out) else {
+            let Some((next, o)) = keys.step(addr, b) else {
                 return;
             };
-            node = next;
+            addr = next;
+            out = out.wrapping_add(o);
             if b == b'.' {
-                emit_at(&node, out, Kind::DomainName, host.len() - i - 1);
+                emit_at(addr, out, Kind::DomainName, host.len() - i - 1);
             }
         }
-        let mut dot_out = out;
-        if let Some(exact) = self.step(&node, b'.', &mut dot_out) {
-            emit_at(&exact, dot_out, Kind::DomainName, host.len());
+        if let Some((exact, o)) = keys.step(addr, b'.') {
+            emit_at(exact, out.wrapping_add(o), Kind::DomainName, host.len());
         }
         let Some(path) = path else {
-            let mut root_out = out;
-            if let Some(root) = self.step(&node, b'/', &mut root_out) {
-                emit_at(&root, root_out, Kind::Url, host.len() + 1);
+            if let Some((root, o)) = keys.step(addr, b'/') {
+                emit_at(root, out.wrapping_add(o), Kind::Url, host.len() + 1);
             }
             return;
         };
         let pq = path.bytes;
         for (j, &b) in pq.iter().enumerate() {
-            let Some(next) = self.step(&node, b, &mut out) else {
+            let Some((next, o)) = keys.step(addr, b) else {
                 return;
             };
-            node = next;
+            addr = next;
+            out = out.wrapping_add(o);
             // The key's path is pq[..k]: SPEC 3.2's prefix rules.
             let k = j + 1;
             let covered = k > path.path_len
@@ -380,7 +406,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                 || (k == pq.len() && !path.truncated)
                 || matches!(pq.get(k), Some(b'/' | b'?'));
             if covered {
-                emit_at(&node, out, Kind::Url, host.len() + k);
+                emit_at(addr, out, Kind::Url, host.len() + k);
             }
         }
     }
@@ -447,13 +473,13 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                         .concat()
                     }
                 };
-                if self.keys.get(&k).map(|o| o.value()) == Some(u64::from(hit.record)) {
+                if self.keys().get(&k) == Some(u64::from(hit.record)) {
                     key = Some(k);
                 }
             }
         });
         let key = key
-            .or_else(|| self.keys.get_key(u64::from(hit.record)))
+            .or_else(|| self.keys().get_key(u64::from(hit.record)))
             .unwrap_or_default();
         self.record_info(hit.record as usize, &key)
     }
@@ -593,7 +619,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// item costs a key reconstruction and allocates; meant for `inspect`.
     pub fn iter(&self) -> impl Iterator<Item = IndicatorInfo> + '_ {
         (0..self.len()).map(move |r| {
-            let key = self.keys.get_key(r as u64).unwrap_or_default();
+            let key = self.keys().get_key(r as u64).unwrap_or_default();
             self.record_info(r, &key)
         })
     }
@@ -605,7 +631,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             indicators: self.len(),
             total_bytes: self.bytes().len(),
             sections: vec![
-                ("keys", self.keys.as_inner().range.len()),
+                ("keys", self.keys.len()),
                 ("records", self.records.len()),
                 ("lines", self.lines.len()),
                 ("meta-index", self.meta_index.len()),

@@ -96,8 +96,8 @@ fn every_truncation_is_an_error() {
 }
 
 /// Bit flips outside the key `fst` either fail to open or give a set whose
-/// lookups still answer. (Flips inside the `fst` are the container
-/// checksum's job: the `fst` crate trusts its bytes.)
+/// lookups still answer. (Damage inside the keys, behind a valid checksum,
+/// is `tests/set_crafted.rs`'s subject.)
 #[test]
 fn bit_flips_outside_the_keys_never_panic() {
     let bytes = build(&small_set());

@@ -78,6 +78,9 @@ pub(super) fn expand_in_place(buf: &mut [u8], n: usize, path_end: usize) -> usiz
         }
     };
     let total: usize = (0..n).map(|i| width(buf[i], part(i))).sum();
+    if total == n {
+        return n;
+    }
     let mut w = total;
     for r in (0..n).rev() {
         let b = buf[r];

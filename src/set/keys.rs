@@ -1,0 +1,358 @@
+//! A lean, bounds-checked reader of the key automaton (an `fst` map, format
+//! version 3, written by [`crate::build`] with the `fst` crate).
+//!
+//! # Why not `fst::raw::Fst`
+//!
+//! The `fst` crate trusts its bytes: a file whose checksum is valid but
+//! whose automaton was crafted can make it index out of bounds. It also
+//! decodes every field of a node at each step, which made one lookup cost
+//! thousands of instructions. This reader decodes only what a step needs,
+//! reads every byte with `get`, and cannot loop: each step either consumes
+//! a query byte or moves to a strictly smaller address.
+//!
+//! # The node format (read, never written, here)
+//!
+//! Nodes are written children first; an address is the index of a node's
+//! last byte, its state byte, and the node's other bytes precede it.
+//! Address 0 is the final node without transitions. The top two bits of
+//! the state byte give the kind:
+//!
+//! | bits | kind | layout, from low to high addresses |
+//! |---|---|---|
+//! | `11` | one transition to the node just below, output 0 | `[input]` state |
+//! | `10` | one transition | `[output]` `delta` sizes `[input]` state |
+//! | `0f` | any number (`f`: final) | `[final output]` outputs deltas `[index]` inputs sizes `[ntrans]` state |
+//!
+//! The low six bits of a one-transition state are the index (from 1) of a
+//! common input byte, or 0 when the input byte follows. The table of common
+//! inputs is stored in the file ([`crate::build::COMMON_INPUTS`]), measured
+//! from the `fst` crate when the file is built. `sizes` holds the byte
+//! width of a delta (high nibble) and of an output (low nibble); a
+//! transition goes to `end - delta`, where `end` is the lowest address of
+//! the node (delta 0: address 0). The low six bits of an any-transition
+//! state are the number of transitions (0: a byte follows, where 1 means
+//! 256). Inputs, deltas and outputs are stored last transition first; more
+//! than 32 transitions add a 256-byte index from input byte to transition.
+
+/// The footer: key count (`u64`), root address (`u64`), checksum (`u32`).
+const FOOTER_LEN: usize = 20;
+/// The header: version (`u64`) and map type (`u64`).
+const HEADER_LEN: usize = 16;
+const VERSION: u64 = 3;
+/// More transitions than this carry a 256-byte index.
+const INDEX_THRESHOLD: usize = 32;
+
+/// Why the key automaton was refused when the set was opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeysError {
+    /// Too short, an unknown version, or a root outside the bytes.
+    Footer,
+    /// The common-inputs table is not 63 bytes.
+    Common,
+}
+
+/// A view of the key automaton: the bytes, the root and the common inputs.
+#[derive(Clone, Copy)]
+pub(crate) struct Keys<'a> {
+    data: &'a [u8],
+    root: usize,
+    common: &'a [u8],
+}
+
+/// A decoded state: what a step needs and no more.
+#[derive(Clone, Copy)]
+enum State {
+    /// Address 0: final, no transitions.
+    Empty,
+    /// One transition, output 0, to `addr - 1 - input_len`.
+    Next { input: u8, to: usize },
+    /// One transition with a delta and an output.
+    One { input: u8, at: usize },
+    /// Any number of transitions.
+    Any {
+        at: usize,
+        final_: bool,
+        ntrans: usize,
+    },
+}
+
+#[inline(always)]
+fn uint(b: &[u8], at: usize, n: usize) -> Option<u64> {
+    if n == 0 {
+        return Some(0);
+    }
+    if n > 8 {
+        return None;
+    }
+    // One unaligned 8-byte load, masked, when 8 bytes are there.
+    if let Some(word) = b.get(at..at.wrapping_add(8)) {
+        let v = u64::from_le_bytes(word.try_into().ok()?);
+        return Some(if n == 8 {
+            v
+        } else {
+            v & ((1u64 << (8 * n)) - 1)
+        });
+    }
+    let bytes = b.get(at..at.checked_add(n)?)?;
+    let mut v = 0u64;
+    for (i, &x) in bytes.iter().enumerate() {
+        v |= u64::from(x) << (8 * i);
+    }
+    Some(v)
+}
+
+impl<'a> Keys<'a> {
+    /// Reads the footer of `data`, an `fst` map, and checks that `len`
+    /// keys are promised. O(1).
+    pub(crate) fn new(data: &'a [u8], common: &'a [u8], len: usize) -> Result<Self, KeysError> {
+        if common.len() != 63 {
+            return Err(KeysError::Common);
+        }
+        if data.len() < HEADER_LEN + FOOTER_LEN {
+            return Err(KeysError::Footer);
+        }
+        let end = data.len() - 4;
+        let version = uint(data, 0, 8).ok_or(KeysError::Footer)?;
+        let root = uint(data, end - 8, 8).ok_or(KeysError::Footer)?;
+        let count = uint(data, end - 16, 8).ok_or(KeysError::Footer)?;
+        let root = usize::try_from(root).map_err(|_| KeysError::Footer)?;
+        let root_ok = if root == 0 {
+            data.len() == HEADER_LEN + FOOTER_LEN
+        } else {
+            root.checked_add(FOOTER_LEN + 1) == Some(data.len())
+        };
+        if version != VERSION || !root_ok || count != len as u64 {
+            return Err(KeysError::Footer);
+        }
+        Ok(Keys { data, root, common })
+    }
+
+    /// A view of keys already checked by [`Keys::new`].
+    #[inline]
+    pub(crate) fn at(data: &'a [u8], common: &'a [u8], root: usize) -> Self {
+        Keys { data, root, common }
+    }
+
+    /// The root address.
+    #[inline]
+    pub(crate) fn root(&self) -> usize {
+        self.root
+    }
+
+    #[inline(always)]
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.data.get(at).copied()
+    }
+
+    /// The input of a one-transition state `v` at `addr`, and its length
+    /// in bytes (0 when common).
+    #[inline(always)]
+    fn one_input(&self, v: u8, addr: usize) -> Option<(u8, usize)> {
+        match (v & 0x3F) as usize {
+            0 => Some((self.byte(addr.checked_sub(1)?)?, 1)),
+            i => Some((*self.common.get(i - 1)?, 0)),
+        }
+    }
+
+    #[inline(always)]
+    fn state(&self, addr: usize) -> Option<State> {
+        if addr == 0 {
+            return Some(State::Empty);
+        }
+        let v = self.byte(addr)?;
+        Some(match v >> 6 {
+            0b11 => {
+                let (input, len) = self.one_input(v, addr)?;
+                State::Next {
+                    input,
+                    to: addr.checked_sub(1 + len)?,
+                }
+            }
+            0b10 => {
+                let (input, len) = self.one_input(v, addr)?;
+                State::One {
+                    input,
+                    at: addr.checked_sub(len)?,
+                }
+            }
+            _ => {
+                let (ntrans, at) = match v & 0x3F {
+                    0 => match self.byte(addr.checked_sub(1)?)? {
+                        1 => (256, addr - 1),
+                        n => (usize::from(n), addr - 1),
+                    },
+                    n => (usize::from(n), addr),
+                };
+                State::Any {
+                    at,
+                    final_: v & 0x40 != 0,
+                    ntrans,
+                }
+            }
+        })
+    }
+
+    /// The target of a delta read at `at` (`n` bytes) from a node whose
+    /// lowest address is `end`; always below the node.
+    #[inline(always)]
+    fn target(&self, at: usize, n: usize, end: usize) -> Option<usize> {
+        let delta = usize::try_from(uint(self.data, at, n)?).ok()?;
+        if delta == 0 {
+            Some(0)
+        } else {
+            end.checked_sub(delta)
+        }
+    }
+
+    /// For a state whose `sizes` byte is just below `at`: the sizes and
+    /// the address of that byte.
+    #[inline(always)]
+    fn sizes(&self, at: usize) -> Option<(usize, usize, usize)> {
+        let s_at = at.checked_sub(1)?;
+        let s = self.byte(s_at)?;
+        Some((usize::from(s >> 4), usize::from(s & 15), s_at))
+    }
+
+    /// Follows the transition for `b` from the node at `addr`: the target
+    /// address (strictly below `addr`) and the transition's output.
+    #[inline]
+    pub(crate) fn step(&self, addr: usize, b: u8) -> Option<(usize, u64)> {
+        let (to, out) = match self.state(addr)? {
+            State::Empty => return None,
+            State::Next { input, to } => {
+                if input != b {
+                    return None;
+                }
+                (to, 0)
+            }
+            State::One { input, at } => {
+                if input != b {
+                    return None;
+                }
+                let (tsize, osize, s_at) = self.sizes(at)?;
+                let d_at = s_at.checked_sub(tsize)?;
+                let end = d_at.checked_sub(osize)?;
+                (self.target(d_at, tsize, end)?, uint(self.data, end, osize)?)
+            }
+            State::Any { at, ntrans, .. } => {
+                let (tsize, osize, s_at) = self.sizes(at)?;
+                let (i, inputs_at) = if ntrans > INDEX_THRESHOLD {
+                    let index_at = s_at.checked_sub(256)?;
+                    let i = usize::from(self.byte(index_at + usize::from(b))?);
+                    if i >= ntrans {
+                        return None;
+                    }
+                    (i, index_at.checked_sub(ntrans)?)
+                } else {
+                    let inputs_at = s_at.checked_sub(ntrans)?;
+                    let inputs = self.data.get(inputs_at..s_at)?;
+                    let p = memchr::memchr(b, inputs)?;
+                    (ntrans - 1 - p, inputs_at)
+                };
+                let deltas_at = inputs_at.checked_sub(ntrans.checked_mul(tsize)?)?;
+                let outs_at = deltas_at.checked_sub(ntrans.checked_mul(osize)?)?;
+                let end = self.any_end(addr, outs_at, osize)?;
+                let d_at = deltas_at + (ntrans - 1 - i) * tsize;
+                let o_at = outs_at + (ntrans - 1 - i) * osize;
+                (
+                    self.target(d_at, tsize, end)?,
+                    uint(self.data, o_at, osize)?,
+                )
+            }
+        };
+        (to < addr).then_some((to, out))
+    }
+
+    /// The lowest address of an any-transition node whose outputs start at
+    /// `outs_at`: below them, the final output when the node is final.
+    #[inline(always)]
+    fn any_end(&self, addr: usize, outs_at: usize, osize: usize) -> Option<usize> {
+        let v = self.byte(addr)?;
+        if v & 0x40 != 0 {
+            outs_at.checked_sub(osize)
+        } else {
+            Some(outs_at)
+        }
+    }
+
+    /// The final output of the node at `addr`, or `None` when it is not
+    /// final.
+    #[inline]
+    pub(crate) fn final_output(&self, addr: usize) -> Option<u64> {
+        match self.state(addr)? {
+            State::Empty => Some(0),
+            State::Next { .. } | State::One { .. } => None,
+            State::Any {
+                at,
+                final_: true,
+                ntrans,
+            } => {
+                let (tsize, osize, s_at) = self.sizes(at)?;
+                let index = if ntrans > INDEX_THRESHOLD { 256 } else { 0 };
+                let per = 1 + tsize + osize;
+                let below = index + ntrans.checked_mul(per)? + osize;
+                uint(self.data, s_at.checked_sub(below)?, osize)
+            }
+            State::Any { .. } => None,
+        }
+    }
+
+    /// The transitions of the node at `addr` in input order, as
+    /// `(input, output, target)`, written to `out`; returns how many.
+    fn transitions(&self, addr: usize, out: &mut [(u8, u64, usize); 256]) -> Option<usize> {
+        match self.state(addr)? {
+            State::Empty => Some(0),
+            State::Next { input, to } => {
+                out[0] = (input, 0, to);
+                Some(1)
+            }
+            State::One { input, .. } => {
+                let (to, o) = self.step(addr, input)?;
+                out[0] = (input, o, to);
+                Some(1)
+            }
+            State::Any { at, ntrans, .. } => {
+                let (_, _, s_at) = self.sizes(at)?;
+                let index = if ntrans > INDEX_THRESHOLD { 256 } else { 0 };
+                let inputs_at = s_at.checked_sub(index)?.checked_sub(ntrans)?;
+                for (i, slot) in out.iter_mut().enumerate().take(ntrans) {
+                    let input = self.byte(inputs_at + ntrans - 1 - i)?;
+                    let (to, o) = self.step(addr, input)?;
+                    *slot = (input, o, to);
+                }
+                Some(ntrans)
+            }
+        }
+    }
+
+    /// The rank of `key`, when it is a key.
+    pub(crate) fn get(&self, key: &[u8]) -> Option<u64> {
+        let mut addr = self.root;
+        let mut out = 0u64;
+        for &b in key {
+            let (to, o) = self.step(addr, b)?;
+            addr = to;
+            out = out.wrapping_add(o);
+        }
+        Some(out.wrapping_add(self.final_output(addr)?))
+    }
+
+    /// The key of rank `rank`, when there is one. Allocates; at most one
+    /// step per byte of the longest possible key, each to a lower address.
+    pub(crate) fn get_key(&self, rank: u64) -> Option<Vec<u8>> {
+        let mut key = Vec::new();
+        let mut addr = self.root;
+        let mut left = rank;
+        let mut trans = [(0u8, 0u64, 0usize); 256];
+        loop {
+            if self.final_output(addr) == Some(left) {
+                return Some(key);
+            }
+            let n = self.transitions(addr, &mut trans)?;
+            let &(input, o, to) = trans[..n].iter().rev().find(|t| t.1 <= left)?;
+            key.push(input);
+            left -= o;
+            addr = to;
+        }
+    }
+}

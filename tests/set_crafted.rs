@@ -1,0 +1,160 @@
+//! Crafted files: a valid set whose sections are damaged and re-wrapped in
+//! a container with a valid checksum. The checksum cannot catch these, so
+//! the set itself must: opening fails cleanly, or every lookup answers
+//! (no panic, no endless walk).
+
+mod match_support;
+
+use indset::build::{COMMON_INPUTS, KEYS, build};
+use indset::format::{Container, SectionId, Writer};
+use indset::set::IndicatorSet;
+use indset::verdict::Mode;
+use indset::{Action, Indicator, Kind};
+use match_support::{NOW, ind};
+use proptest::prelude::*;
+use std::sync::OnceLock;
+
+fn indicators() -> Vec<Indicator> {
+    vec![
+        ind(Kind::DomainName, "example.com", Action::Block),
+        ind(Kind::DomainName, "a.example.com", Action::Allow),
+        ind(Kind::Url, "example.com/a/b?x=1", Action::Warn),
+        ind(Kind::Url, "a.b.c.d.e.f.g.example.com/", Action::Block),
+        ind(Kind::DomainName, "com", Action::Audit),
+        ind(Kind::Url, "x.org/seg/seg", Action::Block),
+        ind(Kind::DomainName, "evil.test", Action::Block),
+        ind(Kind::Url, "evil.test/path/to/thing", Action::Allow),
+    ]
+}
+
+const QUERIES: &[&str] = &[
+    "http://a.example.com/a/b?x=1",
+    "https://a.b.c.d.e.f.g.example.com/",
+    "x.org",
+    "http://x.org/seg/seg/more",
+    "http://www.evil.test/path/to/thing?q",
+    "nothing.invalid",
+    "http://com/",
+];
+
+/// Every section of the built set of [`indicators`], in file order.
+fn sections() -> Vec<(SectionId, Vec<u8>)> {
+    static BUILT: OnceLock<Vec<u8>> = OnceLock::new();
+    let bytes = BUILT.get_or_init(|| build(&indicators()));
+    Container::parse(bytes)
+        .expect("a built set parses")
+        .sections()
+        .map(|(id, b)| (id, b.to_vec()))
+        .collect()
+}
+
+fn wrap(sections: &[(SectionId, Vec<u8>)]) -> Vec<u8> {
+    let mut w = Writer::new();
+    for (id, b) in sections {
+        w.add_section(*id, b);
+    }
+    w.finish()
+}
+
+/// Opens `bytes`; when it opens, runs every kind of lookup on it.
+fn exercise(bytes: Vec<u8>) {
+    let Ok(set) = IndicatorSet::from_bytes(bytes) else {
+        return;
+    };
+    for q in QUERIES {
+        for mode in [Mode::Full, Mode::Domain] {
+            let v = set.check(q, mode, NOW);
+            for hit in v.indicator.into_iter().chain(v.audit) {
+                let _ = set.info(q.as_bytes(), mode, hit);
+            }
+            let _ = set.explain(q, mode, NOW);
+        }
+        let _ = set.check_url(q);
+        let _ = set.check_host(q);
+    }
+    let _ = set.iter().take(64).count();
+    let _ = set.stats();
+}
+
+/// A mutation of one section: `(position, new byte)` pairs, positions
+/// taken modulo the section's length.
+fn mutate(section: &mut [u8], edits: &[(usize, u8)]) {
+    if section.is_empty() {
+        return;
+    }
+    let n = section.len();
+    for &(at, b) in edits {
+        section[at % n] = b;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+    /// Damaged key automaton (the structure a lookup walks).
+    #[test]
+    fn damaged_keys_never_panic(edits in prop::collection::vec((any::<usize>(), any::<u8>()), 1..8)) {
+        let mut s = sections();
+        for (id, b) in &mut s {
+            if *id == KEYS {
+                mutate(b, &edits);
+            }
+        }
+        exercise(wrap(&s));
+    }
+
+    /// Damage anywhere in any section, the common-input table included.
+    #[test]
+    fn damaged_sections_never_panic(
+        which in any::<usize>(),
+        edits in prop::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+    ) {
+        let mut s = sections();
+        let i = which % s.len();
+        mutate(&mut s[i].1, &edits);
+        exercise(wrap(&s));
+    }
+
+    /// Arbitrary bytes in place of the key automaton, any length.
+    #[test]
+    fn random_keys_never_panic(keys in prop::collection::vec(any::<u8>(), 0..512)) {
+        let mut s = sections();
+        for (id, b) in &mut s {
+            if *id == KEYS {
+                *b = keys.clone();
+            }
+        }
+        exercise(wrap(&s));
+    }
+}
+
+/// A key automaton whose transitions point back up (a cycle, were the
+/// reader to follow them) answers without looping.
+#[test]
+fn upward_transitions_do_not_loop() {
+    let s = sections();
+    let keys = &s.iter().find(|(id, _)| *id == KEYS).expect("keys").1;
+    for at in 16..keys.len().saturating_sub(20) {
+        for b in [0x00, 0x01, 0x40, 0x7F, 0x80, 0xBF, 0xC0, 0xFF] {
+            let mut s = s.clone();
+            for (id, sec) in &mut s {
+                if *id == KEYS {
+                    sec[at] = b;
+                }
+            }
+            exercise(wrap(&s));
+        }
+    }
+}
+
+/// The common-input table must be exactly 63 bytes.
+#[test]
+fn a_short_common_table_does_not_open() {
+    let mut s = sections();
+    for (id, b) in &mut s {
+        if *id == COMMON_INPUTS {
+            b.pop();
+        }
+    }
+    assert!(IndicatorSet::from_bytes(wrap(&s)).is_err());
+}
