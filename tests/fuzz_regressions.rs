@@ -152,3 +152,20 @@ fn crafted_keys_section_never_panics() {
         &panics[..panics.len().min(5)]
     );
 }
+
+/// `canon_url`, agreement with the `url` crate: WHATWG accepts a `*` in a
+/// host, SPEC 1.3 refuses it (`wildcard`); a query keeps its bytes, which
+/// for a long host with escaped characters can exceed 253 bytes. An
+/// intended difference: the target compares only hosts SPEC accepts.
+#[test]
+fn wildcard_host_is_an_intended_difference_from_whatwg() {
+    let u = url::Url::parse("http://a*b.example/").unwrap();
+    assert_eq!(u.host_str(), Some("a*b.example"));
+    let mut out = [0u8; HOST_BUF_LEN];
+    let e = canon::host(b"a*b.example", &mut out).unwrap_err();
+    assert_eq!(e.code, indset::Code::Wildcard);
+    assert_eq!(
+        canon::url_string("http://a*b.example/").as_deref(),
+        Ok("http://a*b.example/")
+    );
+}
