@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
     // chain of 128 nested incomplete escapes; a deeper chain stays literal,
     // so its canonical form may unescape further when read again. Every
     // link of such a chain starts with a `%` of the input.
-    if input.iter().filter(|&&b| b == b'%').count() > 128 {
+    if deep_escapes(input) {
         return;
     }
     let once = full(&big);
@@ -69,6 +69,13 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(reread.host_kind, big.host_kind, "{once:?}");
     assert_eq!(reread.path_len, big.path_len, "{once:?}");
 });
+
+/// Whether `input` may hold a chain of more than 128 nested incomplete
+/// escapes, past which the canonical form is not a fixed point (the
+/// documented bound of src/canon/mod.rs): every link starts with a `%`.
+fn deep_escapes(input: &[u8]) -> bool {
+    input.iter().filter(|&&b| b == b'%').count() > 128
+}
 
 /// `scheme://host/path[?query]`, as `canon::url_string` prints it.
 fn full(u: &Url<'_>) -> String {
@@ -141,6 +148,9 @@ fn check_indicators(text: &str, big: &Result<Url<'_>, canon::CanonError>) {
             .as_ref()
             .expect("an accepted Url indicator parses as a query");
         assert_eq!((q.host, q.path_and_query), (&*host, &*path), "{text:?}");
+        if deep_escapes(text.as_bytes()) {
+            return;
+        }
         let key = format!("{host}{path}");
         assert_eq!(
             canon::indicator(Kind::Url, &key),
