@@ -54,6 +54,13 @@ fuzz_target!(|data: &[u8]| {
     assert!(big.path_len <= big.path_and_query.len());
     assert!(big.host.len() <= MAX_HOST_LEN);
 
+    // Intended exception (src/canon/mod.rs): unescaping is exact up to a
+    // chain of 128 nested incomplete escapes; a deeper chain stays literal,
+    // so its canonical form may unescape further when read again. Every
+    // link of such a chain starts with a `%` of the input.
+    if deep_escapes(input) {
+        return;
+    }
     let once = full(&big);
     let again = canon::url_string(&once);
     assert_eq!(again.as_ref(), Ok(&once), "not idempotent; input {input:?}");
@@ -62,6 +69,13 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(reread.host_kind, big.host_kind, "{once:?}");
     assert_eq!(reread.path_len, big.path_len, "{once:?}");
 });
+
+/// Whether `input` may hold a chain of more than 128 nested incomplete
+/// escapes, past which the canonical form is not a fixed point (the
+/// documented bound of src/canon/mod.rs): every link starts with a `%`.
+fn deep_escapes(input: &[u8]) -> bool {
+    input.iter().filter(|&&b| b == b'%').count() > 128
+}
 
 /// `scheme://host/path[?query]`, as `canon::url_string` prints it.
 fn full(u: &Url<'_>) -> String {
@@ -134,6 +148,9 @@ fn check_indicators(text: &str, big: &Result<Url<'_>, canon::CanonError>) {
             .as_ref()
             .expect("an accepted Url indicator parses as a query");
         assert_eq!((q.host, q.path_and_query), (&*host, &*path), "{text:?}");
+        if deep_escapes(text.as_bytes()) {
+            return;
+        }
         let key = format!("{host}{path}");
         assert_eq!(
             canon::indicator(Kind::Url, &key),
@@ -173,7 +190,9 @@ fn check_indicators(text: &str, big: &Result<Url<'_>, canon::CanonError>) {
 ///   compared, so this shows only through inputs `url` accepts, where a
 ///   single pass already reached the fixed point.
 /// - A host that is not valid IDNA "keeps its bytes" in SPEC; WHATWG
-///   refuses the URL: not compared (the `url` parse fails).
+///   refuses the URL: not compared (the `url` parse fails). Conversely a
+///   host WHATWG accepts but SPEC refuses (a `*`: `wildcard`) is kept as
+///   bytes by a query: not compared either (see [`check_url_crate`]).
 fn url_crate_host(u: &url::Url) -> Option<String> {
     let host = match u.host()? {
         url::Host::Domain(d) => d.to_string(),
@@ -198,21 +217,21 @@ fn check_url_crate(text: &str, big: &Result<Url<'_>, canon::CanonError>) {
     let Some(theirs) = url_crate_host(&parsed) else {
         return;
     };
+    // SPEC's own host rules on the host `url` gave: where they refuse it
+    // (a `*`, "a `*` anywhere is rejected"; a character UTS 46 disallows
+    // under SPEC's settings), a query keeps the raw bytes, escaped, which
+    // may differ from `url`'s or exceed 253 bytes: not compared.
+    let mut out = [0u8; HOST_BUF_LEN];
+    let Ok((_, n)) = canon::host(theirs.as_bytes(), &mut out) else {
+        return;
+    };
     let ours = big
         .as_ref()
         .unwrap_or_else(|e| panic!("{text:?}: url gives host {theirs:?}, we refuse: {e:?}"));
-    if ours.host == theirs {
-        return;
-    }
-    // Our own rules, applied to the host the `url` crate gave: when that
-    // host is itself a valid SPEC host, the two must agree.
-    let mut out = [0u8; HOST_BUF_LEN];
-    if let Ok((_, n)) = canon::host(theirs.as_bytes(), &mut out) {
-        assert_eq!(
-            ours.host.as_bytes(),
-            &out[..n],
-            "{text:?}: url gives host {theirs:?}, we give {:?}",
-            ours.host
-        );
-    }
+    assert_eq!(
+        ours.host.as_bytes(),
+        &out[..n],
+        "{text:?}: url gives host {theirs:?}, we give {:?}",
+        ours.host
+    );
 }
