@@ -108,10 +108,11 @@ const HEADER_CRC_AT: usize = 36;
 
 /// The id of a section.
 ///
-/// The set decides which sections it stores; the named constants are the
-/// ones it is expected to use. More can be defined next to the code that
-/// writes them (`impl SectionId { pub const EXTRA: SectionId = SectionId(9); }`
-/// works anywhere in this crate). Ids must be unique within a file.
+/// The container does not interpret ids. The indicator set defines its own
+/// next to the code that writes them (`build::KEYS` and its neighbours,
+/// ids `0x10` and up); the named constants here (ids 1 to 5) are generic
+/// names for other users of the container, such as its own tests and
+/// benchmarks. Ids must be unique within a file.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SectionId(pub u32);
 
