@@ -50,7 +50,7 @@
 //!   queries.
 //! - [`compile`]: the front door for building a set; [`build`] writes the
 //!   bytes.
-//! - [`format`]: the `.indset` container and its verification.
+//! - [`format`](mod@format): the `.indset` container and its verification.
 //! - [`set`]: [`IndicatorSet`](set::IndicatorSet), the lookups;
 //!   [`verdict`]: what a lookup answers.
 //! - [`swap`]: hot swapping a set while lookups run.

@@ -2,7 +2,7 @@
 //! `include_bytes!`, a memory map) without copying them, and its lookups.
 //!
 //! A lookup canonicalises the query into a stack buffer, then walks the
-//! key automaton once (with the bounds-checked reader of [`keys`]): the
+//! key automaton once (with the bounds-checked reader in `set/keys.rs`): the
 //! host from its rightmost byte, then (full mode) the path. Every final state on the way is a candidate, and candidates come
 //! in increasing precedence (see [`crate::build`]), so the last live
 //! allow/warn/block candidate decides and the last live audit candidate is
