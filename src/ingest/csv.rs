@@ -100,12 +100,8 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
                 continue;
             }
         };
-        let text = match line {
-            Line::Text(s) => s,
-            bad => {
-                sink.malformed(no, bad.problem().unwrap_or_default());
-                continue;
-            }
+        let Some(text) = sink.text(no, line) else {
+            continue;
         };
         if let Err(message) = split(text, &mut fields) {
             sink.malformed(no, message);

@@ -7,7 +7,7 @@ use std::io::{self, BufRead};
 use std::net::IpAddr;
 
 use super::Sink;
-use super::lines::{Line, Lines};
+use super::lines::Lines;
 use super::validate::{RawRow, shown};
 
 pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result<()> {
@@ -16,12 +16,8 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
         if line.is_hash_comment() {
             continue;
         }
-        let text = match line {
-            Line::Text(s) => s,
-            bad => {
-                sink.malformed(no, bad.problem().unwrap_or_default());
-                continue;
-            }
+        let Some(text) = sink.text(no, line) else {
+            continue;
         };
         let text = text.split_once('#').map_or(text, |(before, _)| before);
         let mut words = text.split_whitespace();

@@ -448,6 +448,18 @@ impl Sink<'_> {
     }
 
     /// A row that cannot be read at all.
+    /// The text of a readable line; an unreadable one (not UTF-8, too long)
+    /// is reported as a malformed row and gives `None`.
+    fn text<'a>(&mut self, line: u64, read: lines::Line<'a>) -> Option<&'a str> {
+        match read {
+            lines::Line::Text(s) => Some(s),
+            bad => {
+                self.malformed(line, bad.problem().unwrap_or_default());
+                None
+            }
+        }
+    }
+
     fn malformed(&mut self, line: u64, message: impl Into<String>) {
         self.state.report.rows += 1;
         self.outcome(line, Code::MalformedRow, message.into());

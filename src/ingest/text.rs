@@ -13,7 +13,7 @@
 use std::io::{self, BufRead};
 
 use super::Sink;
-use super::lines::{Line, Lines};
+use super::lines::Lines;
 use super::validate::{RawRow, shown};
 
 pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result<()> {
@@ -22,12 +22,8 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
         if line.is_hash_comment() {
             continue;
         }
-        let text = match line {
-            Line::Text(s) => s,
-            bad => {
-                sink.malformed(no, bad.problem().unwrap_or_default());
-                continue;
-            }
+        let Some(text) = sink.text(no, line) else {
+            continue;
         };
         let text = strip_comment(text).trim();
         if text.is_empty() {
