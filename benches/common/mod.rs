@@ -144,34 +144,9 @@ pub fn dedup(all: Vec<Indicator>) -> Vec<Indicator> {
         .collect()
 }
 
-/// A fixed-seed splitmix64: the same names on every machine and run.
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from `seed`.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number below `n`.
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// One of `items`.
-    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+#[path = "../shared/rng.rs"]
+mod rng;
+pub use rng::Rng;
 
 const SYLLABLES: &[&str] = &[
     "ka", "ro", "mi", "net", "lo", "an", "ex", "sta", "tri", "ver", "po", "lin", "da", "shop",
@@ -238,7 +213,7 @@ pub fn generated(n: usize, seed: u64) -> Vec<Indicator> {
                 path.push_str(rng.pick(PATH_WORDS));
             }
             if rng.below(2) == 0 {
-                path.push_str(&format!("/{:x}", rng.next() & 0xffff_ffff));
+                path.push_str(&format!("/{:x}", rng.next_u64() & 0xffff_ffff));
             }
             indicator(
                 Kind::Url,
