@@ -273,27 +273,65 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     fn lookup(&self, query: &[u8], mode: Mode, clock: &mut Clock) -> Verdict {
         let mut decider = None;
         let mut audit = None;
-        let parsed = self.with_canonical(query, mode, |host, path| {
-            self.walk(host, path, |hit| {
-                let Some(&flags) = self.section(&self.records).get(hit.record as usize) else {
-                    return;
+        let records = self.section(&self.records);
+        let mut emit = |hit: Hit| {
+            let Some(&flags) = records.get(hit.record as usize) else {
+                return;
+            };
+            if flags & HAS_EXPIRATION != 0
+                && self
+                    .expiration(hit.record as usize)
+                    .is_some_and(|e| e <= clock.now())
+            {
+                return;
+            }
+            if flags & ACTION_MASK == 3 {
+                audit = Some((hit, flags));
+            } else {
+                decider = Some((hit, flags));
+            }
+        };
+        let mut host = [0u8; canon::HOST_BUF_LEN];
+        match mode {
+            Mode::Domain => {
+                let Ok((kind, n)) = canon::query_host(query, &mut host) else {
+                    return Verdict::INVALID;
                 };
-                if flags & HAS_EXPIRATION != 0
-                    && self
-                        .expiration(hit.record as usize)
-                        .is_some_and(|e| e <= clock.now())
-                {
-                    return;
+                if !kind.is_ip() {
+                    self.walk(host.get(..n).unwrap_or_default(), None, &mut emit);
                 }
-                if flags & ACTION_MASK == 3 {
-                    audit = Some((hit, flags));
-                } else {
-                    decider = Some((hit, flags));
+            }
+            Mode::Full => {
+                let Ok(url) = canon::query_url_host(query, &mut host) else {
+                    return Verdict::INVALID;
+                };
+                if !url.host_kind.is_ip() {
+                    let host = host.get(..url.host_len).unwrap_or_default();
+                    // The path is canonicalised only when the walk reaches
+                    // the end of the host and a `Url` key goes on from it.
+                    if let Some(at) = self.walk_host(host, &mut emit) {
+                        if self.keys().step(at.0, b'/').is_some() {
+                            if query.len() <= SHORT_QUERY {
+                                self.walk_url_path(
+                                    at,
+                                    host,
+                                    &url,
+                                    &mut [0u8; SHORT_BUF_LEN],
+                                    &mut emit,
+                                );
+                            } else {
+                                self.walk_url_path(
+                                    at,
+                                    host,
+                                    &url,
+                                    &mut [0u8; canon::QUERY_BUF_LEN],
+                                    &mut emit,
+                                );
+                            }
+                        }
+                    }
                 }
-            })
-        });
-        if parsed.is_none() {
-            return Verdict::INVALID;
+            }
         }
         let action = match (decider, audit) {
             (Some((_, flags)), _) => Decision::from(ACTIONS[(flags & ACTION_MASK) as usize]),
@@ -306,6 +344,30 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             audit: audit.map(|(h, _)| h),
             invalid: false,
         }
+    }
+
+    /// The path half of a full-mode lookup: canonicalises the path and
+    /// query of `url` after `host` in `buf` (as [`canon::url`] would with
+    /// that buffer) and walks them from `at`, the state after the host.
+    #[inline(never)]
+    fn walk_url_path(
+        &self,
+        at: (usize, u64),
+        host: &[u8],
+        url: &canon::QueryUrl<'_>,
+        buf: &mut [u8],
+        emit: &mut impl FnMut(Hit),
+    ) {
+        let Some(pbuf) = buf.get_mut(host.len()..) else {
+            return;
+        };
+        let w = url.path(pbuf);
+        let path = PathQuery {
+            bytes: pbuf.get(..w.len).unwrap_or_default(),
+            path_len: w.path_len,
+            truncated: w.truncated,
+        };
+        self.walk_path(at, host.len(), path, emit);
     }
 
     /// Canonicalises `query` into a stack buffer and calls `f` with the
@@ -361,37 +423,72 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// only the root path `/`) and calls `emit` for every matching
     /// indicator, in increasing precedence. At most one step per byte of
     /// the host and path.
-    fn walk(&self, host: &[u8], path: Option<PathQuery<'_>>, mut emit: impl FnMut(Hit)) {
-        let keys = self.keys();
-        let mut emit_at = |addr: usize, out: u64, kind: Kind, len: usize| {
-            if let Some(f) = keys.final_output(addr) {
-                let record = out.wrapping_add(f);
-                if let (Ok(record), Ok(len)) = (u32::try_from(record), u16::try_from(len)) {
-                    emit(Hit { record, kind, len });
+    fn walk(&self, host: &[u8], path: Option<PathQuery<'_>>, emit: &mut impl FnMut(Hit)) {
+        let Some(at) = self.walk_host(host, emit) else {
+            return;
+        };
+        match path {
+            Some(path) => self.walk_path(at, host.len(), path, emit),
+            None => {
+                if let Some((root, o)) = self.keys().step(at.0, b'/') {
+                    self.emit_at(root, at.1.wrapping_add(o), Kind::Url, host.len() + 1, emit);
                 }
             }
-        };
+        }
+    }
+
+    /// Calls `emit` when the state `addr` is final: the key read so far
+    /// (`len` bytes of the query, output `out`) is an indicator.
+    #[inline(always)]
+    fn emit_at(&self, addr: usize, out: u64, kind: Kind, len: usize, emit: &mut impl FnMut(Hit)) {
+        if let Some(f) = self.keys().final_output(addr) {
+            let record = out.wrapping_add(f);
+            if let (Ok(record), Ok(len)) = (u32::try_from(record), u16::try_from(len)) {
+                emit(Hit { record, kind, len });
+            }
+        }
+    }
+
+    /// Walks `host` from its rightmost byte: `DomainName` keys on label
+    /// boundaries, then the exact host. The state and output after the
+    /// host, when the walk gets that far.
+    #[inline(always)]
+    fn walk_host(&self, host: &[u8], emit: &mut impl FnMut(Hit)) -> Option<(usize, u64)> {
+        let keys = self.keys();
         let mut addr = keys.root();
         let mut out = 0u64;
         for (i, &b) in host.iter().enumerate().rev() {
-            let Some((next, o)) = keys.step(addr, b) else {
-                return;
-            };
+            let (next, o) = keys.step(addr, b)?;
             addr = next;
             out = out.wrapping_add(o);
             if b == b'.' {
-                emit_at(addr, out, Kind::DomainName, host.len() - i - 1);
+                self.emit_at(addr, out, Kind::DomainName, host.len() - i - 1, emit);
             }
         }
         if let Some((exact, o)) = keys.step(addr, b'.') {
-            emit_at(exact, out.wrapping_add(o), Kind::DomainName, host.len());
+            self.emit_at(
+                exact,
+                out.wrapping_add(o),
+                Kind::DomainName,
+                host.len(),
+                emit,
+            );
         }
-        let Some(path) = path else {
-            if let Some((root, o)) = keys.step(addr, b'/') {
-                emit_at(root, out.wrapping_add(o), Kind::Url, host.len() + 1);
-            }
-            return;
-        };
+        Some((addr, out))
+    }
+
+    /// Walks the canonical path and query from `at`, the state after a
+    /// host of `host_len` bytes: the `Url` keys of that exact host, in
+    /// increasing path length.
+    fn walk_path(
+        &self,
+        at: (usize, u64),
+        host_len: usize,
+        path: PathQuery<'_>,
+        emit: &mut impl FnMut(Hit),
+    ) {
+        let keys = self.keys();
+        let (mut addr, mut out) = at;
         let pq = path.bytes;
         for (j, &b) in pq.iter().enumerate() {
             let Some((next, o)) = keys.step(addr, b) else {
@@ -406,7 +503,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                 || (k == pq.len() && !path.truncated)
                 || matches!(pq.get(k), Some(b'/' | b'?'));
             if covered {
-                emit_at(addr, out, Kind::Url, host.len() + k);
+                self.emit_at(addr, out, Kind::Url, host_len + k, emit);
             }
         }
     }
@@ -538,7 +635,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                 c.push_str(&String::from_utf8_lossy(p.bytes));
             }
             canonical = Some(c);
-            self.walk(host, path, |hit| hits.push(hit));
+            self.walk(host, path, &mut |hit| hits.push(hit));
         });
         if canonical.is_none() && !verdict.invalid {
             ip = true;

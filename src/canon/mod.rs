@@ -194,6 +194,56 @@ pub fn url<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<Url<'b>, CanonError> {
     parse::url(input, buf, parse::Mode::Query).map(|(u, _)| u)
 }
 
+/// A full-mode query split in two halves, so that a lookup canonicalises
+/// the path only when the set holds a `Url` indicator for the exact host
+/// (most queries stop in the host): [`query_url_host`] writes the host,
+/// [`QueryUrl::path`] the path and query. Together they give exactly what
+/// [`url`] gives.
+pub(crate) struct QueryUrl<'i> {
+    pub(crate) host_kind: HostKind,
+    pub(crate) host_len: usize,
+    rest: &'i [u8],
+}
+
+/// The canonical path and query written by [`QueryUrl::path`].
+pub(crate) struct QueryPath {
+    /// The escaped length.
+    pub(crate) len: usize,
+    /// The length of the path within it.
+    pub(crate) path_len: usize,
+    /// As [`Url::truncated`].
+    pub(crate) truncated: bool,
+}
+
+/// The host half of [`url`] for a query: the canonical host goes to
+/// `host`, with the same errors as [`url`] for a buffer longer than the
+/// host.
+pub(crate) fn query_url_host<'i>(
+    input: &'i [u8],
+    host: &mut [u8; HOST_BUF_LEN],
+) -> Result<QueryUrl<'i>, CanonError> {
+    let (host_kind, host_len, sp) = parse::url_host(input, parse::Mode::Query, host)?;
+    Ok(QueryUrl {
+        host_kind,
+        host_len,
+        rest: sp.rest,
+    })
+}
+
+impl QueryUrl<'_> {
+    /// The path half: writes the canonical path and query to `buf`, as
+    /// [`url`] writes them after the host into a buffer of
+    /// `host_len + buf.len()` bytes (so truncation is the same too).
+    pub(crate) fn path(&self, buf: &mut [u8]) -> QueryPath {
+        let w = parse::write_path(self.rest, buf);
+        QueryPath {
+            len: w.len,
+            path_len: w.path_len,
+            truncated: w.truncated,
+        }
+    }
+}
+
 /// The full canonical form `scheme://host/path[?query]` of a URL (scheme
 /// `http` when none was given), as printed by the tool. Allocates.
 pub fn url_string(input: &str) -> Result<String, CanonError> {
@@ -247,5 +297,67 @@ pub fn ip_address_code(value: &str) -> Code {
     match query_host(value.as_bytes(), &mut out) {
         Ok((kind, _)) if kind.is_reserved() => Code::ReservedAddress,
         _ => Code::IpIndicator,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// [`query_url_host`] then [`QueryUrl::path`] give exactly [`url`]:
+    /// the same errors, host, path, path length and truncation.
+    fn halves_agree(input: &[u8], buf_len: usize) {
+        let mut whole = vec![0u8; buf_len];
+        let want = url(input, &mut whole);
+        let mut host = [0u8; HOST_BUF_LEN];
+        match (query_url_host(input, &mut host), want) {
+            (Err(a), Err(b)) => assert_eq!(a, b, "{input:?}"),
+            (Ok(q), Ok(u)) => {
+                assert_eq!(q.host_kind, u.host_kind);
+                assert_eq!(&host[..q.host_len], u.host.as_bytes());
+                let mut pbuf = vec![0u8; buf_len - q.host_len];
+                let p = q.path(&mut pbuf);
+                assert_eq!(&pbuf[..p.len], u.path_and_query.as_bytes(), "{input:?}");
+                assert_eq!((p.path_len, p.truncated), (u.path_len, u.truncated));
+            }
+            (a, b) => panic!("{input:?}: halves {:?}, whole {:?}", a.err(), b.err()),
+        }
+    }
+
+    #[test]
+    fn halves_agree_on_examples() {
+        for s in [
+            "http://a.example/x#frag?no",
+            "https://u:p@A.Example.:8080/a/../b?q=%41#x",
+            "example.com#only-fragment",
+            "http://h/?",
+            "ftp://x/",
+            "http:///",
+            "http://[::1]/a",
+            "http://1.2.3.4/%2e%2e/",
+        ] {
+            halves_agree(s.as_bytes(), 1024);
+            halves_agree(s.as_bytes(), 300);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5_000))]
+
+        #[test]
+        fn halves_agree_on_urls(
+            parts in prop::collection::vec(
+                prop::sample::select(vec![
+                    "http://", "https://", "HTTP:", "ftp://", "a", "B", ".", "/", "//", "\\",
+                    "?", "#", "%", "%2e", "%23", "%3F", "@", ":", "8080", "[", "]", "::1",
+                    " ", "\t", "\u{e9}", "xn--", "..", "=", "&",
+                ]),
+                0..24,
+            ),
+            small in any::<bool>(),
+        ) {
+            halves_agree(parts.concat().as_bytes(), if small { 300 } else { 1024 });
+        }
     }
 }

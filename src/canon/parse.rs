@@ -38,7 +38,9 @@ pub(super) struct Split<'a> {
     pub(super) other_scheme: Option<&'a [u8]>,
     pub(super) userinfo: bool,
     pub(super) host: &'a [u8],
-    /// From the authority's end up to the fragment: path, then `?query`.
+    /// From the authority's end: path, then `?query`, then `#fragment`
+    /// ([`write_path`] drops the fragment, so that a lookup that needs no
+    /// path never scans the rest of the URL).
     pub(super) rest: &'a [u8],
 }
 
@@ -139,7 +141,6 @@ pub(super) fn split(s: &[u8], any_scheme: bool) -> Split<'_> {
             .unwrap_or(hostport.len())
     };
     let rest = &s[e..];
-    let rest = &rest[..rest.iter().position(|&b| b == b'#').unwrap_or(rest.len())];
     Split {
         scheme,
         other_scheme,
@@ -149,32 +150,43 @@ pub(super) fn split(s: &[u8], any_scheme: bool) -> Split<'_> {
     }
 }
 
+/// The first half of [`url`]: the split, and the canonical host in `hb`
+/// (its kind and length). The path is left to [`write_path`].
+pub(super) fn url_host<'i>(
+    input: &'i [u8],
+    mode: Mode,
+    hb: &mut [u8; HOST_BUF_LEN],
+) -> Result<(HostKind, usize, Split<'i>), CanonError> {
+    let sp = split(trim(input), false);
+    if sp.other_scheme.is_some() {
+        return Err(UNSUPPORTED_SCHEME);
+    }
+    let plain = match mode {
+        Mode::Query => host::plain(sp.host, hb),
+        Mode::Indicator => None,
+    };
+    let (kind, hn) = match (plain, mode) {
+        (Some(done), _) => done,
+        (None, Mode::Query) => host::query_canonical(&RawHost::unescaped(sp.host), hb)?,
+        (None, Mode::Indicator) => {
+            let raw = RawHost::unescaped(sp.host);
+            if raw.overflow {
+                return Err(host::TOO_LONG);
+            }
+            host::canonical(&raw.bytes[..raw.len], hb)?
+        }
+    };
+    Ok((kind, hn, sp))
+}
+
 /// Canonicalises a URL into `buf` (see [`super::url`]).
 pub(super) fn url<'i, 'b>(
     input: &'i [u8],
     buf: &'b mut [u8],
     mode: Mode,
 ) -> Result<(Url<'b>, Split<'i>), CanonError> {
-    let sp = split(trim(input), false);
-    if sp.other_scheme.is_some() {
-        return Err(UNSUPPORTED_SCHEME);
-    }
     let mut hb = [0u8; HOST_BUF_LEN];
-    let plain = match mode {
-        Mode::Query => host::plain(sp.host, &mut hb),
-        Mode::Indicator => None,
-    };
-    let (kind, hn) = match (plain, mode) {
-        (Some(done), _) => done,
-        (None, Mode::Query) => host::query_canonical(&RawHost::unescaped(sp.host), &mut hb)?,
-        (None, Mode::Indicator) => {
-            let raw = RawHost::unescaped(sp.host);
-            if raw.overflow {
-                return Err(host::TOO_LONG);
-            }
-            host::canonical(&raw.bytes[..raw.len], &mut hb)?
-        }
-    };
+    let (kind, hn, sp) = url_host(input, mode, &mut hb)?;
     if buf.len() <= hn {
         return Err(BUFFER_TOO_SMALL);
     }
@@ -244,8 +256,9 @@ fn plain_path(path: &[u8], query: Option<&[u8]>, buf: &mut [u8]) -> Option<super
     })
 }
 
-fn write_path(rest: &[u8], buf: &mut [u8]) -> super::path::Written {
-    let q = rest.iter().position(|&b| b == b'?');
+pub(super) fn write_path(rest: &[u8], buf: &mut [u8]) -> super::path::Written {
+    let rest = &rest[..memchr::memchr(b'#', rest).unwrap_or(rest.len())];
+    let q = memchr::memchr(b'?', rest);
     let path = &rest[..q.unwrap_or(rest.len())];
     // The first byte, when present, is the `/` or `\\` that ended the
     // authority: the writer starts with the root `/` itself.

@@ -56,8 +56,12 @@ pub(crate) enum KeysError {
 pub(crate) struct Keys<'a> {
     data: &'a [u8],
     root: usize,
-    common: &'a [u8],
+    common: &'a [u8; 63],
 }
+
+/// Stands in for a common-inputs table of the wrong length, which
+/// [`Keys::new`] refuses, so a view never needs to check it again.
+static NO_COMMON: [u8; 63] = [0; 63];
 
 /// A decoded state: what a step needs and no more.
 #[derive(Clone, Copy)]
@@ -67,13 +71,38 @@ enum State {
     /// One transition, output 0, to `addr - 1 - input_len`.
     Next { input: u8, to: usize },
     /// One transition with a delta and an output.
-    One { input: u8, at: usize },
+    One { input: u8 },
     /// Any number of transitions.
     Any {
         at: usize,
         final_: bool,
         ntrans: usize,
     },
+}
+
+/// The position of `b` in `hay` (at most [`INDEX_THRESHOLD`] bytes),
+/// eight bytes at a time: a byte of `word ^ pattern` is zero where `b` is,
+/// and the lowest flagged byte of the zero-byte test is the first match
+/// (a false flag can only sit above a true one).
+#[inline(always)]
+fn find_byte(hay: &[u8], b: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO.wrapping_mul(u64::from(b));
+    let mut chunks = hay.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ pattern;
+        let zero = x.wrapping_sub(LO) & !x & HI;
+        if zero != 0 {
+            return Some(base + (zero.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    let rest = chunks.remainder();
+    rest.iter().position(|&x| x == b).map(|p| base + p)
 }
 
 #[inline(always)]
@@ -105,9 +134,7 @@ impl<'a> Keys<'a> {
     /// Reads the footer of `data`, an `fst` map, and checks that `len`
     /// keys are promised. O(1).
     pub(crate) fn new(data: &'a [u8], common: &'a [u8], len: usize) -> Result<Self, KeysError> {
-        if common.len() != 63 {
-            return Err(KeysError::Common);
-        }
+        let common: &[u8; 63] = common.try_into().map_err(|_| KeysError::Common)?;
         if data.len() < HEADER_LEN + FOOTER_LEN {
             return Err(KeysError::Footer);
         }
@@ -130,6 +157,7 @@ impl<'a> Keys<'a> {
     /// A view of keys already checked by [`Keys::new`].
     #[inline]
     pub(crate) fn at(data: &'a [u8], common: &'a [u8], root: usize) -> Self {
+        let common = common.try_into().unwrap_or(&NO_COMMON);
         Keys { data, root, common }
     }
 
@@ -150,7 +178,7 @@ impl<'a> Keys<'a> {
     fn one_input(&self, v: u8, addr: usize) -> Option<(u8, usize)> {
         match (v & 0x3F) as usize {
             0 => Some((self.byte(addr.checked_sub(1)?)?, 1)),
-            i => Some((*self.common.get(i - 1)?, 0)),
+            i => Some((self.common[(i - 1) % 63], 0)),
         }
     }
 
@@ -169,11 +197,8 @@ impl<'a> Keys<'a> {
                 }
             }
             0b10 => {
-                let (input, len) = self.one_input(v, addr)?;
-                State::One {
-                    input,
-                    at: addr.checked_sub(len)?,
-                }
+                let (input, _) = self.one_input(v, addr)?;
+                State::One { input }
             }
             _ => {
                 let (ntrans, at) = match v & 0x3F {
@@ -215,70 +240,91 @@ impl<'a> Keys<'a> {
 
     /// Follows the transition for `b` from the node at `addr`: the target
     /// address (strictly below `addr`) and the transition's output.
+    ///
+    /// The hot path of every lookup, so it decodes the state byte in place
+    /// rather than through [`State`] (which `transitions` and
+    /// `final_output` use), and finds an input among at most 32 with a
+    /// word-at-a-time scan.
     #[inline]
     pub(crate) fn step(&self, addr: usize, b: u8) -> Option<(usize, u64)> {
-        let (to, out) = match self.state(addr)? {
-            State::Empty => return None,
-            State::Next { input, to } => {
-                if input != b {
-                    return None;
+        if addr == 0 {
+            return None;
+        }
+        let d = self.data;
+        let v = *d.get(addr)?;
+        let (to, out) = if v & 0x80 != 0 {
+            // One transition; its input is common (no byte) or follows.
+            let (input, at) = match usize::from(v & 0x3F) {
+                0 => {
+                    let at = addr.checked_sub(1)?;
+                    (*d.get(at)?, at)
                 }
-                (to, 0)
+                i => (self.common[(i - 1) % 63], addr),
+            };
+            if input != b {
+                return None;
             }
-            State::One { input, at } => {
-                if input != b {
-                    return None;
-                }
-                let (tsize, osize, s_at) = self.sizes(at)?;
-                let d_at = s_at.checked_sub(tsize)?;
+            let below = at.checked_sub(1)?;
+            if v & 0x40 != 0 {
+                // To the node just below, output 0.
+                (below, 0)
+            } else {
+                let s = *d.get(below)?;
+                let (tsize, osize) = (usize::from(s >> 4), usize::from(s & 15));
+                let d_at = below.checked_sub(tsize)?;
                 let end = d_at.checked_sub(osize)?;
-                (self.target(d_at, tsize, end)?, uint(self.data, end, osize)?)
+                (self.target(d_at, tsize, end)?, uint(d, end, osize)?)
             }
-            State::Any { at, ntrans, .. } => {
-                let (tsize, osize, s_at) = self.sizes(at)?;
-                let (i, inputs_at) = if ntrans > INDEX_THRESHOLD {
-                    let index_at = s_at.checked_sub(256)?;
-                    let i = usize::from(self.byte(index_at + usize::from(b))?);
-                    if i >= ntrans {
-                        return None;
+        } else {
+            let (ntrans, at) = match v & 0x3F {
+                0 => {
+                    let at = addr.checked_sub(1)?;
+                    match *d.get(at)? {
+                        1 => (256, at),
+                        n => (usize::from(n), at),
                     }
-                    (i, index_at.checked_sub(ntrans)?)
-                } else {
-                    let inputs_at = s_at.checked_sub(ntrans)?;
-                    let inputs = self.data.get(inputs_at..s_at)?;
-                    let p = memchr::memchr(b, inputs)?;
-                    (ntrans - 1 - p, inputs_at)
-                };
-                let deltas_at = inputs_at.checked_sub(ntrans.checked_mul(tsize)?)?;
-                let outs_at = deltas_at.checked_sub(ntrans.checked_mul(osize)?)?;
-                let end = self.any_end(addr, outs_at, osize)?;
-                let d_at = deltas_at + (ntrans - 1 - i) * tsize;
-                let o_at = outs_at + (ntrans - 1 - i) * osize;
-                (
-                    self.target(d_at, tsize, end)?,
-                    uint(self.data, o_at, osize)?,
-                )
-            }
+                }
+                n => (usize::from(n), addr),
+            };
+            let s_at = at.checked_sub(1)?;
+            let s = *d.get(s_at)?;
+            let (tsize, osize) = (usize::from(s >> 4), usize::from(s & 15));
+            // `p`: the position of the transition, last transition first.
+            let (p, inputs_at) = if ntrans > INDEX_THRESHOLD {
+                let index_at = s_at.checked_sub(256)?;
+                let i = usize::from(*d.get(index_at + usize::from(b))?);
+                if i >= ntrans {
+                    return None;
+                }
+                (ntrans - 1 - i, index_at.checked_sub(ntrans)?)
+            } else {
+                let inputs_at = s_at.checked_sub(ntrans)?;
+                (find_byte(d.get(inputs_at..s_at)?, b)?, inputs_at)
+            };
+            let deltas_at = inputs_at.checked_sub(ntrans.checked_mul(tsize)?)?;
+            let outs_at = deltas_at.checked_sub(ntrans.checked_mul(osize)?)?;
+            let end = if v & 0x40 != 0 {
+                outs_at.checked_sub(osize)?
+            } else {
+                outs_at
+            };
+            (
+                self.target(deltas_at + p * tsize, tsize, end)?,
+                uint(d, outs_at + p * osize, osize)?,
+            )
         };
         (to < addr).then_some((to, out))
-    }
-
-    /// The lowest address of an any-transition node whose outputs start at
-    /// `outs_at`: below them, the final output when the node is final.
-    #[inline(always)]
-    fn any_end(&self, addr: usize, outs_at: usize, osize: usize) -> Option<usize> {
-        let v = self.byte(addr)?;
-        if v & 0x40 != 0 {
-            outs_at.checked_sub(osize)
-        } else {
-            Some(outs_at)
-        }
     }
 
     /// The final output of the node at `addr`, or `None` when it is not
     /// final.
     #[inline]
     pub(crate) fn final_output(&self, addr: usize) -> Option<u64> {
+        // Only an any-transition state (top bit clear) with the final bit
+        // set has a final output; address 0 is final with output 0.
+        if addr != 0 && self.byte(addr)? & 0xC0 != 0x40 {
+            return None;
+        }
         match self.state(addr)? {
             State::Empty => Some(0),
             State::Next { .. } | State::One { .. } => None,
