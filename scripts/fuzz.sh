@@ -11,8 +11,8 @@
 # The targets are built with `cargo fuzz build -O --sanitizer none`: the
 # library is safe Rust (no `unsafe`), so AddressSanitizer finds nothing the
 # Rust bounds checks do not, and the ASan build is about twice as slow to
-# build and to run. Debug assertions and overflow checks stay on (`-O` is
-# `--release --debug-assertions`). cargo-fuzz needs nightly features;
+# build and to run. `-O` without `-a` leaves debug assertions and overflow
+# checks off, as in the library's release build. cargo-fuzz needs nightly features;
 # RUSTC_BOOTSTRAP=1 lets the stable toolchain build them.
 #
 # The build goes to a target directory outside the work tree

@@ -9,7 +9,8 @@
 //! meet, with arbitrary strings mixed in.
 //!
 //! Properties:
-//! 1. the compiled bytes open, and the same indicators in reverse order
+//! 1. the compiled bytes open, and (for a quarter of the inputs, as the
+//!    check costs a second build) the same indicators in reverse order
 //!    compile to the same bytes;
 //! 2. for every query, in both modes, at an arbitrary `now`: the set's
 //!    action, `invalid` flag, deciding indicator and audit indicator are
@@ -225,11 +226,16 @@ fuzz_target!(|input: Input| {
     assert!(report.adds_up(), "{report}");
 
     let bytes = build(&indicators);
-    let reversed: Vec<Indicator> = indicators.iter().rev().cloned().collect();
-    assert!(
-        build(&reversed) == bytes,
-        "the order of the indicators changed the file"
-    );
+    // A build costs most of an execution (the `fst` builder sets up its
+    // node registry each time), so the order check runs on a quarter of
+    // the inputs, chosen by the input itself so that a failure reproduces.
+    if matches!(input.now, Ok(i) if i % 4 == 0) || input.now.is_err() && rows.len() % 4 == 0 {
+        let reversed: Vec<Indicator> = indicators.iter().rev().cloned().collect();
+        assert!(
+            build(&reversed) == bytes,
+            "the order of the indicators changed the file"
+        );
+    }
     let set = IndicatorSet::from_bytes(&bytes[..]).expect("a compiled set opens");
     assert_eq!(set.len(), indicators.len());
 
