@@ -5,7 +5,9 @@
 //!   keys probed once per candidate path prefix, so that it gives the same
 //!   verdict as SPEC 3 (the suite checks that it does). Queries go through
 //!   the same `indset::canon` functions as the set's lookups, so the
-//!   comparison is between the lookup structures.
+//!   comparison is between the lookup structures: in full mode, like the
+//!   set, it canonicalises the path only when the exact host has `Url`
+//!   indicators (a set of those hosts, counted in its memory).
 //! - [`Adblock`]: the `adblock` crate (Brave's engine) with `||host^` and
 //!   `||host/path^` rules, `@@` for Allow; requests parsed before timing,
 //!   as a browser hands them over.
@@ -24,6 +26,9 @@ pub struct HashWalk {
     /// `host` + `path` of the `Url` indicators with a query: only there
     /// are the prefixes of a query worth probing.
     with_query: HashSet<String>,
+    /// The hosts of the `Url` indicators: only for them is the path of a
+    /// query worth canonicalising.
+    url_hosts: HashSet<String>,
 }
 
 /// Room for a canonical host and a canonical path and query.
@@ -69,6 +74,7 @@ impl HashWalk {
             domains: HashMap::new(),
             urls: HashMap::new(),
             with_query: HashSet::new(),
+            url_hosts: HashSet::new(),
         };
         for i in indicators {
             match i.kind {
@@ -77,6 +83,7 @@ impl HashWalk {
                 }
                 _ => {
                     w.urls.insert(i.value(), i.action);
+                    w.url_hosts.insert(i.host.clone());
                     if let Some((path, _)) = i.path.split_once('?') {
                         w.with_query.insert(format!("{}{path}", i.host));
                     }
@@ -129,22 +136,24 @@ impl HashWalk {
     /// every candidate path prefix, longest first, then the host's label
     /// suffixes.
     pub fn check_url(&self, query: &[u8]) -> Decision {
-        let mut buf = [0u8; canon::QUERY_BUF_LEN];
-        let Ok(url) = canon::url(query, &mut buf) else {
+        let mut host = [0u8; canon::HOST_BUF_LEN];
+        let Ok(url) = canon::query_url_host(query, &mut host) else {
             return Decision::None;
         };
         if url.host_kind.is_ip() {
             return Decision::None;
         }
-        let mut key = [0u8; KEY_LEN];
-        let h = url.host.len();
-        let pq = url.path_and_query.as_bytes();
-        if h + pq.len() > KEY_LEN {
-            return Decision::None;
+        let h = url.host_len;
+        let host = prefix(&host, h);
+        if !self.url_hosts.contains(host) {
+            let mut walk = Walk { audit: false };
+            return self.domains(host, &mut walk).unwrap_or_else(|| walk.end());
         }
-        key[..h].copy_from_slice(url.host.as_bytes());
-        key[h..h + pq.len()].copy_from_slice(pq);
-        let path_len = pq.iter().position(|&b| b == b'?').unwrap_or(pq.len());
+        let mut key = [0u8; KEY_LEN];
+        key[..h].copy_from_slice(host.as_bytes());
+        let written = url.path(&mut key[h..canon::QUERY_BUF_LEN]);
+        let pq = &key[h..h + written.len];
+        let path_len = written.path_len;
         let mut walk = Walk { audit: false };
         if path_len < pq.len() && self.with_query.contains(prefix(&key, h + path_len)) {
             for end in (h + path_len + 1..=h + pq.len()).rev() {
@@ -173,8 +182,7 @@ impl HashWalk {
         {
             return d;
         }
-        self.domains(url.host, &mut walk)
-            .unwrap_or_else(|| walk.end())
+        self.domains(host, &mut walk).unwrap_or_else(|| walk.end())
     }
 }
 

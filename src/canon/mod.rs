@@ -194,31 +194,47 @@ pub fn url<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<Url<'b>, CanonError> {
     parse::url(input, buf, parse::Mode::Query).map(|(u, _)| u)
 }
 
-/// A full-mode query split in two halves, so that a lookup canonicalises
-/// the path only when the set holds a `Url` indicator for the exact host
-/// (most queries stop in the host): [`query_url_host`] writes the host,
+/// A full-mode query URL split in two halves, so that a lookup can
+/// canonicalise the path only when some indicator could match it (most
+/// queries stop in the host): [`query_url_host`] writes the host,
 /// [`QueryUrl::path`] the path and query. Together they give exactly what
 /// [`url`] gives.
-pub(crate) struct QueryUrl<'i> {
-    pub(crate) host_kind: HostKind,
-    pub(crate) host_len: usize,
+///
+/// ```
+/// use indset::canon::{self, HOST_BUF_LEN};
+///
+/// let mut host = [0u8; HOST_BUF_LEN];
+/// let q = canon::query_url_host(b"HTTP://WWW.Example.COM/a/../b?x#y", &mut host)?;
+/// assert_eq!(&host[..q.host_len], b"www.example.com");
+/// let mut buf = [0u8; 256];
+/// let p = q.path(&mut buf);
+/// assert_eq!(&buf[..p.len], b"/b?x");
+/// assert_eq!(p.path_len, 2);
+/// # Ok::<(), indset::canon::CanonError>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct QueryUrl<'i> {
+    /// What the host is.
+    pub host_kind: HostKind,
+    /// The length of the canonical host.
+    pub host_len: usize,
     rest: &'i [u8],
 }
 
-/// The canonical path and query written by [`QueryUrl::path`].
-pub(crate) struct QueryPath {
-    /// The escaped length.
-    pub(crate) len: usize,
+/// Where [`QueryUrl::path`] wrote the canonical path and query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryPath {
+    /// The escaped length of the path and query.
+    pub len: usize,
     /// The length of the path within it.
-    pub(crate) path_len: usize,
+    pub path_len: usize,
     /// As [`Url::truncated`].
-    pub(crate) truncated: bool,
+    pub truncated: bool,
 }
 
 /// The host half of [`url`] for a query: the canonical host goes to
-/// `host`, with the same errors as [`url`] for a buffer longer than the
-/// host.
-pub(crate) fn query_url_host<'i>(
+/// `host`. The errors are [`url`]'s for a buffer longer than the host.
+pub fn query_url_host<'i>(
     input: &'i [u8],
     host: &mut [u8; HOST_BUF_LEN],
 ) -> Result<QueryUrl<'i>, CanonError> {
@@ -234,7 +250,8 @@ impl QueryUrl<'_> {
     /// The path half: writes the canonical path and query to `buf`, as
     /// [`url`] writes them after the host into a buffer of
     /// `host_len + buf.len()` bytes (so truncation is the same too).
-    pub(crate) fn path(&self, buf: &mut [u8]) -> QueryPath {
+    /// Never allocates; linear in the input.
+    pub fn path(&self, buf: &mut [u8]) -> QueryPath {
         let w = parse::write_path(self.rest, buf);
         QueryPath {
             len: w.len,
