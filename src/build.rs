@@ -92,6 +92,12 @@ pub(crate) const SEVERITIES: [Severity; 4] = [
 /// The key of an indicator (see the module docs).
 pub fn key(kind: Kind, host: &str, path: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(host.len() + path.len().max(1));
+    key_into(kind, host, path, &mut k);
+    k
+}
+
+/// Appends the key of an indicator (see [`key`]) to `k`.
+fn key_into(kind: Kind, host: &str, path: &str, k: &mut Vec<u8>) {
     k.extend(host.bytes().rev());
     match kind {
         Kind::DomainName => k.push(b'.'),
@@ -102,7 +108,6 @@ pub fn key(kind: Kind, host: &str, path: &str) -> Vec<u8> {
             k.extend_from_slice(path.as_bytes());
         }
     }
-    k
 }
 
 /// The table the `fst` crate uses to store frequent input bytes in a
@@ -222,9 +227,23 @@ fn meta_entry(ind: &Indicator) -> Option<Vec<u8>> {
 ///
 /// Costs O(n log n) time and about three times the key bytes in memory.
 pub fn build(indicators: &[Indicator]) -> Vec<u8> {
-    let mut order: Vec<(Vec<u8>, &Indicator)> = indicators
-        .iter()
-        .map(|i| (key(i.kind, &i.host, &i.path), i))
+    // All keys in one arena buffer (no allocation per key); `order` holds
+    // each key's range in it.
+    let mut arena: Vec<u8> = Vec::with_capacity(
+        indicators
+            .iter()
+            .map(|i| i.host.len() + i.path.len().max(1))
+            .sum(),
+    );
+    let mut spans: Vec<(usize, usize, &Indicator)> = Vec::with_capacity(indicators.len());
+    for i in indicators {
+        let start = arena.len();
+        key_into(i.kind, &i.host, &i.path, &mut arena);
+        spans.push((start, arena.len(), i));
+    }
+    let mut order: Vec<(&[u8], &Indicator)> = spans
+        .into_iter()
+        .map(|(s, e, i)| (&arena[s..e], i))
         .collect();
     order.sort_by(|(ka, a), (kb, b)| {
         ka.cmp(kb)

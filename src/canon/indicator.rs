@@ -76,11 +76,13 @@ fn from_canon(kind: Kind, value: &str, e: CanonError) -> Rejection {
 
 /// See [`super::indicator`].
 pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rejection> {
-    let v = shown(value);
-    let mut buf = vec![0u8; MAX_INDICATOR_LEN + 1];
+    // A stack buffer: no heap allocation per indicator. `parse::url` only
+    // reads back the bytes it wrote.
+    let mut buf = [0u8; MAX_INDICATOR_LEN + 1];
     let (u, sp) = parse::url(value.as_bytes(), &mut buf, Mode::Indicator)
         .map_err(|e| from_canon(kind, value, e))?;
     if u.host_kind.is_reserved() {
+        let v = shown(value);
         return Err(reject(
             Code::ReservedAddress,
             format!(
@@ -89,6 +91,7 @@ pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rej
         ));
     }
     if u.host_kind.is_ip() {
+        let v = shown(value);
         return Err(reject(
             Code::IpIndicator,
             format!(
@@ -100,6 +103,7 @@ pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rej
     match kind {
         Kind::DomainName => {
             if u.path_and_query != "/" {
+                let v = shown(value);
                 return Err(reject(
                     Code::DomainWithPath,
                     format!(
@@ -111,6 +115,7 @@ pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rej
                 ));
             }
             if sp.userinfo {
+                let v = shown(value);
                 return Err(reject(
                     Code::InvalidHost,
                     format!(
@@ -124,6 +129,7 @@ pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rej
         Kind::Url => {
             let len = u.host.len() + u.path_and_query.len();
             if u.truncated || len > MAX_INDICATOR_LEN {
+                let v = shown(value);
                 return Err(reject(
                     Code::TooLong,
                     format!(

@@ -93,7 +93,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::io::{self, BufReader, Cursor, Read};
 use std::path::Path;
 use std::str::FromStr;
@@ -422,11 +422,59 @@ impl Hash for Keyed {
     }
 }
 
+/// A fast non-cryptographic hasher (the FxHash mix) for the set of accepted
+/// keys. The keys are canonical hosts and paths from the administrator's own
+/// indicator files being compiled, not requests from the network, so
+/// resistance to hash flooding (SipHash's purpose) buys nothing here, and
+/// SipHash was a tenth of the ingestion time.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Ingestion state shared by all inputs of one [`Ingester`].
 #[derive(Default)]
 struct State {
     report: Report,
-    accepted: HashSet<Keyed>,
+    accepted: HashSet<Keyed, BuildHasherDefault<FxHasher>>,
 }
 
 /// Where a reader delivers its rows: validates them and keeps the
@@ -652,8 +700,22 @@ impl Ingester {
     /// The accepted indicators, sorted by kind, host and path (so the same
     /// inputs give the same order), and the report.
     pub fn finish(self) -> (Vec<Indicator>, Report) {
-        let mut out: Vec<Indicator> = self.state.accepted.into_iter().map(|k| k.0).collect();
-        out.sort_unstable_by(|a, b| (a.kind, &a.host, &a.path).cmp(&(b.kind, &b.host, &b.path)));
+        let mut all: Vec<Option<Indicator>> =
+            self.state.accepted.into_iter().map(|k| Some(k.0)).collect();
+        // Sort indices, not the (large) indicators themselves; the keys are
+        // unique, so the order is the same as sorting the indicators.
+        let mut order: Vec<usize> = (0..all.len()).collect();
+        {
+            let key = |i: usize| {
+                let ind = all[i].as_ref().expect("every slot is full");
+                (ind.kind, ind.host.as_str(), ind.path.as_str())
+            };
+            order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)));
+        }
+        let out = order
+            .into_iter()
+            .map(|i| all[i].take().expect("each index once"))
+            .collect();
         (out, self.state.report)
     }
 }
