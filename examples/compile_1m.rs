@@ -1,0 +1,71 @@
+//! Times the compile of SPEC 6's 1,000,000-indicator set, ingest and build
+//! apart, on the same input as `benches/suite` (`compile_1m`).
+//!
+//! `cargo run --release --example compile_1m -- [RUNS] [OUT.indset]`
+//! prints each run, the medians, and a checksum of the set's bytes, so two
+//! builds of the crate can be compared for speed and for identical output.
+//! With `GENERATED_OUT=FILE`, the generated lines are also written to FILE
+//! (to profile `indset compile` on the same input).
+
+use std::time::Instant;
+
+#[allow(dead_code)]
+#[path = "../benches/suite/data.rs"]
+mod data;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let runs: usize = args
+        .next()
+        .map_or(5, |r| r.parse().expect("RUNS is a number"));
+    let out = args.next();
+
+    let t = Instant::now();
+    let real = data::real();
+    let (inputs, million) = data::sized(&real, 1_000_000);
+    eprintln!(
+        "input: {} real, {} in all, ready in {:.1} s",
+        real.len(),
+        million.len(),
+        t.elapsed().as_secs_f64()
+    );
+    drop(million);
+    if let Ok(path) = std::env::var("GENERATED_OUT") {
+        std::fs::write(path, &inputs.generated).expect("write the generated lines");
+    }
+
+    let (mut ingest, mut build, mut total) = (Vec::new(), Vec::new(), Vec::new());
+    let mut bytes = Vec::new();
+    for run in 0..runs {
+        let t = Instant::now();
+        let all = inputs.ingest();
+        let i = t.elapsed().as_secs_f64() * 1e3;
+        let b = Instant::now();
+        bytes = indset::build::build(&all);
+        let bt = b.elapsed().as_secs_f64() * 1e3;
+        let tt = t.elapsed().as_secs_f64() * 1e3;
+        eprintln!("run {run}: ingest {i:.0} ms, build {bt:.0} ms, total {tt:.0} ms");
+        ingest.push(i);
+        build.push(bt);
+        total.push(tt);
+    }
+    println!(
+        "median of {runs}: ingest {:.0} ms, build {:.0} ms, compile {:.0} ms",
+        median(ingest),
+        median(build),
+        median(total)
+    );
+    println!(
+        "set: {} bytes, crc32 {:08x}",
+        bytes.len(),
+        crc32fast::hash(&bytes)
+    );
+    if let Some(path) = out {
+        std::fs::write(&path, &bytes).expect("write the set");
+    }
+}
