@@ -46,6 +46,8 @@ use std::sync::OnceLock;
 use crate::format::{SectionId, Writer};
 use crate::indicator::{Action, Indicator, Kind, Severity};
 
+mod fst_map;
+
 /// The `fst` map from key to record.
 pub const KEYS: SectionId = SectionId(0x10);
 /// One flag byte per record.
@@ -253,15 +255,14 @@ pub fn build(indicators: &[Indicator]) -> Vec<u8> {
     });
     order.dedup_by(|later, earlier| later.0 == earlier.0);
 
-    let mut keys = fst::MapBuilder::memory();
+    let mut keys = fst_map::MapBuilder::with_capacity(arena.len());
     let mut records = Vec::with_capacity(order.len());
     let mut lines = Vec::with_capacity(order.len() * LINE_BYTES);
     let mut meta_index = Vec::new();
     let mut meta = Vec::new();
     let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
     for (rank, (k, ind)) in order.iter().enumerate() {
-        keys.insert(k, rank as u64)
-            .expect("keys are sorted and unique, and a Vec cannot fail to grow");
+        keys.insert(k, rank as u64);
         let entry = meta_entry(ind);
         records.push(flags(ind, entry.is_some()));
         let line = u32::try_from(ind.source.line)
@@ -278,9 +279,7 @@ pub fn build(indicators: &[Indicator]) -> Vec<u8> {
             meta_index.extend_from_slice(&offset.to_le_bytes());
         }
     }
-    let keys = keys
-        .into_inner()
-        .expect("writing an fst to a Vec cannot fail");
+    let keys = keys.into_inner();
 
     let mut w = Writer::new();
     w.add_section(KEYS, &keys);
