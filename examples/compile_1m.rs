@@ -41,10 +41,17 @@ fn main() {
 
     let (mut ingest, mut build, mut total) = (Vec::new(), Vec::new(), Vec::new());
     let mut bytes = Vec::new();
+    let mut order = 0;
     for run in 0..runs {
         let t = Instant::now();
         let all = inputs.ingest();
         let i = t.elapsed().as_secs_f64() * 1e3;
+        let mut h = crc32fast::Hasher::new();
+        for ind in &all {
+            h.update(ind.value().as_bytes());
+            h.update(&[ind.action as u8, b'\n']);
+        }
+        order = h.finalize();
         let b = Instant::now();
         bytes = indset::build::build(&all);
         let bt = b.elapsed().as_secs_f64() * 1e3;
@@ -61,7 +68,7 @@ fn main() {
         median(total)
     );
     println!(
-        "set: {} bytes, crc32 {:08x}",
+        "set: {} bytes, crc32 {:08x}; ingested order crc32 {order:08x}",
         bytes.len(),
         crc32fast::hash(&bytes)
     );

@@ -91,16 +91,18 @@
 //! Input/output errors (a missing file, a failing read) are returned as
 //! `Err` and stop that input; the rows read before stay counted.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
+
+use hashbrown::HashTable;
 use std::io::{self, BufReader, Cursor, Read};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::diag::{Code, Diagnostic, Outcome};
-use crate::indicator::{Indicator, Timestamp};
+use crate::indicator::{Indicator, Kind, Timestamp};
 
 mod csv;
 mod hosts;
@@ -401,25 +403,17 @@ impl fmt::Display for Report {
     }
 }
 
-/// An accepted indicator, hashed and compared by its canonical key (kind,
-/// host, path), so the set of accepted rows finds duplicates without a
-/// second copy of the key.
-struct Keyed(Indicator);
-
-impl PartialEq for Keyed {
-    fn eq(&self, other: &Keyed) -> bool {
-        self.0.kind == other.0.kind && self.0.host == other.0.host && self.0.path == other.0.path
-    }
+/// The hash of an indicator's canonical key (kind, host, path).
+fn key_hash(ind: &Indicator) -> u64 {
+    let mut h = FxHasher::default();
+    ind.kind.hash(&mut h);
+    ind.host.hash(&mut h);
+    ind.path.hash(&mut h);
+    h.finish()
 }
 
-impl Eq for Keyed {}
-
-impl Hash for Keyed {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        self.0.kind.hash(h);
-        self.0.host.hash(h);
-        self.0.path.hash(h);
-    }
+fn same_key(a: &Indicator, b: &Indicator) -> bool {
+    a.kind == b.kind && a.host == b.host && a.path == b.path
 }
 
 /// A fast non-cryptographic hasher (the FxHash mix) for the set of accepted
@@ -474,7 +468,12 @@ impl Hasher for FxHasher {
 #[derive(Default)]
 struct State {
     report: Report,
-    accepted: HashSet<Keyed, BuildHasherDefault<FxHasher>>,
+    /// The accepted indicators, one per canonical key, in the order their
+    /// key was first accepted.
+    accepted: Vec<Indicator>,
+    /// `(key hash, index into accepted)`: finds duplicates without a second
+    /// copy of the key, and grows without moving the indicators.
+    index: HashTable<(u64, u32)>,
 }
 
 /// Where a reader delivers its rows: validates them and keeps the
@@ -545,18 +544,30 @@ impl Sink<'_> {
             .push(Diagnostic::new(&self.file, line, code, message));
     }
 
-    fn accept(&mut self, ind: Indicator) {
-        let new = Keyed(ind);
-        let Some(old) = self.state.accepted.get(&new) else {
-            if let Some(message) = validate::public_suffix(&new.0) {
+    fn accept(&mut self, new: Indicator) {
+        let state = &mut *self.state;
+        let hash = key_hash(&new);
+        let accepted = &state.accepted;
+        let found = state
+            .index
+            .find(hash, |&(h, i)| {
+                h == hash && same_key(&accepted[i as usize], &new)
+            })
+            .map(|&(_, i)| i as usize);
+        let Some(at) = found else {
+            if let Some(message) = validate::public_suffix(&new) {
                 self.state.report.public_suffixes += 1;
-                self.diag_at(&new.0, Code::PublicSuffix, message);
+                self.diag_at(&new, Code::PublicSuffix, message);
             }
-            self.state.report.accepted += 1;
-            self.state.accepted.insert(new);
+            let state = &mut *self.state;
+            state.report.accepted += 1;
+            let at = u32::try_from(state.accepted.len())
+                .expect("fewer than 2^32 indicators are accepted");
+            state.accepted.push(new);
+            state.index.insert_unique(hash, (hash, at), |&(h, _)| h);
             return;
         };
-        let (old, new) = (&old.0, new.0);
+        let old = &self.state.accepted[at];
         let value = validate::shown(&new.value());
         if old.action == new.action {
             let message = format!(
@@ -578,6 +589,7 @@ impl Sink<'_> {
             loser.action, winner.action, winner.source.file, winner.source.line
         );
         let (loser_file, loser_line) = (Arc::clone(&loser.source.file), loser.source.line);
+        let new_wins = new.action < old.action;
         self.state.report.count(Code::Conflict);
         self.state.report.diagnostics.push(Diagnostic::new(
             &loser_file,
@@ -585,8 +597,8 @@ impl Sink<'_> {
             Code::Conflict,
             message,
         ));
-        if new.action < old.action {
-            self.state.accepted.replace(Keyed(new));
+        if new_wins {
+            self.state.accepted[at] = new;
         }
     }
 
@@ -700,23 +712,58 @@ impl Ingester {
     /// The accepted indicators, sorted by kind, host and path (so the same
     /// inputs give the same order), and the report.
     pub fn finish(self) -> (Vec<Indicator>, Report) {
-        let mut all: Vec<Option<Indicator>> =
-            self.state.accepted.into_iter().map(|k| Some(k.0)).collect();
-        // Sort indices, not the (large) indicators themselves; the keys are
-        // unique, so the order is the same as sorting the indicators.
-        let mut order: Vec<usize> = (0..all.len()).collect();
-        {
-            let key = |i: usize| {
-                let ind = all[i].as_ref().expect("every slot is full");
-                (ind.kind, ind.host.as_str(), ind.path.as_str())
-            };
-            order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)));
-        }
-        let out = order
-            .into_iter()
-            .map(|i| all[i].take().expect("each index once"))
+        let mut out = self.state.accepted;
+        drop(self.state.index);
+        // Sort (prefix, index) pairs rather than the large indicators: the
+        // first bytes of kind and host decide most comparisons without
+        // touching the strings. Keys are unique, so any sort gives the
+        // same order.
+        let mut order: Vec<(u64, u32)> = out
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| (sort_prefix(ind), i as u32))
             .collect();
+        order.sort_unstable_by(|&(pa, a), &(pb, b)| {
+            pa.cmp(&pb).then_with(|| {
+                let (a, b) = (&out[a as usize], &out[b as usize]);
+                (a.kind, &a.host, &a.path).cmp(&(b.kind, &b.host, &b.path))
+            })
+        });
+        let mut order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
+        permute(&mut out, &mut order);
         (out, self.state.report)
+    }
+}
+
+/// A number whose order agrees with the order of (kind, host): the kind,
+/// then the host's first seven bytes, zero-padded (zero sorts first, as a
+/// shorter string does).
+fn sort_prefix(ind: &Indicator) -> u64 {
+    let mut b = [0u8; 8];
+    b[0] = match ind.kind {
+        Kind::DomainName => 0,
+        Kind::Url => 1,
+    };
+    let host = ind.host.as_bytes();
+    let n = host.len().min(7);
+    b[1..1 + n].copy_from_slice(&host[..n]);
+    u64::from_be_bytes(b)
+}
+
+/// Reorders `v` so that position `k` holds the element that was at
+/// `order[k]`, in place (`order` is a permutation; it is used up).
+fn permute<T>(v: &mut [T], order: &mut [u32]) {
+    for start in 0..order.len() {
+        let mut k = start;
+        loop {
+            let from = order[k] as usize;
+            order[k] = k as u32;
+            if from == start || from == k {
+                break;
+            }
+            v.swap(k, from);
+            k = from;
+        }
     }
 }
 
@@ -734,4 +781,20 @@ fn unreadable(head: &[u8], whole: bool) -> Option<String> {
         "a binary file (a NUL byte at offset {nul}): give an indicator list as \
          UTF-8 text (csv, json, text or hosts); decompress it first if it is compressed"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_follows_every_cycle() {
+        let orders: [&[u32]; 4] = [&[], &[0, 1, 2], &[2, 0, 1], &[3, 2, 1, 0, 5, 4, 6]];
+        for order in orders {
+            let mut v: Vec<u32> = (0..order.len() as u32).map(|i| i * 10).collect();
+            permute(&mut v, &mut order.to_vec());
+            let want: Vec<u32> = order.iter().map(|&i| i * 10).collect();
+            assert_eq!(v, want, "{order:?}");
+        }
+    }
 }
