@@ -112,6 +112,15 @@ fn key_into(kind: Kind, host: &str, path: &str, k: &mut Vec<u8>) {
     }
 }
 
+/// A number whose order agrees with the byte order of keys: the first
+/// eight bytes, zero-padded (zero sorts first, as a shorter key does).
+fn sort_prefix(key: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = key.len().min(8);
+    b[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(b)
+}
+
 /// The table the `fst` crate uses to store frequent input bytes in a
 /// node's state byte (index `i` from 1 stands for `table[i - 1]`),
 /// measured from the crate itself: the root of a one-key map `[b]` is a
@@ -229,31 +238,46 @@ fn meta_entry(ind: &Indicator) -> Option<Vec<u8>> {
 ///
 /// Costs O(n log n) time and about three times the key bytes in memory.
 pub fn build(indicators: &[Indicator]) -> Vec<u8> {
-    // All keys in one arena buffer (no allocation per key); `order` holds
-    // each key's range in it.
+    // All keys in one arena (no allocation per key); `spans[i]` is the
+    // range of indicator i's key in it.
     let mut arena: Vec<u8> = Vec::with_capacity(
         indicators
             .iter()
             .map(|i| i.host.len() + i.path.len().max(1))
             .sum(),
     );
-    let mut spans: Vec<(usize, usize, &Indicator)> = Vec::with_capacity(indicators.len());
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(indicators.len());
     for i in indicators {
         let start = arena.len();
         key_into(i.kind, &i.host, &i.path, &mut arena);
-        spans.push((start, arena.len(), i));
+        spans.push((start, arena.len()));
     }
-    let mut order: Vec<(&[u8], &Indicator)> = spans
-        .into_iter()
-        .map(|(s, e, i)| (&arena[s..e], i))
+    let key_of = |i: u32| {
+        let (s, e) = spans[i as usize];
+        &arena[s..e]
+    };
+    // Sort (prefix, index) pairs: a key's first eight bytes decide most
+    // comparisons without reading the arena. Equal keys go by the SPEC 1.5
+    // winner, then the earlier line and file, then input order.
+    let mut order: Vec<(u64, u32)> = (0..indicators.len() as u32)
+        .map(|i| (sort_prefix(key_of(i)), i))
         .collect();
-    order.sort_by(|(ka, a), (kb, b)| {
-        ka.cmp(kb)
-            .then(a.action.cmp(&b.action))
-            .then(a.source.line.cmp(&b.source.line))
-            .then_with(|| a.source.file.cmp(&b.source.file))
+    order.sort_unstable_by(|&(pa, a), &(pb, b)| {
+        pa.cmp(&pb).then_with(|| {
+            let (ia, ib) = (&indicators[a as usize], &indicators[b as usize]);
+            key_of(a)
+                .cmp(key_of(b))
+                .then(ia.action.cmp(&ib.action))
+                .then(ia.source.line.cmp(&ib.source.line))
+                .then_with(|| ia.source.file.cmp(&ib.source.file))
+                .then(a.cmp(&b))
+        })
     });
-    order.dedup_by(|later, earlier| later.0 == earlier.0);
+    order.dedup_by(|later, earlier| key_of(later.1) == key_of(earlier.1));
+    let order: Vec<(&[u8], &Indicator)> = order
+        .into_iter()
+        .map(|(_, i)| (key_of(i), &indicators[i as usize]))
+        .collect();
 
     let mut keys = fst_map::MapBuilder::with_capacity(arena.len());
     let mut records = Vec::with_capacity(order.len());
