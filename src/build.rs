@@ -176,6 +176,19 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
+/// Whether [`meta_entry`] gives an entry for `ind`.
+fn has_meta(ind: &Indicator) -> bool {
+    let m = &ind.meta;
+    m.expiration.is_some()
+        || m.id.is_some()
+        || ind.source.line >= u64::from(LINE_IN_META)
+        || m.title.is_some()
+        || m.category.is_some()
+        || m.description.is_some()
+        || !m.groups.is_empty()
+        || m.generate_alert.is_some()
+}
+
 /// The metadata entry of an indicator, or `None` when it needs none.
 fn meta_entry(ind: &Indicator) -> Option<Vec<u8>> {
     let m = &ind.meta;
@@ -247,10 +260,18 @@ pub fn build(indicators: &[Indicator]) -> Vec<u8> {
             .sum(),
     );
     let mut spans: Vec<(usize, usize)> = Vec::with_capacity(indicators.len());
+    // Each indicator's flag byte and stored line, read in input order here
+    // so that the loop in key order below touches an indicator only when
+    // it has metadata.
+    let mut record: Vec<(u8, u32)> = Vec::with_capacity(indicators.len());
     for i in indicators {
         let start = arena.len();
         key_into(i.kind, &i.host, &i.path, &mut arena);
         spans.push((start, arena.len()));
+        let line = u32::try_from(i.source.line)
+            .unwrap_or(LINE_IN_META)
+            .min(LINE_IN_META);
+        record.push((flags(i, has_meta(i)), line));
     }
     let key_of = |i: u32| {
         let (s, e) = spans[i as usize];
@@ -274,26 +295,21 @@ pub fn build(indicators: &[Indicator]) -> Vec<u8> {
         })
     });
     order.dedup_by(|later, earlier| key_of(later.1) == key_of(earlier.1));
-    let order: Vec<(&[u8], &Indicator)> = order
-        .into_iter()
-        .map(|(_, i)| (key_of(i), &indicators[i as usize]))
-        .collect();
-
     let mut keys = fst_map::MapBuilder::with_capacity(arena.len());
     let mut records = Vec::with_capacity(order.len());
     let mut lines = Vec::with_capacity(order.len() * LINE_BYTES);
     let mut meta_index = Vec::new();
     let mut meta = Vec::new();
     let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
-    for (rank, (k, ind)) in order.iter().enumerate() {
-        keys.insert(k, rank as u64);
-        let entry = meta_entry(ind);
-        records.push(flags(ind, entry.is_some()));
-        let line = u32::try_from(ind.source.line)
-            .unwrap_or(LINE_IN_META)
-            .min(LINE_IN_META);
+    for (rank, &(_, i)) in order.iter().enumerate() {
+        keys.insert(key_of(i), rank as u64);
+        let (flag, line) = record[i as usize];
+        records.push(flag);
         lines.extend_from_slice(&line.to_le_bytes()[..LINE_BYTES]);
-        if let Some(entry) = entry {
+        if flag & HAS_META == 0 {
+            continue;
+        }
+        if let Some(entry) = meta_entry(&indicators[i as usize]) {
             let offset = *seen.entry(entry).or_insert_with_key(|e| {
                 let at = meta.len() as u32;
                 meta.extend_from_slice(e);
