@@ -88,24 +88,39 @@ impl Unfinished {
     }
 }
 
-/// One registry cell: the address of a compiled node, its full hash, and
-/// its content: inline when it has one transition and no final output,
-/// else in `Registry::spill`.
+/// One registry cell as the lookup sees it: the address of a compiled
+/// node and its full hash, 16 bytes, so that the whole table stays in a
+/// core's cache.
 #[derive(Clone, Copy)]
 struct Cell {
-    addr: usize,
     hash: u64,
+    /// The node's address, and in bit 63 which of its bucket's two
+    /// content slots holds the node (cells swap, slots stay).
+    addr_slot: u64,
+}
+
+const SLOT_BIT: u64 = 1 << 63;
+
+impl Cell {
+    fn addr(self) -> usize {
+        (self.addr_slot & !SLOT_BIT) as usize
+    }
+}
+
+/// A registry cell's node, read only when the hashes agree.
+#[derive(Clone, Default)]
+struct Content {
     /// `Some` for a non-final node with exactly this one transition.
     single: Option<Transition>,
-    /// The index of this cell's spill slot (cells swap, slots stay).
-    slot: u32,
+    /// Any other node.
+    node: Node,
 }
 
 /// `fst`'s registry: `REGISTRY_BUCKETS` buckets of `REGISTRY_WAYS` cells,
 /// most recently used first.
 struct Registry {
     cells: Vec<Cell>,
-    spill: Vec<Node>,
+    contents: Vec<Content>,
 }
 
 enum Entry {
@@ -121,13 +136,11 @@ impl Registry {
         Registry {
             cells: (0..n)
                 .map(|i| Cell {
-                    addr: NONE_ADDRESS,
                     hash: 0,
-                    single: None,
-                    slot: i as u32,
+                    addr_slot: NONE_ADDRESS as u64 | if i % 2 == 1 { SLOT_BIT } else { 0 },
                 })
                 .collect(),
-            spill: vec![Node::default(); n],
+            contents: vec![Content::default(); n],
         }
     }
 
@@ -135,13 +148,20 @@ impl Registry {
         (!node.is_final && node.final_output == 0 && node.trans.len() == 1).then(|| node.trans[0])
     }
 
-    fn holds(&self, cell: &Cell, hash: u64, node: &Node) -> bool {
-        if cell.addr == NONE_ADDRESS || cell.hash != hash {
+    fn content(&self, at: usize) -> &Content {
+        let slot = usize::from(self.cells[at].addr_slot & SLOT_BIT != 0);
+        &self.contents[at / REGISTRY_WAYS * REGISTRY_WAYS + slot]
+    }
+
+    fn holds(&self, at: usize, hash: u64, node: &Node) -> bool {
+        let cell = self.cells[at];
+        if cell.addr() == NONE_ADDRESS || cell.hash != hash {
             return false;
         }
-        match (cell.single, Registry::single(node)) {
+        let content = self.content(at);
+        match (content.single, Registry::single(node)) {
             (Some(a), Some(b)) => a == b,
-            (None, None) => self.spill[cell.slot as usize] == *node,
+            (None, None) => content.node == *node,
             _ => false,
         }
     }
@@ -149,21 +169,27 @@ impl Registry {
     fn entry(&mut self, node: &Node) -> Entry {
         let hash = node.hash();
         let start = (hash as usize % REGISTRY_BUCKETS) * REGISTRY_WAYS;
-        if self.holds(&self.cells[start], hash, node) {
-            return Entry::Found(self.cells[start].addr);
+        if self.holds(start, hash, node) {
+            return Entry::Found(self.cells[start].addr());
         }
-        if self.holds(&self.cells[start + 1], hash, node) {
+        if self.holds(start + 1, hash, node) {
             self.cells.swap(start, start + 1);
-            return Entry::Found(self.cells[start].addr);
+            return Entry::Found(self.cells[start].addr());
         }
-        let cell = &mut self.cells[start + 1];
-        cell.hash = hash;
-        cell.single = Registry::single(node);
-        if cell.single.is_none() {
-            self.spill[cell.slot as usize].clone_from(node);
+        self.cells[start + 1].hash = hash;
+        let slot = usize::from(self.cells[start + 1].addr_slot & SLOT_BIT != 0);
+        let content = &mut self.contents[start + slot];
+        content.single = Registry::single(node);
+        if content.single.is_none() {
+            content.node.clone_from(node);
         }
         self.cells.swap(start, start + 1);
         Entry::NotFound(start)
+    }
+
+    fn set_addr(&mut self, at: usize, addr: usize) {
+        let cell = &mut self.cells[at];
+        cell.addr_slot = addr as u64 | (cell.addr_slot & SLOT_BIT);
     }
 }
 
@@ -326,7 +352,7 @@ fn compile(
     let start = out.len();
     write_node(out, *last_addr, start, node);
     *last_addr = out.len() - 1;
-    registry.cells[cell].addr = *last_addr;
+    registry.set_addr(cell, *last_addr);
     *last_addr
 }
 
