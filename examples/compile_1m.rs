@@ -13,6 +13,21 @@ use std::time::Instant;
 #[path = "../benches/suite/data.rs"]
 mod data;
 
+/// This process's CPU time (user + system, all threads) in ms, from
+/// `/proc/self/stat` (Linux; 0 elsewhere): less disturbed than wall time
+/// on a shared machine.
+fn cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum();
+    ticks as f64 * 10.0
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -40,12 +55,15 @@ fn main() {
     }
 
     let (mut ingest, mut build, mut total) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ingest_cpu, mut build_cpu) = (Vec::new(), Vec::new());
     let mut bytes = Vec::new();
     let mut order = 0;
     for run in 0..runs {
+        let c0 = cpu_ms();
         let t = Instant::now();
         let all = inputs.ingest();
         let i = t.elapsed().as_secs_f64() * 1e3;
+        let c1 = cpu_ms();
         let mut h = crc32fast::Hasher::new();
         for ind in &all {
             h.update(ind.value().as_bytes());
@@ -55,17 +73,27 @@ fn main() {
         let b = Instant::now();
         bytes = indset::build::build(&all);
         let bt = b.elapsed().as_secs_f64() * 1e3;
+        let c2 = cpu_ms();
+        ingest_cpu.push(c1 - c0);
+        build_cpu.push(c2 - c1);
         let tt = t.elapsed().as_secs_f64() * 1e3;
-        eprintln!("run {run}: ingest {i:.0} ms, build {bt:.0} ms, total {tt:.0} ms");
+        eprintln!(
+            "run {run}: ingest {i:.0} ms (cpu {:.0}), build {bt:.0} ms (cpu {:.0}), total {tt:.0} ms",
+            c1 - c0,
+            c2 - c1
+        );
         ingest.push(i);
         build.push(bt);
         total.push(tt);
     }
     println!(
-        "median of {runs}: ingest {:.0} ms, build {:.0} ms, compile {:.0} ms",
+        "median of {runs}: ingest {:.0} ms, build {:.0} ms, compile {:.0} ms; \
+         cpu: ingest {:.0} ms, build {:.0} ms",
         median(ingest),
         median(build),
-        median(total)
+        median(total),
+        median(ingest_cpu),
+        median(build_cpu)
     );
     println!(
         "set: {} bytes, crc32 {:08x}; ingested order crc32 {order:08x}",
