@@ -100,6 +100,7 @@ use std::io::{self, BufReader, Cursor, Read};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::mpsc;
 
 use crate::diag::{Code, Diagnostic, Outcome};
 use crate::indicator::{Indicator, Kind, Timestamp};
@@ -517,19 +518,58 @@ fn check_all(
     })
 }
 
+/// A row's validation result.
+type Checked = Result<Indicator, validate::Refusal>;
+
+/// A thread that validates batches of rows while the reader reads on.
+struct Worker {
+    rows: mpsc::Sender<Vec<RawRow>>,
+    checked: mpsc::Receiver<Vec<Checked>>,
+}
+
+impl Worker {
+    /// Starts a worker in `scope` that validates each batch on up to
+    /// `threads` threads and sends the results back in order.
+    fn spawn<'scope>(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        opts: &'scope Options,
+        file: Arc<str>,
+        threads: usize,
+    ) -> Worker {
+        let (rows, batches) = mpsc::channel::<Vec<RawRow>>();
+        let (results, checked) = mpsc::channel();
+        scope.spawn(move || {
+            for batch in batches {
+                if results
+                    .send(check_all(batch, opts, &file, threads))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Worker { rows, checked }
+    }
+}
+
 /// Where a reader delivers its rows: validates them and keeps the
 /// accounting for one input.
 ///
-/// Readable rows are held in batches and validated on several threads;
-/// every other event first settles the rows held, so counts and
-/// diagnostics come out in input order exactly as if each row were
-/// handled on arrival.
+/// Readable rows are held in batches. From the first full batch on, a
+/// worker thread validates each batch while the reader reads the next one
+/// and the results of the one before are counted; every other event
+/// first settles the rows held, so counts and diagnostics come out in
+/// input order exactly as if each row were handled on arrival.
 pub(crate) struct Sink<'a> {
     file: Arc<str>,
     opts: &'a Options,
     state: &'a mut State,
     pending: Vec<RawRow>,
-    threads: usize,
+    /// Starts the worker, on machines with more than one core.
+    spawn: Option<Box<dyn FnOnce() -> Worker + 'a>>,
+    worker: Option<Worker>,
+    /// Batches sent to the worker and not counted yet.
+    in_flight: usize,
 }
 
 impl Sink<'_> {
@@ -537,17 +577,59 @@ impl Sink<'_> {
     fn row(&mut self, raw: RawRow) {
         self.pending.push(raw);
         if self.pending.len() >= BATCH {
-            self.settle();
+            if self.worker.is_none() {
+                self.worker = self.spawn.take().map(|spawn| spawn());
+            }
+            self.send();
+            // Keep one batch queued behind the one being validated.
+            if self.in_flight > 1 {
+                self.receive();
+            }
         }
     }
 
-    /// Validates, dedupes and counts the rows held, in order.
-    fn settle(&mut self) {
+    /// Hands the rows held to the worker, or without one validates and
+    /// counts them.
+    fn send(&mut self) {
         if self.pending.is_empty() {
             return;
         }
         let rows = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH));
-        for checked in check_all(rows, self.opts, &self.file, self.threads) {
+        match &self.worker {
+            Some(worker) => {
+                // Fails only when the worker panicked; `receive` then
+                // stops, and the scope passes the panic on.
+                let _ = worker.rows.send(rows);
+                self.in_flight += 1;
+            }
+            None => {
+                let checked = check_all(rows, self.opts, &self.file, 1);
+                self.count(checked);
+            }
+        }
+    }
+
+    /// Counts the oldest batch sent to the worker.
+    fn receive(&mut self) {
+        let checked = self
+            .worker
+            .as_ref()
+            .and_then(|w| w.checked.recv().ok())
+            .expect("the validation thread stopped early: it panicked");
+        self.in_flight -= 1;
+        self.count(checked);
+    }
+
+    /// Validates, dedupes and counts every row held, in order.
+    fn settle(&mut self) {
+        self.send();
+        while self.in_flight > 0 {
+            self.receive();
+        }
+    }
+
+    fn count(&mut self, checked: Vec<Checked>) {
+        for checked in checked {
             self.state.report.rows += 1;
             match checked {
                 Err(rejection) => self.outcome(rejection.line, rejection.code, rejection.message),
@@ -685,10 +767,11 @@ const HEAD_LEN: u64 = 8192;
 /// Reads indicator inputs and keeps the accounting across all of them.
 ///
 /// Cost: one pass over each input, holding at most one line (or one JSON
-/// element) of its text and 8,192 rows at a time, plus the accepted
-/// indicators and the diagnostics. Rows are validated in batches on up to
-/// [`std::thread::available_parallelism`] scoped threads (none for an
-/// input under 2,048 rows); counts and diagnostics keep the input order.
+/// element) of its text and three batches of 8,192 rows at a time, plus
+/// the accepted indicators and the diagnostics. On a machine with more
+/// than one core ([`std::thread::available_parallelism`]), an input of
+/// more than one batch is validated on a scoped worker thread while the
+/// calling thread reads on; counts and diagnostics keep the input order.
 pub struct Ingester {
     opts: Options,
     state: State,
@@ -735,40 +818,28 @@ impl Ingester {
     /// assert_eq!(ing.report().diagnostics()[0].line, 4);
     /// ```
     pub fn read<R: Read>(&mut self, name: &str, reader: R, format: Format) -> io::Result<()> {
-        let mut sink = Sink {
-            file: Arc::from(name),
-            opts: &self.opts,
-            state: &mut self.state,
-            pending: Vec::new(),
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
-        let mut counting = lines::Counting::new(reader, self.progress.as_deref_mut());
-        let mut head = Vec::with_capacity(HEAD_LEN as usize);
-        (&mut counting).take(HEAD_LEN).read_to_end(&mut head)?;
-        let bom = head.starts_with(b"\xEF\xBB\xBF");
-        let body = if bom { &head[3..] } else { &head[..] };
-        let whole = (head.len() as u64) < HEAD_LEN;
-        if let Some(message) = unreadable(body, whole) {
-            sink.file_error(0, message);
-            counting.finish();
-            return Ok(());
-        }
-        let format = format.detect(name, body);
-        let mut cursor = Cursor::new(head);
-        cursor.set_position(if bom { 3 } else { 0 });
-        let mut input = BufReader::with_capacity(64 * 1024, cursor.chain(&mut counting));
-        let read = match format {
-            Format::Csv => csv::read(&mut input, &mut sink),
-            Format::Json => json::read(&mut input, &mut sink),
-            Format::Hosts => hosts::read(&mut input, &mut sink),
-            Format::Text | Format::Auto => text::read(&mut input, &mut sink),
-        };
-        // The rows read before an error stay counted.
-        sink.settle();
-        read?;
-        drop(input);
-        counting.finish();
-        Ok(())
+        let file: Arc<str> = Arc::from(name);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let opts = &self.opts;
+        let state = &mut self.state;
+        let progress = self.progress.as_deref_mut();
+        std::thread::scope(|scope| {
+            let spawn = (threads > 1).then(|| {
+                let file = Arc::clone(&file);
+                Box::new(move || Worker::spawn(scope, opts, file, threads - 1))
+                    as Box<dyn FnOnce() -> Worker + '_>
+            });
+            let mut sink = Sink {
+                file,
+                opts,
+                state,
+                pending: Vec::new(),
+                spawn,
+                worker: None,
+                in_flight: 0,
+            };
+            read_into(&mut sink, name, reader, format, progress)
+        })
     }
 
     /// Calls `f` with the number of bytes read so far from the current
@@ -838,6 +909,43 @@ fn permute<T>(v: &mut [T], order: &mut [u32]) {
             k = from;
         }
     }
+}
+
+/// Reads one input into `sink` (see [`Ingester::read`]).
+fn read_into<R: Read>(
+    sink: &mut Sink<'_>,
+    name: &str,
+    reader: R,
+    format: Format,
+    progress: Option<&mut (dyn FnMut(u64) + 'static)>,
+) -> io::Result<()> {
+    let mut counting = lines::Counting::new(reader, progress);
+    let mut head = Vec::with_capacity(HEAD_LEN as usize);
+    (&mut counting).take(HEAD_LEN).read_to_end(&mut head)?;
+    let bom = head.starts_with(b"\xEF\xBB\xBF");
+    let body = if bom { &head[3..] } else { &head[..] };
+    let whole = (head.len() as u64) < HEAD_LEN;
+    if let Some(message) = unreadable(body, whole) {
+        sink.file_error(0, message);
+        counting.finish();
+        return Ok(());
+    }
+    let format = format.detect(name, body);
+    let mut cursor = Cursor::new(head);
+    cursor.set_position(if bom { 3 } else { 0 });
+    let mut input = BufReader::with_capacity(64 * 1024, cursor.chain(&mut counting));
+    let read = match format {
+        Format::Csv => csv::read(&mut input, sink),
+        Format::Json => json::read(&mut input, sink),
+        Format::Hosts => hosts::read(&mut input, sink),
+        Format::Text | Format::Auto => text::read(&mut input, sink),
+    };
+    // The rows read before an error stay counted.
+    sink.settle();
+    read?;
+    drop(input);
+    counting.finish();
+    Ok(())
 }
 
 /// Why the first bytes of an input show that it cannot be read at all;
