@@ -89,14 +89,30 @@ impl Unfinished {
 }
 
 /// One registry cell as the lookup sees it: the address of a compiled
-/// node and its full hash, 16 bytes, so that the whole table stays in a
-/// core's cache.
+/// node, its full hash and, for most nodes, the node itself packed in a
+/// word: 24 bytes, so that the whole table stays in a core's cache.
 #[derive(Clone, Copy)]
 struct Cell {
     hash: u64,
     /// The node's address, and in bit 63 which of its bucket's two
     /// content slots holds the node (cells swap, slots stay).
     addr_slot: u64,
+    /// The node as [`pack`] gives it, or 0 when it is in its content
+    /// slot.
+    packed: u64,
+}
+
+/// A non-final node with one transition, whose output fits 24 bits and
+/// target 31 bits (most nodes), as one non-zero word: valid bit, target,
+/// output, input byte. Equal nodes give equal words and unequal nodes
+/// unequal ones; 0 for any other node.
+fn pack(node: &Node) -> u64 {
+    match Registry::single(node) {
+        Some(t) if t.out < 1 << 24 && (t.addr as u64) < 1 << 31 => {
+            1 << 63 | (t.addr as u64) << 32 | t.out << 8 | u64::from(t.inp)
+        }
+        _ => 0,
+    }
 }
 
 const SLOT_BIT: u64 = 1 << 63;
@@ -137,6 +153,7 @@ impl Registry {
             cells: (0..n)
                 .map(|i| Cell {
                     hash: 0,
+                    packed: 0,
                     addr_slot: NONE_ADDRESS as u64 | if i % 2 == 1 { SLOT_BIT } else { 0 },
                 })
                 .collect(),
@@ -153,10 +170,13 @@ impl Registry {
         &self.contents[at / REGISTRY_WAYS * REGISTRY_WAYS + slot]
     }
 
-    fn holds(&self, at: usize, hash: u64, node: &Node) -> bool {
+    fn holds(&self, at: usize, hash: u64, packed: u64, node: &Node) -> bool {
         let cell = self.cells[at];
-        if cell.addr() == NONE_ADDRESS || cell.hash != hash {
+        if cell.addr() == NONE_ADDRESS || cell.hash != hash || cell.packed != packed {
             return false;
+        }
+        if packed != 0 {
+            return true;
         }
         let content = self.content(at);
         match (content.single, Registry::single(node)) {
@@ -168,20 +188,25 @@ impl Registry {
 
     fn entry(&mut self, node: &Node) -> Entry {
         let hash = node.hash();
+        let packed = pack(node);
         let start = (hash as usize % REGISTRY_BUCKETS) * REGISTRY_WAYS;
-        if self.holds(start, hash, node) {
+        if self.holds(start, hash, packed, node) {
             return Entry::Found(self.cells[start].addr());
         }
-        if self.holds(start + 1, hash, node) {
+        if self.holds(start + 1, hash, packed, node) {
             self.cells.swap(start, start + 1);
             return Entry::Found(self.cells[start].addr());
         }
-        self.cells[start + 1].hash = hash;
-        let slot = usize::from(self.cells[start + 1].addr_slot & SLOT_BIT != 0);
-        let content = &mut self.contents[start + slot];
-        content.single = Registry::single(node);
-        if content.single.is_none() {
-            content.node.clone_from(node);
+        let cell = &mut self.cells[start + 1];
+        cell.hash = hash;
+        cell.packed = packed;
+        if packed == 0 {
+            let slot = usize::from(cell.addr_slot & SLOT_BIT != 0);
+            let content = &mut self.contents[start + slot];
+            content.single = Registry::single(node);
+            if content.single.is_none() {
+                content.node.clone_from(node);
+            }
         }
         self.cells.swap(start, start + 1);
         Entry::NotFound(start)
