@@ -46,6 +46,8 @@ use std::sync::OnceLock;
 use crate::format::{SectionId, Writer};
 use crate::indicator::{Action, Indicator, Kind, Severity};
 
+mod fst_map;
+
 /// The `fst` map from key to record.
 pub const KEYS: SectionId = SectionId(0x10);
 /// One flag byte per record.
@@ -92,6 +94,12 @@ pub(crate) const SEVERITIES: [Severity; 4] = [
 /// The key of an indicator (see the module docs).
 pub fn key(kind: Kind, host: &str, path: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(host.len() + path.len().max(1));
+    key_into(kind, host, path, &mut k);
+    k
+}
+
+/// Appends the key of an indicator (see [`key`]) to `k`.
+fn key_into(kind: Kind, host: &str, path: &str, k: &mut Vec<u8>) {
     k.extend(host.bytes().rev());
     match kind {
         Kind::DomainName => k.push(b'.'),
@@ -102,7 +110,15 @@ pub fn key(kind: Kind, host: &str, path: &str) -> Vec<u8> {
             k.extend_from_slice(path.as_bytes());
         }
     }
-    k
+}
+
+/// A number whose order agrees with the byte order of keys: the first
+/// eight bytes, zero-padded (zero sorts first, as a shorter key does).
+fn sort_prefix(key: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = key.len().min(8);
+    b[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(b)
 }
 
 /// The table the `fst` crate uses to store frequent input bytes in a
@@ -158,6 +174,19 @@ fn flags(ind: &Indicator, has_meta: bool) -> u8 {
 fn push_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u32).to_le_bytes());
     out.extend_from_slice(s.as_bytes());
+}
+
+/// Whether [`meta_entry`] gives an entry for `ind`.
+fn has_meta(ind: &Indicator) -> bool {
+    let m = &ind.meta;
+    m.expiration.is_some()
+        || m.id.is_some()
+        || ind.source.line >= u64::from(LINE_IN_META)
+        || m.title.is_some()
+        || m.category.is_some()
+        || m.description.is_some()
+        || !m.groups.is_empty()
+        || m.generate_alert.is_some()
 }
 
 /// The metadata entry of an indicator, or `None` when it needs none.
@@ -222,34 +251,65 @@ fn meta_entry(ind: &Indicator) -> Option<Vec<u8>> {
 ///
 /// Costs O(n log n) time and about three times the key bytes in memory.
 pub fn build(indicators: &[Indicator]) -> Vec<u8> {
-    let mut order: Vec<(Vec<u8>, &Indicator)> = indicators
-        .iter()
-        .map(|i| (key(i.kind, &i.host, &i.path), i))
+    // All keys in one arena (no allocation per key); `spans[i]` is the
+    // range of indicator i's key in it.
+    let mut arena: Vec<u8> = Vec::with_capacity(
+        indicators
+            .iter()
+            .map(|i| i.host.len() + i.path.len().max(1))
+            .sum(),
+    );
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(indicators.len());
+    // Each indicator's flag byte and stored line, read in input order here
+    // so that the loop in key order below touches an indicator only when
+    // it has metadata.
+    let mut record: Vec<(u8, u32)> = Vec::with_capacity(indicators.len());
+    for i in indicators {
+        let start = arena.len();
+        key_into(i.kind, &i.host, &i.path, &mut arena);
+        spans.push((start, arena.len()));
+        let line = u32::try_from(i.source.line)
+            .unwrap_or(LINE_IN_META)
+            .min(LINE_IN_META);
+        record.push((flags(i, has_meta(i)), line));
+    }
+    let key_of = |i: u32| {
+        let (s, e) = spans[i as usize];
+        &arena[s..e]
+    };
+    // Sort (prefix, index) pairs: a key's first eight bytes decide most
+    // comparisons without reading the arena. Equal keys go by the SPEC 1.5
+    // winner, then the earlier line and file, then input order.
+    let mut order: Vec<(u64, u32)> = (0..indicators.len() as u32)
+        .map(|i| (sort_prefix(key_of(i)), i))
         .collect();
-    order.sort_by(|(ka, a), (kb, b)| {
-        ka.cmp(kb)
-            .then(a.action.cmp(&b.action))
-            .then(a.source.line.cmp(&b.source.line))
-            .then_with(|| a.source.file.cmp(&b.source.file))
+    order.sort_unstable_by(|&(pa, a), &(pb, b)| {
+        pa.cmp(&pb).then_with(|| {
+            let (ia, ib) = (&indicators[a as usize], &indicators[b as usize]);
+            key_of(a)
+                .cmp(key_of(b))
+                .then(ia.action.cmp(&ib.action))
+                .then(ia.source.line.cmp(&ib.source.line))
+                .then_with(|| ia.source.file.cmp(&ib.source.file))
+                .then(a.cmp(&b))
+        })
     });
-    order.dedup_by(|later, earlier| later.0 == earlier.0);
-
-    let mut keys = fst::MapBuilder::memory();
+    order.dedup_by(|later, earlier| key_of(later.1) == key_of(earlier.1));
+    let mut keys = fst_map::MapBuilder::with_capacity(arena.len());
     let mut records = Vec::with_capacity(order.len());
     let mut lines = Vec::with_capacity(order.len() * LINE_BYTES);
     let mut meta_index = Vec::new();
     let mut meta = Vec::new();
     let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
-    for (rank, (k, ind)) in order.iter().enumerate() {
-        keys.insert(k, rank as u64)
-            .expect("keys are sorted and unique, and a Vec cannot fail to grow");
-        let entry = meta_entry(ind);
-        records.push(flags(ind, entry.is_some()));
-        let line = u32::try_from(ind.source.line)
-            .unwrap_or(LINE_IN_META)
-            .min(LINE_IN_META);
+    for (rank, &(_, i)) in order.iter().enumerate() {
+        keys.insert(key_of(i), rank as u64);
+        let (flag, line) = record[i as usize];
+        records.push(flag);
         lines.extend_from_slice(&line.to_le_bytes()[..LINE_BYTES]);
-        if let Some(entry) = entry {
+        if flag & HAS_META == 0 {
+            continue;
+        }
+        if let Some(entry) = meta_entry(&indicators[i as usize]) {
             let offset = *seen.entry(entry).or_insert_with_key(|e| {
                 let at = meta.len() as u32;
                 meta.extend_from_slice(e);
@@ -259,9 +319,7 @@ pub fn build(indicators: &[Indicator]) -> Vec<u8> {
             meta_index.extend_from_slice(&offset.to_le_bytes());
         }
     }
-    let keys = keys
-        .into_inner()
-        .expect("writing an fst to a Vec cannot fail");
+    let keys = keys.into_inner();
 
     let mut w = Writer::new();
     w.add_section(KEYS, &keys);

@@ -1,6 +1,8 @@
 //! Validating indicator values: the canonical key, or a rejection that
 //! says what is wrong and how to fix it.
 
+use std::cell::RefCell;
+
 use super::parse::{self, Mode};
 use super::{CanonError, MAX_INDICATOR_LEN, Rejection};
 use crate::diag::Code;
@@ -76,11 +78,20 @@ fn from_canon(kind: Kind, value: &str, e: CanonError) -> Rejection {
 
 /// See [`super::indicator`].
 pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rejection> {
-    let v = shown(value);
-    let mut buf = vec![0u8; MAX_INDICATOR_LEN + 1];
-    let (u, sp) = parse::url(value.as_bytes(), &mut buf, Mode::Indicator)
+    thread_local! {
+        // One buffer per thread, reused: no heap allocation and no zeroing
+        // per indicator. `parse::url` only reads back the bytes it wrote.
+        static BUF: RefCell<[u8; MAX_INDICATOR_LEN + 1]> =
+            const { RefCell::new([0; MAX_INDICATOR_LEN + 1]) };
+    }
+    BUF.with_borrow_mut(|buf| canonical(kind, value, buf))
+}
+
+fn canonical(kind: Kind, value: &str, buf: &mut [u8]) -> Result<(String, String), Rejection> {
+    let (u, sp) = parse::url(value.as_bytes(), buf, Mode::Indicator)
         .map_err(|e| from_canon(kind, value, e))?;
     if u.host_kind.is_reserved() {
+        let v = shown(value);
         return Err(reject(
             Code::ReservedAddress,
             format!(
@@ -89,6 +100,7 @@ pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rej
         ));
     }
     if u.host_kind.is_ip() {
+        let v = shown(value);
         return Err(reject(
             Code::IpIndicator,
             format!(
@@ -100,6 +112,7 @@ pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rej
     match kind {
         Kind::DomainName => {
             if u.path_and_query != "/" {
+                let v = shown(value);
                 return Err(reject(
                     Code::DomainWithPath,
                     format!(
@@ -111,6 +124,7 @@ pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rej
                 ));
             }
             if sp.userinfo {
+                let v = shown(value);
                 return Err(reject(
                     Code::InvalidHost,
                     format!(
@@ -124,6 +138,7 @@ pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rej
         Kind::Url => {
             let len = u.host.len() + u.path_and_query.len();
             if u.truncated || len > MAX_INDICATOR_LEN {
+                let v = shown(value);
                 return Err(reject(
                     Code::TooLong,
                     format!(

@@ -176,9 +176,9 @@ fn row(line: u64, c: &Columns, fields: &mut [String]) -> RawRow {
         .unwrap_or_default();
     RawRow {
         line,
-        kind,
+        kind: kind.into(),
         value,
-        action,
+        action: action.into(),
         expiration: take(c.expiration),
         id: take(c.id),
         title: take(c.title),

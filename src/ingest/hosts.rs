@@ -3,6 +3,7 @@
 //! optional `%zone`); which one does not matter, as blocklists use
 //! `0.0.0.0`, `127.0.0.1` and `::1` alike. Boilerplate names are not rows.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead};
 use std::net::IpAddr;
 
@@ -49,9 +50,9 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
         for name in names.filter(|n| !is_boilerplate(n)) {
             sink.row(RawRow {
                 line: no,
-                kind: "DomainName".into(),
+                kind: Cow::Borrowed("DomainName"),
                 value: name.into(),
-                action: "Block".into(),
+                action: Cow::Borrowed("Block"),
                 ..RawRow::default()
             });
         }

@@ -232,8 +232,8 @@ fn to_row(line: u64, v: Value) -> Result<RawRow, String> {
         let k = key.to_ascii_lowercase();
         match k.as_str() {
             "indicatorvalue" => row.value = text(&key, v)?.unwrap_or_default(),
-            "indicatortype" => row.kind = text(&key, v)?.unwrap_or_default(),
-            "action" => row.action = text(&key, v)?.unwrap_or_default(),
+            "indicatortype" => row.kind = text(&key, v)?.unwrap_or_default().into(),
+            "action" => row.action = text(&key, v)?.unwrap_or_default().into(),
             "expirationtime" => row.expiration = text(&key, v)?,
             "title" => row.title = text(&key, v)?,
             "severity" => row.severity = text(&key, v)?,

@@ -10,6 +10,7 @@
 //! - Adblock filter syntax is refused as `malformed-row` (see the module
 //!   docs of [`ingest`](super)).
 
+use std::borrow::Cow;
 use std::io::{self, BufRead};
 
 use super::Sink;
@@ -69,13 +70,26 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
         };
         sink.row(RawRow {
             line: no,
-            kind: kind.into(),
+            kind: Cow::Borrowed(kind),
             value: value.into(),
-            action: action.into(),
+            action: action_name(action),
             ..RawRow::default()
         });
     }
     Ok(())
+}
+
+/// The action word as written, without an allocation when it is spelt
+/// like one of the usual names.
+fn action_name(word: &str) -> Cow<'static, str> {
+    const USUAL: &[&str] = &[
+        "Block", "block", "Allow", "allow", "Allowed", "allowed", "Warn", "warn", "Audit", "audit",
+        "Alert", "alert",
+    ];
+    match USUAL.iter().find(|&&u| u == word) {
+        Some(u) => Cow::Borrowed(u),
+        None => Cow::Owned(word.to_string()),
+    }
 }
 
 /// The line before a `#` that follows white space.

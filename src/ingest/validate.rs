@@ -1,6 +1,7 @@
 //! Row validation (SPEC 1.1-1.4), in the order documented in the module
 //! docs: type, action, value, expiration, then the skips.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::time::{format_timestamp, parse_timestamp};
@@ -14,9 +15,11 @@ use super::Options;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RawRow {
     pub line: u64,
-    pub kind: String,
+    /// Borrowed when a reader supplies a fixed name (text, hosts).
+    pub kind: Cow<'static, str>,
     pub value: String,
-    pub action: String,
+    /// Borrowed when a reader supplies a fixed name (text, hosts).
+    pub action: Cow<'static, str>,
     pub expiration: Option<String>,
     pub id: Option<String>,
     pub title: Option<String>,

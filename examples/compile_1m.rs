@@ -1,0 +1,122 @@
+//! Times the compile of SPEC 6's 1,000,000-indicator set, ingest and build
+//! apart, on the same input as `benches/suite` (`compile_1m`).
+//!
+//! `cargo run --release --example compile_1m -- [RUNS] [OUT.indset]`
+//! prints each run, the medians, and a checksum of the set's bytes, so two
+//! builds of the crate can be compared for speed and for identical output.
+//! With `GENERATED_OUT=FILE`, the generated lines are also written to FILE
+//! (to profile `indset compile` on the same input).
+
+use std::time::Instant;
+
+#[allow(dead_code)]
+#[path = "../benches/suite/data.rs"]
+mod data;
+
+/// This process's CPU time (user + system, all threads) in ms, from
+/// `/proc/self/stat` (Linux; 0 elsewhere): less disturbed than wall time
+/// on a shared machine.
+fn cpu_ms() -> f64 {
+    stat_cpu_ms("/proc/self/stat")
+}
+
+/// The calling thread's CPU time in ms (Linux; 0 elsewhere): with
+/// [`cpu_ms`], shows how much of a phase ran on other threads.
+fn thread_cpu_ms() -> f64 {
+    stat_cpu_ms("/proc/thread-self/stat")
+}
+
+fn stat_cpu_ms(path: &str) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum();
+    ticks as f64 * 10.0
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let runs: usize = args
+        .next()
+        .map_or(5, |r| r.parse().expect("RUNS is a number"));
+    let out = args.next();
+
+    let t = Instant::now();
+    let real = data::real();
+    let (inputs, million) = data::sized(&real, 1_000_000);
+    eprintln!(
+        "input: {} real, {} in all, ready in {:.1} s",
+        real.len(),
+        million.len(),
+        t.elapsed().as_secs_f64()
+    );
+    drop(million);
+    if let Ok(path) = std::env::var("GENERATED_OUT") {
+        std::fs::write(path, &inputs.generated).expect("write the generated lines");
+    }
+
+    let (mut ingest, mut build, mut total) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ingest_cpu, mut build_cpu, mut ingest_main) = (Vec::new(), Vec::new(), Vec::new());
+    let mut bytes = Vec::new();
+    let mut order = 0;
+    for run in 0..runs {
+        let c0 = cpu_ms();
+        let m0 = thread_cpu_ms();
+        let t = Instant::now();
+        let all = inputs.ingest();
+        let i = t.elapsed().as_secs_f64() * 1e3;
+        let c1 = cpu_ms();
+        let m1 = thread_cpu_ms();
+        ingest_main.push(m1 - m0);
+        let mut h = crc32fast::Hasher::new();
+        for ind in &all {
+            h.update(ind.value().as_bytes());
+            h.update(&[ind.action as u8, b'\n']);
+        }
+        order = h.finalize();
+        let b = Instant::now();
+        bytes = indset::build::build(&all);
+        let bt = b.elapsed().as_secs_f64() * 1e3;
+        let c2 = cpu_ms();
+        ingest_cpu.push(c1 - c0);
+        build_cpu.push(c2 - c1);
+        let tt = t.elapsed().as_secs_f64() * 1e3;
+        eprintln!(
+            "run {run}: ingest {i:.0} ms (cpu {:.0}, main thread {:.0}), build {bt:.0} ms \
+             (cpu {:.0}), total {tt:.0} ms",
+            c1 - c0,
+            m1 - m0,
+            c2 - c1
+        );
+        ingest.push(i);
+        build.push(bt);
+        total.push(tt);
+    }
+    println!(
+        "median of {runs}: ingest {:.0} ms, build {:.0} ms, compile {:.0} ms; \
+         cpu: ingest {:.0} ms (main thread {:.0}), build {:.0} ms",
+        median(ingest),
+        median(build),
+        median(total),
+        median(ingest_cpu),
+        median(ingest_main),
+        median(build_cpu)
+    );
+    println!(
+        "set: {} bytes, crc32 {:08x}; ingested order crc32 {order:08x}",
+        bytes.len(),
+        crc32fast::hash(&bytes)
+    );
+    if let Some(path) = out {
+        std::fs::write(&path, &bytes).expect("write the set");
+    }
+}
