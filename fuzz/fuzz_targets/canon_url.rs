@@ -192,8 +192,8 @@ fn check_indicators(text: &str, big: &Result<Url<'_>, canon::CanonError>) {
 /// - A query host is unescaped into a 1 KiB stack buffer
 ///   (`MAX_RAW_HOST`), more than SPEC's 253 bytes; a longer one is refused
 ///   as too long. WHATWG reads an IPv4 address padded with any number of
-///   zeros (`000…0.0.0.0`): over 1 KiB, not compared (it matches nothing
-///   either way).
+///   zeros (`000…0.0.0.0`), as SPEC does up to that buffer: over 1 KiB,
+///   not compared (it matches nothing either way).
 /// - A host that is not valid IDNA "keeps its bytes" in SPEC; WHATWG
 ///   refuses the URL: not compared (the `url` parse fails). Conversely a
 ///   host WHATWG accepts but SPEC refuses (a `*`: `wildcard`) is kept as

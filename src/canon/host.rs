@@ -172,6 +172,12 @@ pub(super) fn canonical(
     ) {
         Ok(ProcessingSuccess::Passthrough) => {
             if n > MAX_HOST_LEN {
+                // Browsers read an IPv4 address padded with any number of
+                // zeros: it is an IP literal (SPEC 1.1), not a long name.
+                if ends_in_number(cleaned) {
+                    let a = parse_ipv4(cleaned).ok_or(BAD_IPV4)?;
+                    return Ok((HostKind::Ipv4(a), write_ipv4(a, out)));
+                }
                 return Err(TOO_LONG);
             }
             out[..n].copy_from_slice(cleaned);
