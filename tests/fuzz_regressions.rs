@@ -191,6 +191,30 @@ fn ipv4_padded_with_zeros_is_an_ip_literal_up_to_the_raw_host_buffer() {
         let v = set.check(q.as_bytes(), Mode::Full, Timestamp(0));
         assert!(!v.invalid && v.indicator.is_none());
     }
+    // A zero-width space is mapped away by UTS 46: the host then takes the
+    // mapping branch, which must read the padded address the same way.
+    for zeros in [100, 300, 900] {
+        let q = format!("https://{}%2e00\u{200b}0.0.0/x", "0".repeat(zeros));
+        let u = url::Url::parse(&q).unwrap();
+        assert_eq!(u.host_str(), Some("0.0.0.0"));
+        let mut buf = vec![0u8; q.len() * 3 + 300];
+        let ours = canon::url(q.as_bytes(), &mut buf).unwrap();
+        assert!(ours.host_kind.is_ip(), "{zeros} zeros: {:?}", ours.host);
+        assert_eq!(ours.host, "0.0.0.0");
+        let v = set.check(q.as_bytes(), Mode::Full, Timestamp(0));
+        assert!(!v.invalid && v.indicator.is_none());
+    }
+    // The fuzz input as found: a 260-digit first part with the space inside.
+    let found = format!(
+        "https:{}%2e0000000\u{200b}{}",
+        "0".repeat(25),
+        "0".repeat(230)
+    );
+    let mut buf = vec![0u8; found.len() * 3 + 300];
+    assert_eq!(
+        url::Url::parse(&found).unwrap().host_str(),
+        Some(canon::url(found.as_bytes(), &mut buf).unwrap().host.as_ref())
+    );
     let long = format!("https://{}%2e0.0.0/x", "0".repeat(1100));
     let mut buf = vec![0u8; long.len() * 3 + 300];
     let e = canon::url(long.as_bytes(), &mut buf).unwrap_err();

@@ -183,12 +183,12 @@ pub(super) fn canonical(
             out[..n].copy_from_slice(cleaned);
             n
         }
-        Ok(ProcessingSuccess::WroteToSink) if sink.overflow => return Err(TOO_LONG),
+        Ok(ProcessingSuccess::WroteToSink) if sink.overflow => return mapped_long(cleaned, out),
         Ok(ProcessingSuccess::WroteToSink) => {
             let len = sink.len;
             clean_dots_in_place(out, len)
         }
-        Err(ProcessingError::SinkError) => return Err(TOO_LONG),
+        Err(ProcessingError::SinkError) => return mapped_long(cleaned, out),
         Err(_) => return Err(BAD_IDNA),
     };
     let host = &out[..len];
@@ -209,6 +209,49 @@ pub(super) fn canonical(
         return Err(LABEL_TOO_LONG);
     }
     Ok((HostKind::Domain, len))
+}
+
+/// A host whose UTS 46 mapping did not fit in `out`: it is an IP literal
+/// if the mapped form reads as IPv4 (an address padded with zeros, as in
+/// the `Passthrough` branch), and too long otherwise. The mapping is redone
+/// into a buffer as large as the raw host; a mapping longer than that is too
+/// long as well.
+#[cold]
+#[inline(never)]
+fn mapped_long(
+    cleaned: &[u8],
+    out: &mut [u8; HOST_BUF_LEN],
+) -> Result<(HostKind, usize), CanonError> {
+    let mut wide = [0u8; MAX_RAW_HOST];
+    let mut sink = FixedSink {
+        buf: &mut wide[..],
+        len: 0,
+        overflow: false,
+    };
+    let done = Uts46::new().process(
+        cleaned,
+        AsciiDenyList::URL,
+        Hyphens::Allow,
+        ErrorPolicy::FailFast,
+        |_, _, _| false,
+        &mut sink,
+        None,
+    );
+    let len = match done {
+        Ok(ProcessingSuccess::WroteToSink) if !sink.overflow => sink.len,
+        Ok(_) | Err(ProcessingError::SinkError) => return Err(TOO_LONG),
+        Err(_) => return Err(BAD_IDNA),
+    };
+    let len = clean_dots_in_place(&mut wide, len);
+    let host = &wide[..len];
+    if host.contains(&b'*') {
+        return Err(WILDCARD);
+    }
+    if !host.is_empty() && ends_in_number(host) {
+        let a = parse_ipv4(host).ok_or(BAD_IPV4)?;
+        return Ok((HostKind::Ipv4(a), write_ipv4(a, out)));
+    }
+    Err(TOO_LONG)
 }
 
 /// The common case of [`query_canonical`] without its scratch buffers: a
