@@ -211,10 +211,8 @@ fn ipv4_padded_with_zeros_is_an_ip_literal_up_to_the_raw_host_buffer() {
         "0".repeat(230)
     );
     let mut buf = vec![0u8; found.len() * 3 + 300];
-    assert_eq!(
-        url::Url::parse(&found).unwrap().host_str(),
-        Some(canon::url(found.as_bytes(), &mut buf).unwrap().host.as_ref())
-    );
+    let ours = canon::url(found.as_bytes(), &mut buf).unwrap();
+    assert_eq!(url::Url::parse(&found).unwrap().host_str(), Some(ours.host));
     let long = format!("https://{}%2e0.0.0/x", "0".repeat(1100));
     let mut buf = vec![0u8; long.len() * 3 + 300];
     let e = canon::url(long.as_bytes(), &mut buf).unwrap_err();

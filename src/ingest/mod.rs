@@ -594,7 +594,14 @@ impl Sink<'_> {
         if self.pending.is_empty() {
             return;
         }
-        let rows = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH));
+        // A full batch is reserved only once the input has proved large:
+        // small inputs settle often, and a fresh 2 MiB reservation at each
+        // settle fragments the allocator's heap.
+        let next = match self.worker {
+            Some(_) => Vec::with_capacity(BATCH),
+            None => Vec::new(),
+        };
+        let rows = std::mem::replace(&mut self.pending, next);
         match &self.worker {
             Some(worker) => {
                 // Fails only when the worker panicked; `receive` then
