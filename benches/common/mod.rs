@@ -5,7 +5,6 @@
 #![allow(dead_code)]
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -253,17 +252,14 @@ pub fn million() -> Vec<Indicator> {
 
 /// The `url` of every line of `data/requests-top500-2019.jsonl.gz`.
 pub fn request_urls() -> Vec<String> {
-    let gz = std::fs::File::open(data_dir().join("requests-top500-2019.jsonl.gz"))
-        .expect("requests file");
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(gz)
-        .read_to_string(&mut text)
-        .expect("gzip");
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v.get("url")?.as_str().map(str::to_string))
+    requests::read(&data_dir())
+        .into_iter()
+        .map(|r| r.url)
         .collect()
 }
+
+#[path = "../shared/requests.rs"]
+mod requests;
 
 /// The host of each request URL, as a domain-mode query sees it (SNI).
 pub fn request_hosts(urls: &[String]) -> Vec<String> {

@@ -6,7 +6,6 @@
 //! change of the set's internals never breaks these benchmarks.
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use indset::ingest::{Format, Ingester, Options};
@@ -321,36 +320,13 @@ pub fn sample(all: &[Indicator], n: usize, seed: u64) -> Vec<Indicator> {
     idx.into_iter().map(|i| all[i].clone()).collect()
 }
 
-/// One real request: what a browser would pass to an adblock engine.
-#[derive(Clone)]
-pub struct Request {
-    /// The requested URL.
-    pub url: String,
-    /// The URL of the frame that made the request.
-    pub frame: String,
-    /// The content type (`script`, `image`, ...).
-    pub cpt: String,
-}
+#[path = "../shared/requests.rs"]
+mod shared_requests;
+pub use shared_requests::Request;
 
 /// Every line of `data/requests-top500-2019.jsonl.gz`.
 pub fn requests() -> Vec<Request> {
-    let gz = std::fs::File::open(data_dir().join("requests-top500-2019.jsonl.gz"))
-        .expect("requests file");
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(gz)
-        .read_to_string(&mut text)
-        .expect("gzip");
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| {
-            let field = |k: &str| v.get(k).and_then(|s| s.as_str()).map(str::to_string);
-            Some(Request {
-                url: field("url")?,
-                frame: field("frameUrl").unwrap_or_default(),
-                cpt: field("cpt").unwrap_or_else(|| "other".to_string()),
-            })
-        })
-        .collect()
+    shared_requests::read(&data_dir())
 }
 
 /// A URL that some indicator of `i` matches in full mode: a subdomain and
