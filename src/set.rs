@@ -60,6 +60,20 @@ const SHORT_BUF_LEN: usize = 1024;
 /// The longest query whose canonical form always fits [`SHORT_BUF_LEN`].
 const SHORT_QUERY: usize = (SHORT_BUF_LEN - canon::MAX_HOST_LEN - 1) / 3;
 
+/// Calls `f` with a zeroed stack buffer that holds the canonical form of
+/// any query of `len` bytes. A canonical URL holds at most a 253-byte host,
+/// the root `/` and three bytes per input byte (unescaping only shrinks),
+/// so a short query gets a smaller buffer, cheaper to zero, with the same
+/// answer.
+#[inline(always)]
+fn with_url_buf<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    if len <= SHORT_QUERY {
+        f(&mut [0u8; SHORT_BUF_LEN])
+    } else {
+        f(&mut [0u8; canon::QUERY_BUF_LEN])
+    }
+}
+
 /// The canonical path and query of a full-mode query.
 #[derive(Clone, Copy)]
 struct PathQuery<'q> {
@@ -311,23 +325,9 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                     // the end of the host and a `Url` key goes on from it.
                     if let Some(at) = self.walk_host(host, &mut emit) {
                         if self.keys().step(at.0, b'/').is_some() {
-                            if query.len() <= SHORT_QUERY {
-                                self.walk_url_path(
-                                    at,
-                                    host,
-                                    &url,
-                                    &mut [0u8; SHORT_BUF_LEN],
-                                    &mut emit,
-                                );
-                            } else {
-                                self.walk_url_path(
-                                    at,
-                                    host,
-                                    &url,
-                                    &mut [0u8; canon::QUERY_BUF_LEN],
-                                    &mut emit,
-                                );
-                            }
+                            with_url_buf(query.len(), |buf| {
+                                self.walk_url_path(at, host, &url, buf, &mut emit);
+                            });
                         }
                     }
                 }
@@ -387,16 +387,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                     f(buf.get(..n)?, None);
                 }
             }
-            // A canonical URL holds at most a 253-byte host, the root `/`
-            // and three bytes per input byte (unescaping only shrinks), so
-            // a short query fits a smaller buffer, cheaper to zero, with the
-            // same answer.
-            Mode::Full if query.len() <= SHORT_QUERY => {
-                Self::full_url(query, &mut [0u8; SHORT_BUF_LEN], f)?;
-            }
-            Mode::Full => {
-                Self::full_url(query, &mut [0u8; canon::QUERY_BUF_LEN], f)?;
-            }
+            Mode::Full => with_url_buf(query.len(), |buf| Self::full_url(query, buf, f))?,
         }
         Some(())
     }
