@@ -3,68 +3,23 @@
 //! the real request URLs in `data/requests-top500-2019.jsonl.gz` and over
 //! internationalised hosts.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::io::{BufRead, BufReader};
-
 use indset::canon::{self, HOST_BUF_LEN, QUERY_BUF_LEN};
 
-struct Counting;
-
-thread_local! {
-    /// Allocations made by this thread while counting is on.
-    static COUNT: Cell<Option<usize>> = const { Cell::new(None) };
-}
-
-fn bump() {
-    // `try_with`: the allocator may run while thread locals are torn down.
-    let _ = COUNT.try_with(|c| c.set(c.get().map(|n| n + 1)));
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; the only
-// addition is a counter in a thread local with a const initialiser, which
-// itself never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "../benches/shared/alloc.rs"]
+mod alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: alloc::Counting = alloc::Counting;
 
-/// Runs `f` and returns how many allocations it made on this thread.
-fn allocations(f: impl FnOnce()) -> usize {
-    COUNT.with(|c| c.set(Some(0)));
-    f();
-    COUNT.with(|c| c.replace(None)).unwrap_or(0)
-}
+use alloc::allocations_on_this_thread as allocations;
+
+#[allow(dead_code)] // the frame and content type are for adblock
+#[path = "../benches/shared/requests.rs"]
+mod requests;
 
 fn request_urls() -> Vec<String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/requests-top500-2019.jsonl.gz"
-    );
-    let file = std::fs::File::open(path).expect("bundled data");
-    let reader = BufReader::new(flate2::read::GzDecoder::new(file));
-    reader
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(&l.expect("gzip")).expect("json");
-            v["url"].as_str().expect("url field").to_string()
-        })
-        .collect()
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    requests::read(&data).into_iter().map(|r| r.url).collect()
 }
 
 #[test]

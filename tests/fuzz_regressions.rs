@@ -180,26 +180,17 @@ fn wildcard_host_is_an_intended_difference_from_whatwg() {
 #[test]
 fn ipv4_padded_with_zeros_is_an_ip_literal_up_to_the_raw_host_buffer() {
     let set = IndicatorSet::from_bytes(build(&[])).unwrap();
-    for zeros in [100, 300, 1000] {
-        let q = format!("https://{}%2e0.0.0/x", "0".repeat(zeros));
-        let u = url::Url::parse(&q).unwrap();
+    // Plain, then with a zero-width space that UTS 46 maps away: the host
+    // then takes the mapping branch, which must read the padded address the
+    // same way.
+    let plain = [100, 300, 1000].map(|n| format!("https://{}%2e0.0.0/x", "0".repeat(n)));
+    let mapped = [100, 300, 900].map(|n| format!("https://{}%2e00\u{200b}0.0.0/x", "0".repeat(n)));
+    for q in plain.iter().chain(mapped.iter()) {
+        let u = url::Url::parse(q).unwrap();
         assert_eq!(u.host_str(), Some("0.0.0.0"));
         let mut buf = vec![0u8; q.len() * 3 + 300];
         let ours = canon::url(q.as_bytes(), &mut buf).unwrap();
-        assert!(ours.host_kind.is_ip(), "{zeros} zeros: {:?}", ours.host);
-        assert_eq!(ours.host, "0.0.0.0");
-        let v = set.check(q.as_bytes(), Mode::Full, Timestamp(0));
-        assert!(!v.invalid && v.indicator.is_none());
-    }
-    // A zero-width space is mapped away by UTS 46: the host then takes the
-    // mapping branch, which must read the padded address the same way.
-    for zeros in [100, 300, 900] {
-        let q = format!("https://{}%2e00\u{200b}0.0.0/x", "0".repeat(zeros));
-        let u = url::Url::parse(&q).unwrap();
-        assert_eq!(u.host_str(), Some("0.0.0.0"));
-        let mut buf = vec![0u8; q.len() * 3 + 300];
-        let ours = canon::url(q.as_bytes(), &mut buf).unwrap();
-        assert!(ours.host_kind.is_ip(), "{zeros} zeros: {:?}", ours.host);
+        assert!(ours.host_kind.is_ip(), "{} bytes: {:?}", q.len(), ours.host);
         assert_eq!(ours.host, "0.0.0.0");
         let v = set.check(q.as_bytes(), Mode::Full, Timestamp(0));
         assert!(!v.invalid && v.indicator.is_none());

@@ -1,35 +1,14 @@
 //! The heap an ingest needs: a small input must stay small on a phone,
 //! however many rows of it are rejected, skipped or merged.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use indset::Timestamp;
 use indset::ingest::{Format, Ingester, Options};
 
-/// Counts live heap bytes and remembers their peak.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator and only adds counting.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "../benches/shared/alloc.rs"]
+mod alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: alloc::Counting = alloc::Counting;
 
 /// One test only: the counters are global to this binary.
 #[test]
@@ -43,12 +22,11 @@ fn a_small_input_with_many_diagnostics_peaks_at_a_small_heap() {
         csv.push_str(&format!("DomainName,HOST{i}.example.com,Block\n"));
         csv.push_str(&format!("IpAddress,192.0.2.{i},Block\n"));
     }
-    let before = LIVE.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
-    let mut ing = Ingester::new(Options::at(Timestamp(1_780_000_000)));
-    ing.read("small.csv", csv.as_bytes(), Format::Csv).unwrap();
-    let (indicators, report) = ing.finish();
-    let peak = PEAK.load(Ordering::Relaxed) - before;
+    let (peak, (indicators, report)) = alloc::peak_during(|| {
+        let mut ing = Ingester::new(Options::at(Timestamp(1_780_000_000)));
+        ing.read("small.csv", csv.as_bytes(), Format::Csv).unwrap();
+        ing.finish()
+    });
 
     assert_eq!(report.rows(), 400);
     // `co.uk` is accepted once with a warning, then merged like the

@@ -1,7 +1,6 @@
 //! The `.indset` file as the engine meets it: damaged bytes, the heap cost
 //! of opening, and hot swapping real sets under load (SPEC 4).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
@@ -14,27 +13,11 @@ use indset::swap::SharedSet;
 use indset::verdict::Decision;
 use indset::{Action, Indicator, Kind, Meta, Source, Timestamp};
 
-/// Counts live heap bytes, so a test can measure what opening a set costs.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator and only adds counting.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "../benches/shared/alloc.rs"]
+mod alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: alloc::Counting = alloc::Counting;
 
 const NOW: Timestamp = Timestamp(1_780_000_000);
 
@@ -149,9 +132,7 @@ fn opening_a_million_indicator_set_costs_under_1_mib_of_heap() {
         let bytes = indset::build::build(&generated(1_000_000));
         std::fs::write(&path, &bytes).unwrap();
     }
-    let before = LIVE.load(Ordering::SeqCst);
-    let set = IndicatorSet::open(&path).expect("open");
-    let grown = LIVE.load(Ordering::SeqCst).saturating_sub(before);
+    let (grown, set) = alloc::retained(|| IndicatorSet::open(&path).expect("open"));
     assert_eq!(set.len(), 1_000_000);
     assert!(grown < 1 << 20, "opening grew the heap by {grown} bytes");
     assert_eq!(

@@ -18,6 +18,7 @@
 //! `INDSET_BENCH_QUICK=1` runs a smoke version (no 10M point, short
 //! measurements) to check the suite itself.
 
+#[path = "../shared/alloc.rs"]
 mod alloc;
 mod data;
 mod peers;
