@@ -30,6 +30,7 @@ fn main() {
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
     let path = target.join("profile-1m.indset");
     if !path.exists() {
+        std::fs::create_dir_all(&target).expect("target directory");
         std::fs::write(&path, indset::build::build(&common::million())).expect("set written");
     }
     let set = IndicatorSet::open(&path).expect("set opens");
