@@ -11,7 +11,8 @@
 //!
 //! Prints the mean time per lookup; the instruction counts quoted in
 //! `BENCHMARKS.md` are callgrind's total for one pass (`1`) divided by the
-//! number of requests. Timings belong to `cargo bench`.
+//! number of requests, which `scripts/instructions.sh` runs and prints.
+//! Timings belong to `cargo bench`.
 
 #[path = "../benches/common/mod.rs"]
 mod common;
