@@ -13,18 +13,12 @@ static GLOBAL: alloc::Counting = alloc::Counting;
 
 use alloc::allocations_on_this_thread as allocations;
 
-#[allow(dead_code)] // the frame and content type are for adblock
-#[path = "../benches/shared/requests.rs"]
-mod requests;
-
-fn request_urls() -> Vec<String> {
-    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    requests::read(&data).into_iter().map(|r| r.url).collect()
-}
+#[path = "../benches/common/mod.rs"]
+mod common;
 
 #[test]
 fn real_requests_canonicalise_without_allocating() {
-    let urls = request_urls();
+    let urls = common::request_urls();
     assert!(urls.len() > 30_000, "{} urls", urls.len());
     let mut buf = [0u8; QUERY_BUF_LEN];
     let mut hbuf = [0u8; HOST_BUF_LEN];

@@ -58,8 +58,10 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_sub(layout.size(), Relaxed);
+        // The new block counts before the old one is released: a moving
+        // reallocation holds both, and the peak includes that.
         grew(new_size);
+        LIVE.fetch_sub(layout.size(), Relaxed);
         // SAFETY: `ptr` came from `System` with `layout`; our caller
         // guarantees `new_size` is valid for it.
         unsafe { System.realloc(ptr, layout, new_size) }
