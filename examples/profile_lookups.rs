@@ -30,7 +30,11 @@ fn main() {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
     let path = target.join("profile-1m.indset");
-    if !path.exists() {
+    // Built again whenever this program is newer than the file, so that a
+    // change of the format never profiles an old file.
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let exe = std::env::current_exe().ok().and_then(|e| modified(&e));
+    if modified(&path).is_none_or(|built| exe.is_some_and(|e| e > built)) {
         std::fs::create_dir_all(&target).expect("target directory");
         std::fs::write(&path, indset::build::build(&common::million())).expect("set written");
     }

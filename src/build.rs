@@ -30,6 +30,7 @@
 //! | [`META_INDEX`] | `m` pairs `(record: u32, offset: u32)` sorted by record, one per record with bit 6 set |
 //! | [`META`] | metadata entries, identical ones stored once (see below) |
 //! | [`COMMON_INPUTS`] | the 63 common input bytes of the `fst` node format, in index order (see [`crate::set`]'s key reader) |
+//! | [`FILTER`] | a blocked Bloom filter of every key's host (a `DomainName`'s domain, a `Url`'s exact host), 10 bits per key in 32-byte blocks; optional, a set without it walks every query (see `set/filter.rs`) |
 //!
 //! A metadata entry: one byte saying which fields follow (bit 0
 //! expiration, 1 id, 2 title, 3 category, 4 description, 5 groups, 6 alert
@@ -38,13 +39,15 @@
 //! string as `u32` length and UTF-8 bytes, in the order id, title,
 //! category, description, then the groups as a `u32` count and strings.
 //!
-//! Without metadata an indicator costs its share of the fst plus 4 bytes.
+//! Without metadata an indicator costs its share of the fst plus 4 bytes,
+//! and 1.25 bytes of filter.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::format::{SectionId, Writer};
 use crate::indicator::{Action, Indicator, Kind, Severity};
+use crate::set::filter;
 
 mod fst_map;
 
@@ -61,6 +64,9 @@ pub const META: SectionId = SectionId(0x14);
 
 /// The common-input table of the key `fst`'s node format.
 pub const COMMON_INPUTS: SectionId = SectionId(0x15);
+
+/// The suffix filter in front of the keys (see `set/filter.rs`).
+pub const FILTER: SectionId = SectionId(0x16);
 
 /// Bytes per line number in [`LINES`]; larger lines go to metadata.
 pub(crate) const LINE_BYTES: usize = 3;
@@ -301,8 +307,19 @@ pub fn build(indicators: &[Indicator]) -> Vec<u8> {
     let mut meta_index = Vec::new();
     let mut meta = Vec::new();
     let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut filter = filter::with_capacity(order.len());
+    let mut host = Vec::new();
     for (rank, &(_, i)) in order.iter().enumerate() {
-        keys.insert(key_of(i), rank as u64);
+        let key = key_of(i);
+        keys.insert(key, rank as u64);
+        // The host of the key: up to its `/` (a `Url`) or its final `.`.
+        let end = key
+            .iter()
+            .position(|&b| b == b'/')
+            .unwrap_or(key.len().saturating_sub(1));
+        host.clear();
+        host.extend(key[..end].iter().rev());
+        filter::add(&mut filter, &host);
         let (flag, line) = record[i as usize];
         records.push(flag);
         lines.extend_from_slice(&line.to_le_bytes()[..LINE_BYTES]);
@@ -328,5 +345,6 @@ pub fn build(indicators: &[Indicator]) -> Vec<u8> {
     w.add_section(META_INDEX, &meta_index);
     w.add_section(META, &meta);
     w.add_section(COMMON_INPUTS, common_inputs());
+    w.add_section(FILTER, &filter::to_bytes(&filter));
     w.finish()
 }

@@ -1,10 +1,13 @@
 //! [`IndicatorSet`]: a compiled set, opened over any bytes (a `Vec<u8>`, an
 //! `include_bytes!`, a memory map) without copying them, and its lookups.
 //!
-//! A lookup canonicalises the query into a stack buffer, then walks the
-//! key automaton once (with the bounds-checked reader in `set/keys.rs`): the
-//! host from its rightmost byte, then (full mode) the path. Every final state on the way is a candidate, and candidates come
-//! in increasing precedence (see [`crate::build`]), so the last live
+//! A lookup canonicalises the query into a stack buffer and asks the
+//! suffix filter (`set/filter.rs`) whether any key may match the host; most
+//! queries that match nothing stop there. Otherwise it walks the key
+//! automaton once (with the bounds-checked reader in `set/keys.rs`): the
+//! host from its rightmost byte, then (full mode) the path. Every final
+//! state on the way is a candidate, and candidates come in increasing
+//! precedence (see [`crate::build`]), so the last live
 //! allow/warn/block candidate decides and the last live audit candidate is
 //! reported. No allocation, no lock, no panic on any query.
 
@@ -14,9 +17,9 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::build::{
-    ACTION_MASK, ACTIONS, COMMON_INPUTS, HAS_EXPIRATION, HAS_META, IS_URL, KEYS, LINE_BYTES, LINES,
-    M_ALERT, M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, META,
-    META_INDEX, RECORDS, SEVERITIES, SEVERITY_MASK, SEVERITY_SHIFT,
+    ACTION_MASK, ACTIONS, COMMON_INPUTS, FILTER, HAS_EXPIRATION, HAS_META, IS_URL, KEYS,
+    LINE_BYTES, LINES, M_ALERT, M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS,
+    M_ID, M_TITLE, META, META_INDEX, RECORDS, SEVERITIES, SEVERITY_MASK, SEVERITY_SHIFT,
 };
 use crate::canon;
 use crate::format::{Container, FormatError};
@@ -25,6 +28,7 @@ use crate::verdict::{
     Decision, ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, Role, Stats, Verdict,
 };
 
+pub(crate) mod filter;
 mod keys;
 
 use keys::Keys;
@@ -44,6 +48,8 @@ pub struct IndicatorSet<D: AsRef<[u8]>> {
     lines: Range<usize>,
     meta_index: Range<usize>,
     meta: Range<usize>,
+    /// Empty when the file has no filter.
+    filter: Range<usize>,
 }
 
 impl<D: AsRef<[u8]>> std::fmt::Debug for IndicatorSet<D> {
@@ -186,6 +192,11 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         if with_meta != meta_index.len() / 8 {
             return Err(FormatError::Corrupt("metadata index: records missing"));
         }
+        let filter = match c.section(FILTER) {
+            None => 0..0,
+            Some(f) if !f.is_empty() && f.len() % filter::BLOCK == 0 => range_in(whole, f),
+            Some(_) => return Err(FormatError::Corrupt("filter: not whole 32-byte blocks")),
+        };
         let common = c.require(COMMON_INPUTS)?;
         let root = Keys::new(&whole[keys.clone()], common, n)
             .map_err(|e| match e {
@@ -212,6 +223,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             lines,
             meta_index,
             meta,
+            filter,
         })
     }
 
@@ -311,16 +323,17 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                 let Ok((kind, n)) = canon::query_host(query, &mut host) else {
                     return Verdict::INVALID;
                 };
-                if !kind.is_ip() {
-                    self.walk(host.get(..n).unwrap_or_default(), None, &mut emit);
+                let host = host.get(..n).unwrap_or_default();
+                if !kind.is_ip() && self.may_match(host) {
+                    self.walk(host, None, &mut emit);
                 }
             }
             Mode::Full => {
                 let Ok(url) = canon::query_url_host(query, &mut host) else {
                     return Verdict::INVALID;
                 };
-                if !url.host_kind.is_ip() {
-                    let host = host.get(..url.host_len).unwrap_or_default();
+                let host = host.get(..url.host_len).unwrap_or_default();
+                if !url.host_kind.is_ip() && self.may_match(host) {
                     // The path is canonicalised only when the walk reaches
                     // the end of the host and a `Url` key goes on from it.
                     if let Some(at) = self.walk_host(host, &mut emit) {
@@ -408,6 +421,13 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             f(u.host.as_bytes(), Some(path));
         }
         Some(())
+    }
+
+    /// Whether a key may match `host` or one of its parent domains: `false`
+    /// answers most lookups that match nothing without a walk.
+    #[inline]
+    fn may_match(&self, host: &[u8]) -> bool {
+        filter::may_match(self.section(&self.filter), host)
     }
 
     /// Walks the keys for `host` (and `path` in full mode; in domain mode

@@ -264,6 +264,73 @@ fn mapped_long(
 /// answer for every host this accepts.
 #[inline]
 pub(super) fn plain(input: &[u8], out: &mut [u8; HOST_BUF_LEN]) -> Option<(HostKind, usize)> {
+    let n = input.len();
+    let Some(dst) = out.get_mut(..n).filter(|_| n > 0 && n <= MAX_HOST_LEN) else {
+        return plain_cleaning(input, out);
+    };
+    // One pass: lower-case through the table, note any byte outside the
+    // plain set, and check each label at its dot.
+    let mut flags = 0u8;
+    let mut start = 0;
+    for (i, (d, &b)) in dst.iter_mut().zip(input).enumerate() {
+        let c = PLAIN[usize::from(b)];
+        *d = c;
+        flags |= c;
+        if c == b'.' {
+            if i == start {
+                // An empty label: a leading dot or a run of dots.
+                return plain_cleaning(input, out);
+            }
+            plain_label(input.get(start..i)?)?;
+            start = i + 1;
+        }
+    }
+    if flags & NOT_PLAIN != 0 {
+        return None;
+    }
+    if start == n {
+        // A trailing dot.
+        return plain_cleaning(input, out);
+    }
+    let last = input.get(start..)?;
+    plain_label(last)?;
+    if last.first()?.is_ascii_digit() {
+        return None;
+    }
+    Some((HostKind::Domain, n))
+}
+
+/// The bit [`PLAIN`] sets for a byte outside letters, digits, `-`, `.`.
+const NOT_PLAIN: u8 = 0x80;
+
+/// Each byte lower-cased, or [`NOT_PLAIN`] when a plain host cannot hold it.
+static PLAIN: [u8; 256] = {
+    let mut t = [NOT_PLAIN; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.' {
+            t[b] = c;
+        } else if c.is_ascii_uppercase() {
+            t[b] = c | 0x20;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The common case of [`plain`]: a label of at most 63 bytes that does
+/// not start `xn--` (after lower-casing).
+#[inline(always)]
+fn plain_label(label: &[u8]) -> Option<()> {
+    let lower = |b: &u8| b | 0x20;
+    let xn = label.len() >= 4 && label[..4].iter().map(lower).eq(*b"xn--");
+    (label.len() <= 63 && !xn).then_some(())
+}
+
+/// [`plain`] for a host with empty labels or over 253 bytes: dots are
+/// collapsed and stripped as they are written.
+fn plain_cleaning(input: &[u8], out: &mut [u8; HOST_BUF_LEN]) -> Option<(HostKind, usize)> {
     let mut n = 0;
     let mut label = 0;
     let mut last_start = 0;

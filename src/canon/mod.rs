@@ -238,11 +238,17 @@ pub fn query_url_host<'i>(
     input: &'i [u8],
     host: &mut [u8; HOST_BUF_LEN],
 ) -> Result<QueryUrl<'i>, CanonError> {
-    let (host_kind, host_len, sp) = parse::url_host(input, parse::Mode::Query, host)?;
+    let (host_kind, host_len, rest) = match parse::plain_url_host(input, host) {
+        Some(done) => done,
+        None => {
+            let (kind, len, sp) = parse::url_host(input, parse::Mode::Query, host)?;
+            (kind, len, sp.rest)
+        }
+    };
     Ok(QueryUrl {
         host_kind,
         host_len,
-        rest: sp.rest,
+        rest,
     })
 }
 
@@ -353,6 +359,19 @@ mod tests {
             "http:///",
             "http://[::1]/a",
             "http://1.2.3.4/%2e%2e/",
+            "HTTPS://A.Example?x ",
+            "http://a.example\\b/c \t",
+            "http://a.example#x",
+            "http://a.example:80/",
+            "http://a.example /x",
+            "http://a.example\t/x",
+            "http:///a.example/x",
+            "http://a.example",
+            "http://a.example. /",
+            "https://xn--a.example/",
+            "http://1.2.3.4/",
+            "http://a.0x1/",
+            "httpS:/a.example/",
         ] {
             halves_agree(s.as_bytes(), 1024);
             halves_agree(s.as_bytes(), 300);
@@ -375,6 +394,21 @@ mod tests {
             small in any::<bool>(),
         ) {
             halves_agree(parts.concat().as_bytes(), if small { 300 } else { 1024 });
+        }
+
+        /// The same, for URLs that start like the common case.
+        #[test]
+        fn halves_agree_on_http_urls(
+            scheme in prop::sample::select(vec!["http://", "https://", "HTTP://", "hTtPs://"]),
+            parts in prop::collection::vec(
+                prop::sample::select(vec![
+                    "a", "B", "0", "-", ".", "..", "/", "\\", "?", "#", "@", ":", "80", " ",
+                    "\t", "\u{1}", "xn--", "%2e", "\u{e9}", "www", "com", "0x1f",
+                ]),
+                0..16,
+            ),
+        ) {
+            halves_agree(format!("{scheme}{}", parts.concat()).as_bytes(), 1024);
         }
     }
 }

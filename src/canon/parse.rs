@@ -179,6 +179,34 @@ pub(super) fn url_host<'i>(
     Ok((kind, hn, sp))
 }
 
+/// The common case of [`url_host`] for a query, without the general split:
+/// `http://` or `https://` (any case), then a host that [`host::plain`]
+/// accepts, ended by `/`, `\\`, `?`, `#` or the end. Gives what
+/// [`url_host`] gives (the host, and the rest trimmed at its end), or
+/// `None` for any other URL: a port, user info, white space, other slashes
+/// or bytes.
+#[inline]
+pub(super) fn plain_url_host<'i>(
+    input: &'i [u8],
+    hb: &mut [u8; HOST_BUF_LEN],
+) -> Option<(HostKind, usize, &'i [u8])> {
+    let scheme = match input.get(..8)? {
+        [a, b, c, d, b':', b'/', b'/', _] if eq_word(&[*a, *b, *c, *d], b"http") => 7,
+        [a, b, c, d, e, b':', b'/', b'/'] if eq_word(&[*a, *b, *c, *d, *e], b"https") => 8,
+        _ => return None,
+    };
+    let after = input.get(scheme..)?;
+    let e = authority_end(after);
+    let (kind, n) = host::plain(after.get(..e)?, hb)?;
+    let rest = after.get(e..)?;
+    let end = rest.iter().rposition(|&b| b > b' ').map_or(0, |i| i + 1);
+    Some((kind, n, rest.get(..end)?))
+}
+
+fn eq_word(s: &[u8], word: &[u8]) -> bool {
+    s.eq_ignore_ascii_case(word)
+}
+
 /// Canonicalises a URL into `buf` (see [`super::url`]).
 pub(super) fn url<'i, 'b>(
     input: &'i [u8],

@@ -1,0 +1,265 @@
+//! The suffix filter: a blocked Bloom filter of the hosts the keys can
+//! match, so that most lookups that match nothing never walk the keys.
+//!
+//! # What it holds
+//!
+//! For every key, one host: the domain of a `DomainName` key, the exact host
+//! of a `Url` key. A query host can only match a key when one of its label
+//! suffixes (`a.b.example.com`, `b.example.com`, `example.com`, `com`) is
+//! such a host, so a lookup hashes its suffixes from the right, one label at
+//! a time, and walks the keys only when the filter may hold one of them.
+//! The filter never says "no" for a suffix that is there; it says "maybe"
+//! for one that is not with a probability of about 1% per suffix.
+//!
+//! # Layout
+//!
+//! The [`FILTER`](crate::build::FILTER) section is a whole number of 32-byte
+//! blocks, each four little-endian `u64` words. A hash picks one block and
+//! one bit in each of its four words; the host may be present when all
+//! four bits are set. So a probe reads one block (half a cache line) and
+//! any bytes are a well-formed filter: a wrong one can lose matches of the
+//! file that carries it, as wrong keys could, but never a bound check.
+//!
+//! # The hash
+//!
+//! Each label is folded right to left into a 64-bit state, eight bytes per
+//! step (`h = (rotl(h, 23) ^ word) * K`, the last word of a label padded
+//! with zeros), so the hash of every longer suffix costs the new label
+//! only. Build and lookup run the same code on the same bytes; a collision
+//! only makes a false "maybe".
+
+/// Bytes per block.
+pub(crate) const BLOCK: usize = 32;
+/// 64-bit words per block.
+const WORDS: usize = BLOCK / 8;
+
+/// Filter bits per host: about 1.5% false "maybe" per probed suffix.
+const BITS_PER_HOST: usize = 10;
+
+const K: u64 = 0x9e37_79b9_7f4a_7c15;
+const FINISH: u64 = 0xd6e8_feb8_6659_fd93;
+const SEED: u64 = 0x243f_6a88_85a3_08d3;
+
+#[inline(always)]
+fn mix(h: u64, word: u64) -> u64 {
+    (h.rotate_left(23) ^ word).wrapping_mul(K)
+}
+
+/// Folds one label, `host[start..end]`, into the suffix state: its
+/// eight-byte words from the left, then the last `r < 8` bytes padded with
+/// zeros (a word of zeros when there are none).
+#[inline(always)]
+fn fold_label(mut h: u64, host: &[u8], start: usize, end: usize) -> u64 {
+    let mut i = start;
+    while i + 8 <= end {
+        h = mix(h, word(host, i));
+        i += 8;
+    }
+    let r = end.saturating_sub(i);
+    let last = if r == 0 {
+        0
+    } else if end >= 8 {
+        // The eight bytes that end the label, shifted down to its last
+        // `r`: one load instead of a loop over the bytes.
+        word(host, end - 8) >> (8 * (8 - r))
+    } else {
+        let mut last = 0u64;
+        for (k, &b) in host.get(i..end).unwrap_or_default().iter().enumerate() {
+            last |= u64::from(b) << (8 * k);
+        }
+        last
+    };
+    mix(h, last)
+}
+
+/// The eight bytes of `host` from `at`, little-endian (0 past the end,
+/// which the callers never ask for).
+#[inline(always)]
+fn word(host: &[u8], at: usize) -> u64 {
+    host.get(at..at + 8).map_or(0, load)
+}
+
+#[inline(always)]
+fn load(w: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(w);
+    u64::from_le_bytes(b)
+}
+
+/// The block of a suffix state and the four bits it needs there, one in
+/// each 64-bit word.
+#[inline(always)]
+fn position(h: u64, blocks: usize) -> (usize, [u64; 4]) {
+    let h = (h ^ (h >> 32)).wrapping_mul(FINISH);
+    let block = ((u128::from(h) * blocks as u128) >> 64) as usize;
+    let h = h ^ (h >> 29);
+    let bits = [0, 1, 2, 3].map(|i| 1u64 << ((h >> (6 * i)) & 63));
+    (block, bits)
+}
+
+/// The last `.` in `host[..end]`, eight bytes at a time.
+#[inline(always)]
+fn last_dot(host: &[u8], mut end: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // High bit of each byte of `w` that is a `.` (exact: no borrow runs
+    // from one byte into the next).
+    let dots = |w: u64| {
+        let x = w ^ (ONES * u64::from(b'.'));
+        !(((x & (ONES * 0x7f)) + ONES * 0x7f) | x) & (ONES * 0x80)
+    };
+    while end >= 8 {
+        let m = dots(word(host, end - 8));
+        if m != 0 {
+            return Some(end - 8 + (63 - m.leading_zeros() as usize) / 8);
+        }
+        end -= 8;
+    }
+    match host.get(..8) {
+        // Fewer than eight bytes left: the first eight, masked to them.
+        Some(w) => {
+            let m = dots(load(w)) & ((1u64 << (8 * end)) - 1);
+            (m != 0).then(|| (63 - m.leading_zeros() as usize) / 8)
+        }
+        None => host.get(..end)?.iter().rposition(|&b| b == b'.'),
+    }
+}
+
+/// Calls `f` with the state of every label suffix of `host`, shortest
+/// first, until it returns `true`; whether one did.
+#[inline(always)]
+fn suffixes(host: &[u8], mut f: impl FnMut(u64) -> bool) -> bool {
+    let mut h = SEED;
+    let mut end = host.len();
+    loop {
+        let start = last_dot(host, end).map_or(0, |i| i + 1);
+        h = fold_label(h, host, start, end);
+        if f(h) {
+            return true;
+        }
+        if start == 0 {
+            return false;
+        }
+        end = start - 1;
+    }
+}
+
+/// Whether `filter` may hold a label suffix of `host` (always `true` for
+/// an empty filter: a set without one walks every query).
+#[inline]
+pub(crate) fn may_match(filter: &[u8], host: &[u8]) -> bool {
+    let blocks = filter.len() / BLOCK;
+    if blocks == 0 {
+        return true;
+    }
+    suffixes(host, |h| {
+        let (block, bits) = position(h, blocks);
+        let Some(words) = filter
+            .get(block * BLOCK..)
+            .and_then(|b| b.first_chunk::<BLOCK>())
+        else {
+            return true;
+        };
+        let mut all = true;
+        for (i, bit) in bits.into_iter().enumerate() {
+            let w = words[8 * i..8 * i + 8]
+                .try_into()
+                .map_or(u64::MAX, u64::from_le_bytes);
+            all &= w & bit != 0;
+        }
+        all
+    })
+}
+
+/// Builds a filter for `hosts` hosts, added one by one with [`add`].
+pub(crate) fn with_capacity(hosts: usize) -> Vec<u64> {
+    let blocks = (hosts * BITS_PER_HOST).div_ceil(BLOCK * 8).max(1);
+    vec![0; blocks * WORDS]
+}
+
+/// Adds `host` (its whole length, every label) to a filter.
+pub(crate) fn add(filter: &mut [u64], host: &[u8]) {
+    let blocks = filter.len() / WORDS;
+    let mut state = SEED;
+    suffixes(host, |h| {
+        state = h;
+        false
+    });
+    let (block, bits) = position(state, blocks);
+    if let Some(words) = filter.get_mut(block * WORDS..(block + 1) * WORDS) {
+        for (w, bit) in words.iter_mut().zip(bits) {
+            *w |= bit;
+        }
+    }
+}
+
+/// The section bytes of a built filter.
+pub(crate) fn to_bytes(filter: &[u64]) -> Vec<u8> {
+    filter.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn filter_of(hosts: &[&str]) -> Vec<u8> {
+        let mut f = with_capacity(hosts.len());
+        for h in hosts {
+            add(&mut f, h.as_bytes());
+        }
+        to_bytes(&f)
+    }
+
+    #[test]
+    fn a_host_matches_itself_and_its_subdomains_only_through_label_suffixes() {
+        let f = filter_of(&["example.com", "a.b.example.org"]);
+        assert!(may_match(&f, b"example.com"));
+        assert!(may_match(&f, b"www.example.com"));
+        assert!(may_match(&f, b"x.y.a.b.example.org"));
+        // Not a label suffix: `badexample.com` ends in `example.com` only
+        // as bytes. With two hosts in 1024 bits, a false "maybe" is
+        // possible but these are fixed: the hash is deterministic.
+        assert!(!may_match(&f, b"badexample.com"));
+        assert!(!may_match(&f, b"b.example.org"));
+        assert!(!may_match(&f, b"example.net"));
+    }
+
+    #[test]
+    fn an_empty_filter_passes_everything() {
+        assert!(may_match(&[], b"example.com"));
+        assert!(may_match(&[0; 16], b"example.com"));
+    }
+
+    #[test]
+    fn false_maybes_stay_near_the_design_rate() {
+        let hosts: Vec<String> = (0..20_000)
+            .map(|i| format!("host{i}.example{}.com", i % 97))
+            .collect();
+        let refs: Vec<&str> = hosts.iter().map(String::as_str).collect();
+        let f = filter_of(&refs);
+        let passed = (0..20_000)
+            .filter(|i| may_match(&f, format!("other{i}.example{}.net", i % 89).as_bytes()))
+            .count();
+        // Three suffixes each at about 1%: expect about 600 of 20,000.
+        assert!(passed < 1_000, "{passed} of 20,000 absent hosts passed");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// No host that was added, nor any subdomain of it, is ever refused.
+        #[test]
+        fn never_refuses_an_added_host(
+            hosts in prop::collection::vec("[a-z0-9-]{1,20}(\\.[a-z0-9-]{1,20}){0,4}", 1..40),
+            sub in "([a-z0-9-]{1,12}\\.){0,3}",
+        ) {
+            let refs: Vec<&str> = hosts.iter().map(String::as_str).collect();
+            let f = filter_of(&refs);
+            for h in &hosts {
+                prop_assert!(may_match(&f, h.as_bytes()));
+                let longer = format!("{sub}{h}");
+                prop_assert!(may_match(&f, longer.as_bytes()), "{longer}");
+            }
+        }
+    }
+}
