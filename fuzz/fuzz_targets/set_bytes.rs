@@ -9,7 +9,7 @@
 //!   [`mutate`]);
 //! - `3 mod 4`: a valid compiled set with one section (chosen by the next
 //!   byte) replaced by the rest, written by the real `Writer`: the set's
-//!   own section checks (the `fst`, records, metadata) on bytes the
+//!   own section checks (the `fst`, records, metadata, filter) on bytes the
 //!   container accepts.
 //!
 //! Properties:
@@ -34,7 +34,7 @@
 use std::sync::OnceLock;
 
 use indset::Timestamp;
-use indset::build::{KEYS, LINES, META, META_INDEX, RECORDS, build};
+use indset::build::{COMMON_INPUTS, FILTER, KEYS, LINES, META, META_INDEX, RECORDS, build};
 use indset::format::{ALIGN, Container, HEADER_LEN, MAGIC, VERSION, Writer};
 use indset::ingest::{Format, Ingester, Options};
 use indset::set::IndicatorSet;
@@ -244,7 +244,15 @@ fn replace_section(data: &[u8]) {
     let Some((&which, bytes)) = data.split_first() else {
         return;
     };
-    let ids = [KEYS, RECORDS, LINES, META_INDEX, META];
+    let ids = [
+        KEYS,
+        RECORDS,
+        LINES,
+        META_INDEX,
+        META,
+        COMMON_INPUTS,
+        FILTER,
+    ];
     let target = ids[usize::from(which) % ids.len()];
     let (original, _) = sample();
     let container = Container::parse(original).expect("the sample set parses");
