@@ -744,6 +744,8 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                 ("lines", self.lines.len()),
                 ("meta-index", self.meta_index.len()),
                 ("meta", self.meta.len()),
+                ("common-inputs", self.common.len()),
+                ("filter", self.filter.len()),
             ],
             ..Stats::default()
         };

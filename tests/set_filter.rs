@@ -93,3 +93,18 @@ fn an_empty_filter_refuses_every_query_and_a_full_one_passes_all() {
     // All-zero bits: no host may match, so the filter decides alone.
     assert!(zeros.check_host(&host).indicator.is_none());
 }
+
+#[test]
+fn stats_list_every_section_of_the_file() {
+    let bytes = build::build(&common::real()[..1000]);
+    let c = Container::parse(&bytes).unwrap();
+    let mut in_file: Vec<usize> = c.sections().map(|(_, s)| s.len()).collect();
+    let set = IndicatorSet::from_bytes(bytes.clone()).unwrap();
+    let stats = set.stats();
+    let mut listed: Vec<usize> = stats.sections.iter().map(|&(_, n)| n).collect();
+    in_file.sort_unstable();
+    listed.sort_unstable();
+    assert_eq!(listed, in_file);
+    let filter = stats.sections.iter().find(|(name, _)| *name == "filter");
+    assert_eq!(filter.map(|&(_, n)| n), c.section(FILTER).map(<[u8]>::len));
+}
