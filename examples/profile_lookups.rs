@@ -5,11 +5,15 @@
 //! ```text
 //! cargo build --release --example profile_lookups
 //! target/release/examples/profile_lookups domain 20     # or: full
+//! target/release/examples/profile_lookups domain 1 misses  # or: hits
+//! valgrind --tool=callgrind --toggle-collect='profile_lookups::passes_of' \
+//!     target/release/examples/profile_lookups domain 1 misses
 //! valgrind --tool=callgrind --toggle-collect='indset::set::IndicatorSet<D>::lookup' \
 //!     target/release/examples/profile_lookups full 1
 //! ```
 //!
-//! Prints the mean time per lookup; the instruction counts quoted in
+//! A third argument keeps only the requests that match nothing (`misses`)
+//! or that match an indicator (`hits`). Prints the mean time per lookup; the instruction counts quoted in
 //! `BENCHMARKS.md` are callgrind's total for one pass (`1`) divided by the
 //! number of requests, which `scripts/instructions.sh` runs and prints.
 //! Timings belong to `cargo bench`.
@@ -22,6 +26,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use indset::set::IndicatorSet;
+use indset::verdict::Decision;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -41,23 +46,50 @@ fn main() {
     let set = IndicatorSet::open(&path).expect("set opens");
     let urls = common::request_urls();
     let hosts = common::request_hosts(&urls);
-    let queries = if mode == "full" { &urls } else { &hosts };
     let now = indset::Timestamp(1_700_000_000);
-    let t = Instant::now();
-    let mut hits = 0usize;
-    for _ in 0..passes {
-        for q in queries {
-            let v = if mode == "full" {
-                set.check_url_at(black_box(q.as_bytes()), now)
-            } else {
-                set.check_host_at(black_box(q.as_bytes()), now)
-            };
-            hits += usize::from(black_box(v).indicator.is_some());
+    let check = |q: &str| {
+        if mode == "full" {
+            set.check_url_at(black_box(q.as_bytes()), now)
+        } else {
+            set.check_host_at(black_box(q.as_bytes()), now)
         }
-    }
+    };
+    let all = if mode == "full" { urls } else { hosts };
+    let queries: Vec<&String> = match args.next().as_deref() {
+        Some("hits") => all
+            .iter()
+            .filter(|q| check(q).action != Decision::None)
+            .collect(),
+        Some("misses") => all
+            .iter()
+            .filter(|q| check(q).action == Decision::None)
+            .collect(),
+        _ => all.iter().collect(),
+    };
+    let t = Instant::now();
+    let hits = passes_of(&queries, passes, &check);
     let per = t.elapsed().as_nanos() as f64 / (passes * queries.len()) as f64;
     println!(
         "{mode}: {} queries x {passes}, {per:.1} ns per lookup, {hits} with a deciding indicator",
         queries.len()
     );
+}
+
+/// The profiled loop: `passes` passes of `check` over `queries`; the number
+/// of lookups with a deciding indicator. Not inlined, so that a profiler can
+/// count inside it only (the selection of `hits` or `misses` looks up every
+/// request once before it).
+#[inline(never)]
+fn passes_of(
+    queries: &[&String],
+    passes: usize,
+    check: &impl Fn(&str) -> indset::verdict::Verdict,
+) -> usize {
+    let mut hits = 0usize;
+    for _ in 0..passes {
+        for q in queries {
+            hits += usize::from(black_box(check(q)).indicator.is_some());
+        }
+    }
+    hits
 }
