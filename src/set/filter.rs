@@ -9,16 +9,17 @@
 //! such a host, so a lookup hashes its suffixes from the right, one label at
 //! a time, and walks the keys only when the filter may hold one of them.
 //! The filter never says "no" for a suffix that is there; it says "maybe"
-//! for one that is not with a probability of about 1% per suffix.
+//! for one that is not with a probability of about 1.5% per suffix.
 //!
 //! # Layout
 //!
 //! The [`FILTER`](crate::build::FILTER) section is a whole number of 32-byte
 //! blocks, each four little-endian `u64` words. A hash picks one block and
 //! one bit in each of its four words; the host may be present when all
-//! four bits are set. So a probe reads one block (half a cache line) and
-//! any bytes are a well-formed filter: a wrong one can lose matches of the
-//! file that carries it, as wrong keys could, but never a bound check.
+//! four bits are set. So a probe reads one block (half a cache line), and
+//! any bytes are a well-formed filter: a wrong one can lose the matches of
+//! the file that carries it, as wrong keys could, but cannot make a lookup
+//! panic or read out of bounds.
 //!
 //! # The hash
 //!
@@ -240,8 +241,10 @@ mod tests {
         let passed = (0..20_000)
             .filter(|i| may_match(&f, format!("other{i}.example{}.net", i % 89).as_bytes()))
             .count();
-        // Three suffixes each at about 1%: expect about 600 of 20,000.
-        assert!(passed < 1_000, "{passed} of 20,000 absent hosts passed");
+        // Each absent host has a suffix of its own, the rest is shared by
+        // many (89 `exampleN.net`, `net`): about 1.5% of them, some 300 of
+        // 20,000, pass (260 with this hash).
+        assert!(passed < 600, "{passed} of 20,000 absent hosts passed");
     }
 
     proptest! {
