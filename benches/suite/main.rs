@@ -37,6 +37,7 @@ use serde_json::{Map, Value, json};
 
 use data::{NOW, Request};
 use peers::{Adblock, HashWalk, Parsed};
+use timing::Query;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
@@ -190,7 +191,7 @@ fn group<'a>(
 impl Suite {
     /// Measures `f` over `queries` with criterion (the batch of every
     /// query once) and the single-lookup timer; counts its allocations.
-    fn measure<Q, R>(
+    fn measure<Q: Clone, R>(
         &mut self,
         entry: &str,
         function: &str,
@@ -222,7 +223,9 @@ impl Suite {
             black_box(f(black_box(q)));
         }
         let allocations = alloc::allocations() - before;
-        let per_query = timing::per_query(queries, self.cfg.rounds, overhead, &f);
+        let cold = timing::per_query(queries, self.cfg.rounds, overhead, Query::Cold, &f);
+        let c = timing::summarise(&cold);
+        let per_query = timing::per_query(queries, self.cfg.rounds, overhead, Query::InCache, &f);
         let l = timing::summarise(&per_query);
         (
             json!({
@@ -230,6 +233,8 @@ impl Suite {
                 "allocations_per_lookup": allocations as f64 / queries.len().max(1) as f64,
                 "single": {"p50_ns": l.p50, "p90_ns": l.p90, "p99_ns": l.p99,
                            "p999_ns": l.p999, "mean_ns": l.mean},
+                "single_query_cold": {"p50_ns": c.p50, "p90_ns": c.p90, "p99_ns": c.p99,
+                                      "p999_ns": c.p999, "mean_ns": c.mean},
             }),
             per_query,
         )

@@ -192,6 +192,7 @@ pub struct Adblock {
 }
 
 /// A request parsed for the engine, and what it was made from.
+#[derive(Clone)]
 pub struct Parsed(adblock::request::Request);
 
 impl Adblock {
