@@ -318,6 +318,15 @@ def chart(r):
     return "\n".join(parts) + "\n"
 
 
+def latency_sentence(r):
+    lat = r.get("dependent_load_ns") or {}
+    if not lat:
+        return ""
+    items = sorted(lat.items(), key=lambda kv: float(kv[0][:-3]))
+    parts = ", ".join(f"{v:.0f} ns in {k[:-3]} MiB" for k, v in items)
+    return f" One dependent load from memory not in the cache (a random cycle of 64-byte lines): {parts}."
+
+
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target", "bench-results.json")
     r = json.load(open(path))
@@ -328,6 +337,7 @@ def main():
         f"suite {r.get('suite_seconds', 0) / 60:.1f} min"
         + (f" ({r['wall_seconds_with_compile'] / 60:.1f} min with the build)" if r.get("wall_seconds_with_compile") else "")
         + f"; timer overhead {r.get('timer_overhead_ns', 0):.0f} ns subtracted from single-lookup times."
+        + latency_sentence(r)
         + (" **Quick smoke run: not for the record.**" if r.get("quick") else ""),
         "",
         "### SPEC 6",

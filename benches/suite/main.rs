@@ -490,6 +490,21 @@ fn main() {
     s.out.insert("quick".into(), json!(s.cfg.quick));
     let overhead = timing::timer_overhead();
     s.out.insert("timer_overhead_ns".into(), json!(overhead));
+    // The machine's memory as a lookup meets it: the cost of one dependent
+    // load in structures of the filter's size, the 1M set's and the peers'.
+    let latency: Map<String, Value> = [
+        ("1MiB", 1usize << 20),
+        ("2MiB", 2 << 20),
+        ("8MiB", 8 << 20),
+        ("32MiB", 32 << 20),
+        ("128MiB", 128 << 20),
+    ]
+    .into_iter()
+    .map(|(name, bytes)| (name.to_string(), json!(timing::dependent_load_ns(bytes))))
+    .collect();
+    eprintln!("dependent load, ns: {latency:?}");
+    s.out
+        .insert("dependent_load_ns".into(), Value::Object(latency));
 
     let requests = data::requests();
     let real = data::real();

@@ -109,3 +109,33 @@ pub fn summarise(per_query: &[Vec<f64>]) -> Latency {
         mean,
     }
 }
+
+/// The time of one load whose address depends on the previous one, in a
+/// random cycle over `bytes` of memory (one load per 64-byte line): what a
+/// lookup pays per node or bucket it reads from a structure of that size
+/// that is not in the cache. Median of 5 runs of 2,000,000 loads.
+pub fn dependent_load_ns(bytes: usize) -> f64 {
+    const LINE: usize = 64 / std::mem::size_of::<usize>();
+    let lines = (bytes / 64).max(2);
+    let mut order: Vec<usize> = (0..lines).collect();
+    Rng::new(0x1a7e).shuffle(&mut order);
+    let mut next = vec![0usize; lines * LINE];
+    for (k, &line) in order.iter().enumerate() {
+        next[line * LINE] = order[(k + 1) % lines] * LINE;
+    }
+    let mut at = 0;
+    for _ in 0..lines {
+        at = next[at];
+    }
+    let mut runs: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..2_000_000 {
+                at = next[black_box(at)];
+            }
+            t.elapsed().as_nanos() as f64 / 2e6
+        })
+        .collect();
+    black_box(at);
+    percentile(&mut runs, 50.0)
+}
