@@ -18,7 +18,7 @@
 //! - `any transitions`: a branching (or final) node: inputs, target deltas
 //!   and outputs for each transition, plus a 256-byte index above 32.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use indset::build::{COMMON_INPUTS, FILTER, KEYS, LINES, META, META_INDEX, RECORDS};
 use indset::format::Container;
@@ -64,6 +64,9 @@ fn main() {
     let mut seen = std::collections::HashSet::new();
     let mut stack = vec![fst.root().addr()];
     let mut kinds: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    // For the packing estimate below: each node's parents, and whether
+    // one of them is a one-transition-next node.
+    let mut parents: HashMap<usize, (u32, bool)> = HashMap::new();
     while let Some(addr) = stack.pop() {
         if !seen.insert(addr) {
             continue;
@@ -79,7 +82,13 @@ fn main() {
         entry.0 += 1;
         entry.1 += node.as_slice().len();
         entry.2 += node.len();
-        stack.extend(node.transitions().map(|t| t.addr));
+        let next = node.state() == "OTN";
+        for t in node.transitions() {
+            let p = parents.entry(t.addr).or_default();
+            p.0 += 1;
+            p.1 |= next;
+            stack.push(t.addr);
+        }
     }
     println!(
         "\nkey automaton nodes     nodes   per key     bytes   per key  bytes/node  transitions/node"
@@ -93,4 +102,37 @@ fn main() {
             *trans as f64 / *nodes as f64
         );
     }
+
+    // What packing would save: a run of one-transition-next nodes entered
+    // only at its top (no other parent points into it) spells characters
+    // that could be stored 6 bits each (a host byte is one of 38), behind a
+    // one-byte length. A node with another parent starts a run of its own.
+    let is_next = |a: usize| a != 0 && fst.node(a).state() == "OTN";
+    let (mut runs, mut run_nodes, mut packed) = (0usize, 0usize, 0usize);
+    for &addr in &seen {
+        let entered_from_run = parents.get(&addr).is_some_and(|&(n, from_next)| n == 1 && from_next);
+        if !is_next(addr) || entered_from_run {
+            continue;
+        }
+        let mut k = 0;
+        let mut at = addr;
+        loop {
+            k += 1;
+            let below = fst.node(at).transitions().next().map_or(0, |t| t.addr);
+            if !is_next(below) || parents.get(&below).is_some_and(|&(n, _)| n != 1) {
+                break;
+            }
+            at = below;
+        }
+        runs += 1;
+        run_nodes += k;
+        packed += 1 + (6 * k).div_ceil(8);
+    }
+    println!(
+        "\npacking runs of one-transition-next nodes at 6 bits per character:\n\
+         {runs} runs of {run_nodes} nodes ({:.1} per run): {run_nodes} bytes now, {packed} packed, \
+         {:.2} bytes per key saved",
+        run_nodes as f64 / runs.max(1) as f64,
+        (run_nodes as f64 - packed as f64) / indicators
+    );
 }
