@@ -110,7 +110,9 @@ fn main() {
     let is_next = |a: usize| a != 0 && fst.node(a).state() == "OTN";
     let (mut runs, mut run_nodes, mut packed) = (0usize, 0usize, 0usize);
     for &addr in &seen {
-        let entered_from_run = parents.get(&addr).is_some_and(|&(n, from_next)| n == 1 && from_next);
+        let entered_from_run = parents
+            .get(&addr)
+            .is_some_and(|&(n, from_next)| n == 1 && from_next);
         if !is_next(addr) || entered_from_run {
             continue;
         }

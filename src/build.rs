@@ -260,9 +260,9 @@ const PARALLEL_KEYS: usize = 50_000;
 /// their order: the same indicators give the same bytes.
 ///
 /// Costs O(n log n) time and about three times the key bytes in memory.
-/// A set of 50,000 keys or more makes its suffix filter on a
-/// second thread while the key automaton is built, when the machine has
-/// more than one core; the bytes are the same either way.
+/// A set of 50,000 keys or more makes its suffix filter on a second thread
+/// while the key automaton is built, when the machine has more than one
+/// core; the bytes are the same either way.
 pub fn build(indicators: &[Indicator]) -> Vec<u8> {
     let parallel = indicators.len() >= PARALLEL_KEYS
         && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
@@ -449,21 +449,11 @@ mod tests {
         // And the set it makes answers.
         let set = crate::set::IndicatorSet::from_bytes(alone).expect("opens");
         let now = Timestamp(1_700_000_000);
-        assert_eq!(
-            set.check_host_at("x.n2.zone2.net", now).action,
-            Decision::Warn
-        );
-        assert_eq!(
-            set.check_host_at("n3.zone3.net", now).action,
-            Decision::Audit
-        );
-        assert_eq!(
-            set.check_url_at("http://h14.example1.com/p/14", now).action,
-            Decision::Warn
-        );
-        assert_eq!(
-            set.check_host_at("n3.zone4.net", now).action,
-            Decision::None
-        );
+        let host = |q: &str| set.check_host_at(q, now).action;
+        assert_eq!(host("x.n2.zone2.net"), Decision::Warn);
+        assert_eq!(host("n3.zone3.net"), Decision::Audit);
+        assert_eq!(host("n3.zone4.net"), Decision::None);
+        let url = set.check_url_at("http://h14.example1.com/p/14", now);
+        assert_eq!(url.action, Decision::Warn);
     }
 }
