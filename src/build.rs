@@ -247,12 +247,6 @@ fn meta_entry(ind: &Indicator) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The most buckets of the key automaton's registry: two per key up to
-/// this, so that keys ending alike share their nodes however far apart
-/// they sort (see `build/fst_map.rs`). A bucket is 64 bytes: at most
-/// 128 MiB.
-const MAX_REGISTRY_BUCKETS: usize = 1 << 21;
-
 /// The fewest keys for which [`build`] makes the filter on a thread of its
 /// own.
 const PARALLEL_KEYS: usize = 50_000;
@@ -265,25 +259,19 @@ const PARALLEL_KEYS: usize = 50_000;
 /// other dropped. The output depends only on the set of indicators, not
 /// their order: the same indicators give the same bytes.
 ///
-/// Costs O(n log n) time and about three times the key bytes in memory,
-/// plus the key automaton's registry of written nodes: 128 bytes per
-/// indicator up to 128 MiB, and a copy of each branching node it holds,
-/// so that keys ending alike (the same URL path under many hosts) share
-/// their nodes however far apart they sort.
+/// Costs O(n log n) time and about three times the key bytes in memory.
 /// A set of 50,000 keys or more makes its suffix filter on a second thread
 /// while the key automaton is built, when the machine has more than one
 /// core; the bytes are the same either way.
 pub fn build(indicators: &[Indicator]) -> Vec<u8> {
     let parallel = indicators.len() >= PARALLEL_KEYS
         && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    let buckets = (indicators.len() * 2).clamp(fst_map::FST_REGISTRY_BUCKETS, MAX_REGISTRY_BUCKETS);
-    build_with(indicators, parallel, buckets)
+    build_with(indicators, parallel)
 }
 
-/// [`build`], with the filter made on a thread of its own or not (the bytes
-/// are the same either way), and a key-automaton registry of
-/// `registry_buckets` buckets (see `build/fst_map.rs`).
-fn build_with(indicators: &[Indicator], parallel: bool, registry_buckets: usize) -> Vec<u8> {
+/// [`build`], with the filter made on a thread of its own or not: the
+/// bytes are the same either way.
+fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
     // All keys in one arena (no allocation per key); `spans[i]` is the
     // range of indicator i's key in it.
     let mut arena: Vec<u8> = Vec::with_capacity(
@@ -364,7 +352,7 @@ fn build_with(indicators: &[Indicator], parallel: bool, registry_buckets: usize)
         filter
     };
     let keys_and_meta = || {
-        let mut keys = fst_map::MapBuilder::with_capacity(sorted.len(), registry_buckets);
+        let mut keys = fst_map::MapBuilder::with_capacity(sorted.len());
         let mut meta_index = Vec::new();
         let mut meta = Vec::new();
         let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
@@ -455,9 +443,8 @@ mod tests {
     #[test]
     fn the_filter_thread_changes_no_byte() {
         let inds = many(PARALLEL_KEYS + 1_000);
-        let buckets = inds.len() * 2;
-        let alone = build_with(&inds, false, buckets);
-        assert_eq!(build_with(&inds, true, buckets), alone);
+        let alone = build_with(&inds, false);
+        assert_eq!(build_with(&inds, true), alone);
         assert_eq!(build(&inds), alone);
         // And the set it makes answers.
         let set = crate::set::IndicatorSet::from_bytes(alone).expect("opens");

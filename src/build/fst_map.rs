@@ -1,27 +1,17 @@
-//! An `fst` map builder (fst 0.4, format version 3) with `fst`'s
-//! algorithm, in a fraction of the time on large sets, and with a registry
-//! of compiled nodes that can be larger than `fst`'s.
+//! An `fst` map builder that writes exactly the bytes of
+//! `fst::MapBuilder::memory()` (fst 0.4, format version 3) for the same
+//! keys and values, in a fraction of the time on large sets.
 //!
 //! Why it exists: on a million reversed host names `fst`'s builder spends
 //! most of its time in cache misses of its node registry (a heap vector
 //! per cell, compared transition by transition) and in one allocation per
-//! node. This builder keeps the same algorithm and the same kind of
-//! registry (buckets of two most-recently-used cells, FNV hash), but it
-//! keeps the full hash beside each cell (a node's transitions are only
-//! compared when the hashes agree), stores single-transition nodes inline,
-//! and reuses the unfinished nodes' storage.
-//!
-//! # The registry's size
-//!
-//! The registry is how the builder finds that a node it has just finished
-//! equals one it wrote before, so that keys ending alike share their last
-//! nodes. `fst` keeps 10,000 buckets ([`FST_REGISTRY_BUCKETS`]): a node
-//! written more than some twenty thousand nodes ago is forgotten, so the
-//! same URL path under two hosts far apart in key order is written twice.
-//! With that many buckets this builder writes exactly the bytes of
-//! `fst::MapBuilder::memory()`, which the tests compare byte for byte.
-//! With more, it writes the same map (the same keys and values, readable
-//! by `fst` and by the set) in fewer bytes.
+//! node. This builder keeps the same algorithm and the same registry
+//! (10,000 buckets of two most-recently-used cells, FNV hash), so it makes
+//! the same deduplication choices and the same bytes, but it keeps the
+//! full hash beside each cell (a node's transitions are only compared when
+//! the hashes agree), stores single-transition nodes inline, and reuses
+//! the unfinished nodes' storage. The tests compare it with
+//! `fst::MapBuilder` byte for byte.
 //!
 //! The node encodings (one transition to the next node, one transition,
 //! any number of transitions with an index above 32) are `fst`'s; see
@@ -36,10 +26,8 @@ const EMPTY_ADDRESS: usize = 0;
 const NONE_ADDRESS: usize = 1;
 /// Nodes with more transitions than this get a 256-byte index.
 const TRANS_INDEX_THRESHOLD: usize = 32;
-/// The number of registry buckets of `fst::raw::Builder`, with which this
-/// builder writes `fst`'s bytes exactly.
-pub(crate) const FST_REGISTRY_BUCKETS: usize = 10_000;
-/// Cells per bucket, as in `fst::raw::Builder`.
+/// The registry's shape, as in `fst::raw::Builder`.
+const REGISTRY_BUCKETS: usize = 10_000;
 const REGISTRY_WAYS: usize = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,13 +90,15 @@ impl Unfinished {
 
 /// One registry cell as the lookup sees it: the address of a compiled
 /// node, its full hash and, for most nodes, the node itself packed in a
-/// word: 24 bytes, so that fst's table stays in a core's cache.
+/// word: 24 bytes, so that the whole table stays in a core's cache.
 #[derive(Clone, Copy)]
 struct Cell {
     hash: u64,
-    addr: u64,
-    /// The node as [`pack`] gives it, or 0 when it is in the cell's
-    /// content.
+    /// The node's address, and in bit 63 which of its bucket's two
+    /// content slots holds the node (cells swap, slots stay).
+    addr_slot: u64,
+    /// The node as [`pack`] gives it, or 0 when it is in its content
+    /// slot.
     packed: u64,
 }
 
@@ -125,9 +115,11 @@ fn pack(node: &Node) -> u64 {
     }
 }
 
+const SLOT_BIT: u64 = 1 << 63;
+
 impl Cell {
     fn addr(self) -> usize {
-        self.addr as usize
+        (self.addr_slot & !SLOT_BIT) as usize
     }
 }
 
@@ -140,30 +132,32 @@ struct Content {
     node: Node,
 }
 
-/// The registry of compiled nodes: `buckets` buckets of `REGISTRY_WAYS`
-/// cells, most recently used first (see the module docs for its size).
+/// `fst`'s registry: `REGISTRY_BUCKETS` buckets of `REGISTRY_WAYS` cells,
+/// most recently used first.
 struct Registry {
-    buckets: usize,
     cells: Vec<Cell>,
-    /// Each cell's node when it does not pack, allocated when a cell first
-    /// holds one, so that a large registry costs little more than its cells;
-    /// swapped with its cell.
-    contents: Vec<Option<Box<Content>>>,
+    contents: Vec<Content>,
+}
+
+enum Entry {
+    Found(usize),
+    /// Not found; the node now occupies this cell, whose address must be
+    /// set once it is written.
+    NotFound(usize),
 }
 
 impl Registry {
-    fn new(buckets: usize) -> Registry {
-        let buckets = buckets.max(1);
-        let n = buckets * REGISTRY_WAYS;
-        let empty = Cell {
-            hash: 0,
-            addr: NONE_ADDRESS as u64,
-            packed: 0,
-        };
+    fn new() -> Registry {
+        let n = REGISTRY_BUCKETS * REGISTRY_WAYS;
         Registry {
-            buckets,
-            cells: vec![empty; n],
-            contents: (0..n).map(|_| None).collect(),
+            cells: (0..n)
+                .map(|i| Cell {
+                    hash: 0,
+                    packed: 0,
+                    addr_slot: NONE_ADDRESS as u64 | if i % 2 == 1 { SLOT_BIT } else { 0 },
+                })
+                .collect(),
+            contents: vec![Content::default(); n],
         }
     }
 
@@ -171,8 +165,9 @@ impl Registry {
         (!node.is_final && node.final_output == 0 && node.trans.len() == 1).then(|| node.trans[0])
     }
 
-    fn bucket(&self, hash: u64) -> usize {
-        (hash as usize % self.buckets) * REGISTRY_WAYS
+    fn content(&self, at: usize) -> &Content {
+        let slot = usize::from(self.cells[at].addr_slot & SLOT_BIT != 0);
+        &self.contents[at / REGISTRY_WAYS * REGISTRY_WAYS + slot]
     }
 
     fn holds(&self, at: usize, hash: u64, packed: u64, node: &Node) -> bool {
@@ -183,9 +178,7 @@ impl Registry {
         if packed != 0 {
             return true;
         }
-        let Some(content) = self.contents[at].as_deref() else {
-            return false;
-        };
+        let content = self.content(at);
         match (content.single, Registry::single(node)) {
             (Some(a), Some(b)) => a == b,
             (None, None) => content.node == *node,
@@ -193,45 +186,35 @@ impl Registry {
         }
     }
 
-    fn swap(&mut self, a: usize, b: usize) {
-        self.cells.swap(a, b);
-        self.contents.swap(a, b);
-    }
-
-    /// Writes `node` into cell `at` (its address still to be set).
-    fn put(&mut self, at: usize, hash: u64, packed: u64, node: &Node) {
-        self.cells[at] = Cell {
-            hash,
-            addr: NONE_ADDRESS as u64,
-            packed,
-        };
+    fn entry(&mut self, node: &Node) -> Entry {
+        let hash = node.hash();
+        let packed = pack(node);
+        let start = (hash as usize % REGISTRY_BUCKETS) * REGISTRY_WAYS;
+        if self.holds(start, hash, packed, node) {
+            return Entry::Found(self.cells[start].addr());
+        }
+        if self.holds(start + 1, hash, packed, node) {
+            self.cells.swap(start, start + 1);
+            return Entry::Found(self.cells[start].addr());
+        }
+        let cell = &mut self.cells[start + 1];
+        cell.hash = hash;
+        cell.packed = packed;
         if packed == 0 {
-            let content = self.contents[at].get_or_insert_with(Box::default);
+            let slot = usize::from(cell.addr_slot & SLOT_BIT != 0);
+            let content = &mut self.contents[start + slot];
             content.single = Registry::single(node);
             if content.single.is_none() {
                 content.node.clone_from(node);
             }
         }
-    }
-
-    /// `fst`'s registry step: the node's cell moved to the front of its
-    /// bucket, found or newly taken (the older cell's node forgotten).
-    fn entry(&mut self, hash: u64, packed: u64, node: &Node) -> Result<usize, usize> {
-        let start = self.bucket(hash);
-        if self.holds(start, hash, packed, node) {
-            return Ok(self.cells[start].addr());
-        }
-        if self.holds(start + 1, hash, packed, node) {
-            self.swap(start, start + 1);
-            return Ok(self.cells[start].addr());
-        }
-        self.put(start + 1, hash, packed, node);
-        self.swap(start, start + 1);
-        Err(start)
+        self.cells.swap(start, start + 1);
+        Entry::NotFound(start)
     }
 
     fn set_addr(&mut self, at: usize, addr: usize) {
-        self.cells[at].addr = addr as u64;
+        let cell = &mut self.cells[at];
+        cell.addr_slot = addr as u64 | (cell.addr_slot & SLOT_BIT);
     }
 }
 
@@ -250,9 +233,8 @@ pub(crate) struct MapBuilder {
 }
 
 impl MapBuilder {
-    /// An empty map, with room for `bytes` bytes of output and a registry
-    /// of `registry_buckets` buckets (see the module docs).
-    pub(crate) fn with_capacity(bytes: usize, registry_buckets: usize) -> MapBuilder {
+    /// An empty map, with room for `bytes` bytes of output.
+    pub(crate) fn with_capacity(bytes: usize) -> MapBuilder {
         let mut out = Vec::with_capacity(bytes.max(16));
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&0u64.to_le_bytes());
@@ -260,7 +242,7 @@ impl MapBuilder {
             out,
             stack: Vec::with_capacity(64),
             depth: 0,
-            registry: Registry::new(registry_buckets),
+            registry: Registry::new(),
             last_key: Vec::new(),
             started: false,
             last_addr: NONE_ADDRESS,
@@ -388,9 +370,9 @@ fn compile(
     if node.is_final && node.trans.is_empty() && node.final_output == 0 {
         return EMPTY_ADDRESS;
     }
-    let cell = match registry.entry(node.hash(), pack(node), node) {
-        Ok(addr) => return addr,
-        Err(cell) => cell,
+    let cell = match registry.entry(node) {
+        Entry::Found(addr) => return addr,
+        Entry::NotFound(cell) => cell,
     };
     let start = out.len();
     write_node(out, *last_addr, start, node);
@@ -563,11 +545,7 @@ mod tests {
     }
 
     fn with_ours(keys: &[(Vec<u8>, u64)]) -> Vec<u8> {
-        with_registry(keys, FST_REGISTRY_BUCKETS)
-    }
-
-    fn with_registry(keys: &[(Vec<u8>, u64)], buckets: usize) -> Vec<u8> {
-        let mut m = MapBuilder::with_capacity(0, buckets);
+        let mut m = MapBuilder::with_capacity(0);
         for (k, v) in keys {
             m.insert(k, *v);
         }
@@ -643,51 +621,6 @@ mod tests {
             .map(|(r, k)| (k, r as u64))
             .collect::<Vec<_>>();
         assert_eq!(with_ours(&ranked), with_fst(&ranked));
-    }
-
-    /// Every (key, value) of an `fst` map, read by the `fst` crate.
-    fn pairs(bytes: Vec<u8>) -> Vec<(Vec<u8>, u64)> {
-        let map = fst::Map::new(bytes).expect("an fst map");
-        let mut out = Vec::new();
-        let mut stream = fst::IntoStreamer::into_stream(&map);
-        while let Some((k, v)) = fst::Streamer::next(&mut stream) {
-            out.push((k.to_vec(), v));
-        }
-        out
-    }
-
-    #[test]
-    fn a_larger_registry_shares_far_suffixes_and_keeps_the_map() {
-        // 40,000 hosts, each with one of 2,000 long paths: in key order the
-        // same path comes back every 2,000 keys or so, some 50,000 nodes
-        // later, and fst's 10,000 buckets have forgotten it by then.
-        let paths: Vec<String> = (0..2_000)
-            .map(|p| format!("/files/{p}/payload-{}-{}.bin", p * 7919, "x".repeat(p % 30)))
-            .collect();
-        let mut keys: Vec<Vec<u8>> = (0..40_000u32)
-            .map(|i| {
-                let h = i.wrapping_mul(2_654_435_761);
-                format!("moc.{h:08x}{}", paths[(h % 2_000) as usize]).into_bytes()
-            })
-            .collect();
-        keys.sort();
-        keys.dedup();
-        let ranked: Vec<(Vec<u8>, u64)> = keys
-            .into_iter()
-            .enumerate()
-            .map(|(r, k)| (k, r as u64))
-            .collect();
-        let small = with_ours(&ranked);
-        let large = with_registry(&ranked, 2 * ranked.len());
-        // About 17% smaller: the paths are shared, the hosts are not.
-        assert!(
-            large.len() * 10 < small.len() * 9,
-            "{} bytes with a large registry, {} with fst's",
-            large.len(),
-            small.len()
-        );
-        assert_eq!(pairs(large), ranked);
-        assert_eq!(pairs(small), ranked);
     }
 
     proptest! {
