@@ -78,19 +78,17 @@ pub fn per_query<Q: Clone, R>(
     for _ in 0..rounds {
         rng.shuffle(&mut order);
         for &i in &order {
-            let ns = match state {
+            let copy;
+            let q = match state {
                 Query::InCache => {
-                    let q = queries[i].clone();
-                    let t = Instant::now();
-                    black_box(f(black_box(&q)));
-                    t.elapsed().as_nanos() as f64
+                    copy = queries[i].clone();
+                    &copy
                 }
-                Query::Cold => {
-                    let t = Instant::now();
-                    black_box(f(black_box(&queries[i])));
-                    t.elapsed().as_nanos() as f64
-                }
+                Query::Cold => &queries[i],
             };
+            let t = Instant::now();
+            black_box(f(black_box(q)));
+            let ns = t.elapsed().as_nanos() as f64;
             out[i].push((ns - overhead).max(0.0));
         }
     }
