@@ -106,7 +106,11 @@ pub fn key(kind: Kind, host: &str, path: &str) -> Vec<u8> {
 
 /// Appends the key of an indicator (see [`key`]) to `k`.
 fn key_into(kind: Kind, host: &str, path: &str, k: &mut Vec<u8>) {
-    k.extend(host.bytes().rev());
+    // Copy, then reverse in place: both run on whole words, where pushing
+    // the bytes in reverse one at a time did not.
+    let start = k.len();
+    k.extend_from_slice(host.as_bytes());
+    k[start..].reverse();
     match kind {
         Kind::DomainName => k.push(b'.'),
         Kind::Url => {
@@ -118,13 +122,20 @@ fn key_into(kind: Kind, host: &str, path: &str, k: &mut Vec<u8>) {
     }
 }
 
-/// A number whose order agrees with the byte order of keys: the first
-/// eight bytes, zero-padded (zero sorts first, as a shorter key does).
-fn sort_prefix(key: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let n = key.len().min(8);
+/// A pair whose order agrees with the byte order of keys: the first
+/// twelve bytes, zero-padded (zero sorts first, as a shorter key does).
+/// Twelve, not eight: most keys start with a top-level domain and its dot,
+/// and eight bytes leave too few of the next label to tell keys apart
+/// without reading them.
+fn sort_prefix(key: &[u8]) -> (u64, u32) {
+    let mut b = [0u8; 12];
+    let n = key.len().min(12);
     b[..n].copy_from_slice(&key[..n]);
-    u64::from_be_bytes(b)
+    let (high, low) = b.split_at(8);
+    (
+        u64::from_be_bytes(high.try_into().expect("8 bytes")),
+        u32::from_be_bytes(low.try_into().expect("4 bytes")),
+    )
 }
 
 /// The table the `fst` crate uses to store frequent input bytes in a
@@ -298,10 +309,10 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         let (s, e) = spans[i as usize];
         &arena[s..e]
     };
-    // Sort (prefix, index) pairs: a key's first eight bytes decide most
+    // Sort (prefix, index) pairs: a key's first twelve bytes decide most
     // comparisons without reading the arena. Equal keys go by the SPEC 1.5
     // winner, then the earlier line and file, then input order.
-    let mut order: Vec<(u64, u32)> = (0..indicators.len() as u32)
+    let mut order: Vec<((u64, u32), u32)> = (0..indicators.len() as u32)
         .map(|i| (sort_prefix(key_of(i)), i))
         .collect();
     order.sort_unstable_by(|&(pa, a), &(pb, b)| {
@@ -315,21 +326,27 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
                 .then(a.cmp(&b))
         })
     });
-    order.dedup_by(|later, earlier| key_of(later.1) == key_of(earlier.1));
+    // Equal keys have equal prefixes: only those are read.
+    order.dedup_by(|later, earlier| later.0 == earlier.0 && key_of(later.1) == key_of(earlier.1));
     // The keys, flags and lines in key order, gathered in one pass whose
     // reads do not depend on each other (the processor overlaps their cache
     // misses), so that the passes below read memory in order.
-    let mut sorted = Vec::with_capacity(arena.len());
-    let mut ends = Vec::with_capacity(order.len());
     let mut records = Vec::with_capacity(order.len());
     let mut lines = Vec::with_capacity(order.len() * LINE_BYTES);
+    let mut key_spans = Vec::with_capacity(order.len());
     for &(_, i) in &order {
-        sorted.extend_from_slice(key_of(i));
-        ends.push(sorted.len());
         let (flag, line) = record[i as usize];
         records.push(flag);
         lines.extend_from_slice(&line.to_le_bytes()[..LINE_BYTES]);
+        key_spans.push(spans[i as usize]);
     }
+    let mut sorted = Vec::with_capacity(arena.len());
+    let mut ends = Vec::with_capacity(order.len());
+    for &(s, e) in &key_spans {
+        sorted.extend_from_slice(&arena[s..e]);
+        ends.push(sorted.len());
+    }
+    drop(key_spans);
     drop((arena, spans, record));
     let key_at = |rank: usize| {
         let start = rank.checked_sub(1).map_or(0, |r| ends[r]);
@@ -438,6 +455,73 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn the_sort_prefix_agrees_with_the_order_of_keys() {
+        let keys: [&[u8]; 10] = [
+            b"",
+            b"a",
+            b"moc.",
+            b"moc.elpmax",
+            b"moc.elpmaxe",
+            b"moc.elpmaxe.",
+            b"moc.elpmaxe.a",
+            b"moc.elpmaxe/",
+            b"moc.elpmaxf",
+            b"ten.a.",
+        ];
+        for a in keys {
+            for b in keys {
+                let (pa, pb) = (sort_prefix(a), sort_prefix(b));
+                if pa < pb {
+                    assert!(a < b, "{a:?} {b:?}");
+                }
+                if a == b {
+                    assert_eq!(pa, pb);
+                }
+            }
+        }
+        // Keys that differ only after twelve bytes share a prefix.
+        assert_eq!(sort_prefix(b"moc.elpmaxe.a"), sort_prefix(b"moc.elpmaxe.b"));
+        assert!(sort_prefix(b"moc.elpmaxe") < sort_prefix(b"moc.elpmaxe."));
+    }
+
+    #[test]
+    fn keys_alike_past_the_sort_prefix_keep_their_order_and_winner() {
+        // Hosts that agree in far more than twelve reversed bytes, and the
+        // same key twice with different actions.
+        let ind = |host: &str, action: Action, line: u64| Indicator {
+            kind: Kind::DomainName,
+            host: host.to_string(),
+            path: String::new(),
+            action,
+            meta: Meta::default(),
+            source: Source {
+                file: Arc::from("a.txt"),
+                line,
+            },
+        };
+        let mut inds = vec![
+            ind("a.long-shared-label.example.com", Action::Block, 1),
+            ind("b.long-shared-label.example.com", Action::Warn, 2),
+            ind("long-shared-label.example.com", Action::Audit, 3),
+            ind("b.long-shared-label.example.com", Action::Allow, 4),
+            ind("net", Action::Block, 5),
+        ];
+        let first = build(&inds);
+        inds.reverse();
+        assert_eq!(build(&inds), first);
+        inds.rotate_left(2);
+        assert_eq!(build(&inds), first);
+        let set = crate::set::IndicatorSet::from_bytes(first).expect("opens");
+        assert_eq!(set.len(), 4);
+        let now = Timestamp(1_700_000_000);
+        let host = |q: &str| set.check_host_at(q, now).action;
+        assert_eq!(host("b.long-shared-label.example.com"), Decision::Allow);
+        assert_eq!(host("a.long-shared-label.example.com"), Decision::Block);
+        assert_eq!(host("c.long-shared-label.example.com"), Decision::Audit);
+        assert_eq!(host("other.net"), Decision::Block);
     }
 
     #[test]

@@ -80,12 +80,43 @@ impl Compiler {
 
     /// Writes the set.
     pub fn finish(self) -> Compiled {
-        let (indicators, report) = self.ingester.finish();
+        // `build` gives the same bytes in any order: input order saves
+        // `Ingester::finish`'s sort.
+        let (indicators, report) = self.ingester.finish_unordered();
         let bytes = crate::build::build(&indicators);
         Compiled {
             bytes,
             report,
             indicators: indicators.len(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicator::Timestamp;
+
+    const ROWS: &str = "block b.example.com\nallow a.example.com\nblock http://z.example.net/p?q=1\n\
+                        warn example.org\nblock a.example.com\naudit m.example.com\n";
+
+    #[test]
+    fn writes_what_build_writes_from_the_sorted_indicators() {
+        let opts = Options::at(Timestamp(1_700_000_000));
+        let mut compiler = Compiler::new(opts.clone());
+        compiler
+            .add_reader("in.txt", ROWS.as_bytes(), Format::Text)
+            .expect("reads");
+        let compiled = compiler.finish();
+
+        let mut ing = Ingester::new(opts);
+        ing.read("in.txt", ROWS.as_bytes(), Format::Text)
+            .expect("reads");
+        let (sorted, report) = ing.finish();
+        assert_eq!(compiled.bytes, crate::build::build(&sorted));
+        assert_eq!(compiled.indicators, sorted.len());
+        assert_eq!(compiled.indicators, 5);
+        assert_eq!(compiled.report.accepted(), report.accepted());
+        assert_eq!(compiled.report.diagnostics(), report.diagnostics());
     }
 }
