@@ -3,8 +3,8 @@
 //! with the error variant that names the problem.
 
 use indset::format::{
-    ALIGN, Container, ENTRY_LEN, FormatError, HEADER_LEN, MAGIC, MAX_SECTIONS, Region, SectionId,
-    VERSION, Writer,
+    ALIGN, Container, ENTRY_LEN, FormatError, HEADER_LEN, MAGIC, MAX_SECTIONS, PARALLEL_CRC,
+    Region, SectionId, VERSION, Writer,
 };
 use proptest::prelude::*;
 
@@ -623,5 +623,48 @@ proptest! {
             }
             Err(err) => prop_assert_ne!(&bytes, &original, "{}", err),
         }
+    }
+}
+
+/// A body large enough to be checksummed in two halves on two threads: the
+/// combined checksum is the writer's, and a flip in either half, or on the
+/// line between them, is caught.
+#[test]
+fn a_large_body_checksummed_in_halves_catches_a_flip_anywhere() {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut noise = |len: usize| -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect()
+    };
+    // An odd length, so that the halves differ by a byte.
+    let sections = vec![
+        (SectionId(0x10), noise(PARALLEL_CRC / 2 + 1)),
+        (SectionId(0x11), noise(PARALLEL_CRC / 2 + 4_093)),
+    ];
+    let bytes = write(&sections, 0);
+    let parsed = Container::parse(&bytes).expect("a large container parses");
+    assert_eq!(sections_of(&parsed), sections);
+    let body = bytes.len() - HEADER_LEN;
+    let middle = HEADER_LEN + body / 2;
+    for at in [HEADER_LEN + ALIGN * 3, middle - 1, middle, bytes.len() - 1] {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x10;
+        assert!(
+            matches!(
+                Container::parse(&bad),
+                Err(FormatError::ChecksumMismatch {
+                    region: Region::Body,
+                    ..
+                })
+            ),
+            "a flip at byte {at} of {}",
+            bad.len()
+        );
     }
 }

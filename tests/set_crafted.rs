@@ -5,7 +5,7 @@
 
 mod match_support;
 
-use indset::build::{COMMON_INPUTS, KEYS, build};
+use indset::build::{COMMON_INPUTS, KEYS, RECORDS, build};
 use indset::format::{Container, SectionId, Writer};
 use indset::set::IndicatorSet;
 use indset::verdict::Mode;
@@ -157,4 +157,39 @@ fn a_short_common_table_does_not_open() {
         }
     }
     assert!(IndicatorSet::from_bytes(wrap(&s)).is_err());
+}
+
+/// The record flags byte as `build` writes it: action in bits 0-1,
+/// severity (0 to 4) in bits 2-4, "has metadata" in bit 6.
+const SEVERITY_BITS: u8 = 0b111 << 2;
+const HAS_META: u8 = 1 << 6;
+
+fn with_record(edit: impl Fn(&mut u8)) -> Vec<u8> {
+    let mut s = sections();
+    for (id, b) in &mut s {
+        if *id == RECORDS {
+            edit(b.last_mut().expect("records"));
+        }
+    }
+    wrap(&s)
+}
+
+#[test]
+fn a_record_severity_past_the_last_does_not_open() {
+    assert!(IndicatorSet::from_bytes(with_record(|_| {})).is_ok());
+    for severity in 5..=7u8 {
+        let bytes = with_record(|f| *f = (*f & !SEVERITY_BITS) | severity << 2);
+        let err = IndicatorSet::from_bytes(bytes).expect_err("severity {severity}");
+        assert!(err.to_string().contains("unknown severity"), "{err}");
+    }
+    // The largest known severity opens.
+    let bytes = with_record(|f| *f = (*f & !SEVERITY_BITS) | 4 << 2);
+    assert!(IndicatorSet::from_bytes(bytes).is_ok());
+}
+
+#[test]
+fn a_record_flagged_with_metadata_it_does_not_have_does_not_open() {
+    let bytes = with_record(|f| *f |= HAS_META);
+    let err = IndicatorSet::from_bytes(bytes).expect_err("metadata flag without an entry");
+    assert!(err.to_string().contains("metadata"), "{err}");
 }
