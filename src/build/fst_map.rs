@@ -37,11 +37,30 @@ struct Transition {
     addr: usize,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct Node {
     is_final: bool,
     final_output: u64,
     trans: Vec<Transition>,
+}
+
+impl Clone for Node {
+    fn clone(&self) -> Node {
+        Node {
+            is_final: self.is_final,
+            final_output: self.final_output,
+            trans: self.trans.clone(),
+        }
+    }
+
+    /// Field by field, so that the registry's copy of a node reuses its
+    /// transitions' storage (a derived `Clone` would allocate a new vector
+    /// and free the old one every time).
+    fn clone_from(&mut self, source: &Node) {
+        self.is_final = source.is_final;
+        self.final_output = source.final_output;
+        self.trans.clone_from(&source.trans);
+    }
 }
 
 impl Node {

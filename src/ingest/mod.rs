@@ -483,21 +483,21 @@ const BATCH: usize = 8192;
 /// The fewest rows worth a thread of their own.
 const MIN_ROWS_PER_THREAD: usize = 1024;
 
-/// Validates `rows` (SPEC 1.1-1.4), in order, on up to `threads` threads.
+/// Validates `rows` (SPEC 1.1-1.4), in order, on up to `threads` threads,
+/// appending the results to `out`; `rows` is left empty, its storage kept
+/// for the next batch.
 fn check_all(
-    mut rows: Vec<RawRow>,
+    rows: &mut Vec<RawRow>,
+    out: &mut Vec<Checked>,
     opts: &Options,
     file: &Arc<str>,
     threads: usize,
-) -> Vec<Result<Indicator, validate::Refusal>> {
+) {
     let threads = threads.min(rows.len() / MIN_ROWS_PER_THREAD).max(1);
-    let check = |rows: Vec<RawRow>| -> Vec<_> {
-        rows.into_iter()
-            .map(|r| validate::check(r, opts, file))
-            .collect()
-    };
+    let check = |r| validate::check(r, opts, file);
     if threads == 1 {
-        return check(rows);
+        out.extend(rows.drain(..).map(check));
+        return;
     }
     let per = rows.len().div_ceil(threads);
     let mut parts = Vec::with_capacity(threads);
@@ -508,23 +508,28 @@ fn check_all(
         let spawned: Vec<_> = parts
             .into_iter()
             .rev()
-            .map(|part| s.spawn(move || check(part)))
+            .map(|part| s.spawn(move || part.into_iter().map(check).collect::<Vec<_>>()))
             .collect();
-        let mut out = check(rows);
+        out.extend(rows.drain(..).map(check));
         for h in spawned {
             out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         }
-        out
-    })
+    });
 }
 
 /// A row's validation result.
 type Checked = Result<Indicator, validate::Refusal>;
 
+/// A batch of rows to validate and the storage for their results, or, on
+/// the way back, the emptied rows' storage and the results: the same
+/// buffers go back and forth, so that a large input allocates (and
+/// faults in) its batches once.
+type Batch = (Vec<RawRow>, Vec<Checked>);
+
 /// A thread that validates batches of rows while the reader reads on.
 struct Worker {
-    rows: mpsc::Sender<Vec<RawRow>>,
-    checked: mpsc::Receiver<Vec<Checked>>,
+    rows: mpsc::Sender<Batch>,
+    checked: mpsc::Receiver<Batch>,
 }
 
 impl Worker {
@@ -536,14 +541,12 @@ impl Worker {
         file: Arc<str>,
         threads: usize,
     ) -> Worker {
-        let (rows, batches) = mpsc::channel::<Vec<RawRow>>();
+        let (rows, batches) = mpsc::channel::<Batch>();
         let (results, checked) = mpsc::channel();
         scope.spawn(move || {
-            for batch in batches {
-                if results
-                    .send(check_all(batch, opts, &file, threads))
-                    .is_err()
-                {
+            for (mut batch, mut out) in batches {
+                check_all(&mut batch, &mut out, opts, &file, threads);
+                if results.send((batch, out)).is_err() {
                     break;
                 }
             }
@@ -570,6 +573,8 @@ pub(crate) struct Sink<'a> {
     worker: Option<Worker>,
     /// Batches sent to the worker and not counted yet.
     in_flight: usize,
+    /// Emptied batch storage, for the next batches.
+    spare: Vec<Batch>,
 }
 
 impl Sink<'_> {
@@ -597,34 +602,39 @@ impl Sink<'_> {
         // A full batch is reserved only once the input has proved large:
         // small inputs settle often, and a fresh 2 MiB reservation at each
         // settle fragments the allocator's heap.
-        let next = match self.worker {
-            Some(_) => Vec::with_capacity(BATCH),
-            None => Vec::new(),
+        let (next, out) = match self.worker {
+            Some(_) => self
+                .spare
+                .pop()
+                .unwrap_or_else(|| (Vec::with_capacity(BATCH), Vec::with_capacity(BATCH))),
+            None => Default::default(),
         };
-        let rows = std::mem::replace(&mut self.pending, next);
+        let mut rows = std::mem::replace(&mut self.pending, next);
         match &self.worker {
             Some(worker) => {
                 // Fails only when the worker panicked; `receive` then
                 // stops, and the scope passes the panic on.
-                let _ = worker.rows.send(rows);
+                let _ = worker.rows.send((rows, out));
                 self.in_flight += 1;
             }
             None => {
-                let checked = check_all(rows, self.opts, &self.file, 1);
-                self.count(checked);
+                let mut checked = out;
+                check_all(&mut rows, &mut checked, self.opts, &self.file, 1);
+                self.count(&mut checked);
             }
         }
     }
 
     /// Counts the oldest batch sent to the worker.
     fn receive(&mut self) {
-        let checked = self
+        let (rows, mut checked) = self
             .worker
             .as_ref()
             .and_then(|w| w.checked.recv().ok())
             .expect("the validation thread stopped early: it panicked");
         self.in_flight -= 1;
-        self.count(checked);
+        self.count(&mut checked);
+        self.spare.push((rows, checked));
     }
 
     /// Validates, dedupes and counts every row held, in order.
@@ -635,8 +645,8 @@ impl Sink<'_> {
         }
     }
 
-    fn count(&mut self, checked: Vec<Checked>) {
-        for checked in checked {
+    fn count(&mut self, checked: &mut Vec<Checked>) {
+        for checked in checked.drain(..) {
             self.state.report.rows += 1;
             match checked {
                 Err(rejection) => self.outcome(rejection.line, rejection.code, rejection.message),
@@ -779,6 +789,8 @@ const HEAD_LEN: u64 = 8192;
 /// than one core ([`std::thread::available_parallelism`]), an input of
 /// more than one batch is validated on a scoped worker thread while the
 /// calling thread reads on; counts and diagnostics keep the input order.
+/// The batches' storage (rows and results) is reused from one batch to
+/// the next for the length of an input.
 pub struct Ingester {
     opts: Options,
     state: State,
@@ -844,6 +856,7 @@ impl Ingester {
                 spawn,
                 worker: None,
                 in_flight: 0,
+                spare: Vec::new(),
             };
             read_into(&mut sink, name, reader, format, progress)
         })
@@ -1011,8 +1024,17 @@ mod tests {
         let opts = Options::at(Timestamp(0));
         let file: Arc<str> = Arc::from("t.txt");
         let summary = |threads| -> Vec<(u64, Option<Code>, Option<String>)> {
-            check_all(rows(), &opts, &file, threads)
-                .into_iter()
+            let mut rows = rows();
+            // Results are appended after what the buffer holds.
+            let mut out = vec![Err(validate::Refusal {
+                line: u64::MAX,
+                code: Code::MalformedRow,
+                message: String::new(),
+            })];
+            check_all(&mut rows, &mut out, &opts, &file, threads);
+            assert!(rows.is_empty(), "the rows are used up");
+            assert!(matches!(&out[0], Err(e) if e.line == u64::MAX));
+            out.drain(1..)
                 .map(|r| match r {
                     Ok(i) => (i.source.line, None, Some(i.value())),
                     Err(e) => (e.line, Some(e.code), None),
