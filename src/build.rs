@@ -258,9 +258,39 @@ fn meta_entry(ind: &Indicator) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The fewest keys for which [`build`] makes the filter on a thread of its
-/// own.
+/// The fewest keys for which [`build`] builds the key automaton in two
+/// parts, and, on a machine with more than one core, builds the second
+/// part and the filter on a thread of its own.
 const PARALLEL_KEYS: usize = 50_000;
+
+/// The share of the work of the second thread taken by the filter, in
+/// percent of the key automaton's: the first bytes are split so that both
+/// threads finish together.
+const FILTER_SHARE_PERCENT: u64 = 12;
+
+/// Which first bytes go to the second part of the key automaton, given the
+/// key bytes that start with each: the heaviest first, each to the lighter
+/// part, the second part starting with the filter's share.
+fn split_first_bytes(weight: &[u64; 256]) -> [bool; 256] {
+    let total: u64 = weight.iter().sum();
+    let mut bytes: Vec<u8> = (0..=255).collect();
+    bytes.sort_by_key(|&b| (std::cmp::Reverse(weight[usize::from(b)]), b));
+    let (mut first, mut second) = (0u64, total * FILTER_SHARE_PERCENT / 100);
+    let mut in_second = [false; 256];
+    for b in bytes {
+        let w = weight[usize::from(b)];
+        if w == 0 {
+            break;
+        }
+        if second < first {
+            in_second[usize::from(b)] = true;
+            second += w;
+        } else {
+            first += w;
+        }
+    }
+    in_second
+}
 
 /// Compiles indicators into the bytes of an `.indset` file.
 ///
@@ -271,9 +301,11 @@ const PARALLEL_KEYS: usize = 50_000;
 /// their order: the same indicators give the same bytes.
 ///
 /// Costs O(n log n) time and about three times the key bytes in memory.
-/// A set of 50,000 keys or more makes its suffix filter on a second thread
-/// while the key automaton is built, when the machine has more than one
-/// core; the bytes are the same either way.
+/// A set of 50,000 keys or more builds its key automaton in two parts,
+/// split by the keys' first bytes and joined at the root; on a machine
+/// with more than one core the second part and the suffix filter are built
+/// on a thread of their own. The parts depend only on the keys, so the
+/// bytes are the same on any number of cores.
 pub fn build(indicators: &[Indicator]) -> Vec<u8> {
     let parallel = indicators.len() >= PARALLEL_KEYS
         && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
@@ -368,13 +400,42 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         }
         filter
     };
-    let keys_and_meta = || {
-        let mut keys = fst_map::MapBuilder::with_capacity(sorted.len());
+    // The key automaton in two parts, by the keys' first bytes, built on
+    // two threads when there are two cores (the same parts either way, so
+    // the same bytes).
+    let in_second = if order.len() >= PARALLEL_KEYS {
+        let mut weight = [0u64; 256];
+        for rank in 0..order.len() {
+            if let Some(&b) = key_at(rank).first() {
+                weight[usize::from(b)] += key_at(rank).len() as u64;
+            }
+        }
+        split_first_bytes(&weight)
+    } else {
+        [false; 256]
+    };
+    let keys_part = |second: bool| {
+        // Room for the whole part's output in most sets: reserved, and only
+        // touched as it is written.
+        let room = if second {
+            sorted.len() / 2
+        } else {
+            sorted.len()
+        };
+        let mut keys = fst_map::MapBuilder::with_capacity(room);
+        for rank in 0..order.len() {
+            let key = key_at(rank);
+            if key.first().is_some_and(|&b| in_second[usize::from(b)]) == second {
+                keys.insert(key, rank as u64);
+            }
+        }
+        keys.into_part()
+    };
+    let meta_sections = || {
         let mut meta_index = Vec::new();
         let mut meta = Vec::new();
         let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
         for (rank, &(_, i)) in order.iter().enumerate() {
-            keys.insert(key_at(rank), rank as u64);
             if records[rank] & HAS_META == 0 {
                 continue;
             }
@@ -388,21 +449,29 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
                 meta_index.extend_from_slice(&offset.to_le_bytes());
             }
         }
-        (keys.into_inner(), meta_index, meta)
+        (meta_index, meta)
     };
-    // The filter on a second thread while this one builds the automaton.
-    let (filter, (keys, meta_index, meta)) = if parallel {
+    // The second part and the filter on a second thread while this one
+    // builds the first part and the metadata.
+    let (first, second, filter, (meta_index, meta)) = if parallel {
         std::thread::scope(|s| {
-            let filter = s.spawn(filter_of_keys);
-            let rest = keys_and_meta();
-            let filter = filter
+            let other = s.spawn(|| (keys_part(true), filter_of_keys()));
+            let first = keys_part(false);
+            let meta = meta_sections();
+            let (second, filter) = other
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (filter, rest)
+            (first, second, filter, meta)
         })
     } else {
-        (filter_of_keys(), keys_and_meta())
+        (
+            keys_part(false),
+            keys_part(true),
+            filter_of_keys(),
+            meta_sections(),
+        )
     };
+    let keys = fst_map::join(first, second);
 
     let mut w = Writer::new();
     w.add_section(KEYS, &keys);

@@ -13,6 +13,10 @@
 //! the unfinished nodes' storage. The tests compare it with
 //! `fst::MapBuilder` byte for byte.
 //!
+//! [`join`] makes one map of two built apart, whose keys start with
+//! different bytes, so that a large set is built on two threads; the `fst`
+//! crate reads the joined map back with the same keys and values (tests).
+//!
 //! The node encodings (one transition to the next node, one transition,
 //! any number of transitions with an index above 32) are `fst`'s; see
 //! `fst::raw::node`.
@@ -254,7 +258,7 @@ pub(crate) struct MapBuilder {
 impl MapBuilder {
     /// An empty map, with room for `bytes` bytes of output.
     pub(crate) fn with_capacity(bytes: usize) -> MapBuilder {
-        let mut out = Vec::with_capacity(bytes.max(16));
+        let mut out = Vec::with_capacity(bytes.max(HEADER_LEN));
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&0u64.to_le_bytes());
         let mut b = MapBuilder {
@@ -296,23 +300,23 @@ impl MapBuilder {
     }
 
     /// The finished map's bytes.
-    pub(crate) fn into_inner(mut self) -> Vec<u8> {
+    #[cfg(test)]
+    pub(crate) fn into_inner(self) -> Vec<u8> {
+        self.into_part().finish()
+    }
+
+    /// The map with every node written but the root: to be finished alone
+    /// or [`join`]ed to a map of other keys.
+    pub(crate) fn into_part(mut self) -> Part {
         self.compile_from(0);
         debug_assert!(self.depth == 1 && self.stack[0].last.is_none());
-        self.depth = 0;
-        let root = compile(
-            &self.stack[0].node,
-            &mut self.registry,
-            &mut self.out,
-            &mut self.last_addr,
-        );
-        let mut out = self.out;
-        out.extend_from_slice(&self.len.to_le_bytes());
-        out.extend_from_slice(&(root as u64).to_le_bytes());
-        let sum = crc32c(&out);
-        let masked = (sum.rotate_right(15)).wrapping_add(0xA282_EAD8);
-        out.extend_from_slice(&masked.to_le_bytes());
-        out
+        Part {
+            root: std::mem::take(&mut self.stack[0].node),
+            out: self.out,
+            len: self.len,
+            last_addr: self.last_addr,
+            registry: self.registry,
+        }
     }
 
     fn push_empty(&mut self, is_final: bool) {
@@ -377,6 +381,80 @@ impl MapBuilder {
         }
         self.push_empty(true);
     }
+}
+
+/// Where a map's nodes start: after the version and type words.
+const HEADER_LEN: usize = 16;
+
+/// A map whose nodes are written, all but the root.
+pub(crate) struct Part {
+    out: Vec<u8>,
+    root: Node,
+    len: u64,
+    last_addr: usize,
+    registry: Registry,
+}
+
+impl Part {
+    /// Writes the root and the footer (key count, root address, checksum).
+    fn finish(mut self) -> Vec<u8> {
+        let root = compile(
+            &self.root,
+            &mut self.registry,
+            &mut self.out,
+            &mut self.last_addr,
+        );
+        let mut out = self.out;
+        out.extend_from_slice(&self.len.to_le_bytes());
+        out.extend_from_slice(&(root as u64).to_le_bytes());
+        let sum = crc32c(&out);
+        let masked = (sum.rotate_right(15)).wrapping_add(0xA282_EAD8);
+        out.extend_from_slice(&masked.to_le_bytes());
+        out
+    }
+}
+
+/// One map of the keys of two parts built apart (on two threads, say),
+/// when no two keys of different parts start with the same byte: the
+/// root is the only node the parts share.
+///
+/// The second part's nodes are copied after the first's. A node refers to
+/// another by the distance between them (and to the empty final state by
+/// 0), so the moved nodes keep their meaning; only the root's transitions
+/// into the second part are moved by the shift. Nodes are not shared
+/// between the parts, so the bytes can differ from a build of all keys in
+/// one [`MapBuilder`]; the keys and values are the same.
+///
+/// Panics when a first byte is in both parts.
+pub(crate) fn join(mut first: Part, second: Part) -> Vec<u8> {
+    let shift = first.out.len() - HEADER_LEN;
+    first
+        .out
+        .extend_from_slice(second.out.get(HEADER_LEN..).unwrap_or_default());
+    if second.last_addr != NONE_ADDRESS {
+        first.last_addr = second.last_addr + shift;
+    }
+    let moved = second.root.trans.iter().map(|t| Transition {
+        addr: if t.addr == EMPTY_ADDRESS {
+            EMPTY_ADDRESS
+        } else {
+            t.addr + shift
+        },
+        ..*t
+    });
+    first.root.trans.extend(moved);
+    first.root.trans.sort_unstable_by_key(|t| t.inp);
+    assert!(
+        first.root.trans.windows(2).all(|w| w[0].inp < w[1].inp),
+        "the keys of both parts start with the same byte"
+    );
+    if second.root.is_final {
+        assert!(!first.root.is_final, "the empty key is in both parts");
+        first.root.is_final = true;
+        first.root.final_output = second.root.final_output;
+    }
+    first.len += second.len;
+    first.finish()
 }
 
 /// Writes `node` unless the registry has an equal one; its address.
@@ -577,6 +655,65 @@ mod tests {
         assert_eq!(with_ours(&keys), with_fst(&keys));
     }
 
+    /// Builds `keys` in two parts, those whose first byte `second` picks
+    /// in the second, and joins them.
+    fn joined(keys: &[(Vec<u8>, u64)], second: impl Fn(u8) -> bool) -> Vec<u8> {
+        let (mut a, mut b) = (MapBuilder::with_capacity(0), MapBuilder::with_capacity(0));
+        for (k, v) in keys {
+            match k.first() {
+                Some(&first) if second(first) => b.insert(k, *v),
+                _ => a.insert(k, *v),
+            }
+        }
+        join(a.into_part(), b.into_part())
+    }
+
+    /// What the `fst` crate reads back from `bytes`, after checking them.
+    fn read_back(bytes: Vec<u8>) -> Vec<(Vec<u8>, u64)> {
+        let map = fst::Map::new(bytes).expect("a well-formed fst");
+        map.as_fst().verify().expect("its checksum holds");
+        map.stream().into_byte_vec()
+    }
+
+    #[test]
+    fn joined_parts_hold_every_key_and_value() {
+        let mut keys: Vec<(Vec<u8>, u64)> = (0..5_000u32)
+            .map(|i| {
+                let h = i.wrapping_mul(2_654_435_761);
+                let tld = ["moc", "ten", "gro", "ur", "ed"][h as usize % 5];
+                (
+                    format!("{tld}.{}{}/p{}", h % 97, h % 13, h % 5).into_bytes(),
+                    0,
+                )
+            })
+            .collect();
+        keys.push((Vec::new(), 0));
+        keys.sort();
+        keys.dedup_by(|a, b| a.0 == b.0);
+        for (rank, k) in keys.iter_mut().enumerate() {
+            k.1 = rank as u64;
+        }
+        for second in [
+            |b: u8| b == b'm',
+            |b: u8| b != b'm',
+            |_: u8| false,
+            |_: u8| true,
+        ] {
+            assert_eq!(read_back(joined(&keys, second)), keys);
+        }
+        // With nothing in the second part, the bytes are one builder's.
+        assert_eq!(joined(&keys, |_| false), with_ours(&keys));
+    }
+
+    #[test]
+    #[should_panic(expected = "start with the same byte")]
+    fn parts_sharing_a_first_byte_do_not_join() {
+        let (mut a, mut b) = (MapBuilder::with_capacity(0), MapBuilder::with_capacity(0));
+        a.insert(b"ab", 0);
+        b.insert(b"ac", 1);
+        join(a.into_part(), b.into_part());
+    }
+
     #[test]
     fn checksum_is_crc32c() {
         assert_eq!(crc32c(b"123456789"), 0xE306_9283);
@@ -655,6 +792,22 @@ mod tests {
             keys.sort();
             keys.dedup_by(|a, b| a.0 == b.0);
             prop_assert_eq!(with_ours(&keys), with_fst(&keys));
+        }
+
+        #[test]
+        fn joined_parts_read_back(
+            keys in proptest::collection::vec(
+                (proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'.'), any::<u8>()], 0..12),
+                 prop_oneof![Just(0u64), 0..300u64, any::<u64>()]),
+                0..200,
+            ),
+            mask in any::<u64>(),
+        ) {
+            let mut keys = keys;
+            keys.sort();
+            keys.dedup_by(|a, b| a.0 == b.0);
+            let second = |b: u8| mask >> (b % 64) & 1 == 1;
+            prop_assert_eq!(read_back(joined(&keys, second)), keys);
         }
     }
 }
