@@ -259,23 +259,17 @@ fn meta_entry(ind: &Indicator) -> Option<Vec<u8>> {
 }
 
 /// The fewest keys for which [`build`] builds the key automaton in two
-/// parts, and, on a machine with more than one core, builds the second
-/// part and the filter on a thread of its own.
+/// parts and, on a machine with more than one core, makes the filter and
+/// the second part on a thread of their own.
 const PARALLEL_KEYS: usize = 50_000;
-
-/// The share of the work of the second thread taken by the filter, in
-/// percent of the key automaton's: the first bytes are split so that both
-/// threads finish together.
-const FILTER_SHARE_PERCENT: u64 = 12;
 
 /// Which first bytes go to the second part of the key automaton, given the
 /// key bytes that start with each: the heaviest first, each to the lighter
-/// part, the second part starting with the filter's share.
+/// part (the first on a tie), so that both parts take about as long.
 fn split_first_bytes(weight: &[u64; 256]) -> [bool; 256] {
-    let total: u64 = weight.iter().sum();
     let mut bytes: Vec<u8> = (0..=255).collect();
     bytes.sort_by_key(|&b| (std::cmp::Reverse(weight[usize::from(b)]), b));
-    let (mut first, mut second) = (0u64, total * FILTER_SHARE_PERCENT / 100);
+    let (mut first, mut second) = (0u64, 0u64);
     let mut in_second = [false; 256];
     for b in bytes {
         let w = weight[usize::from(b)];
@@ -341,28 +335,65 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         let (s, e) = spans[i as usize];
         &arena[s..e]
     };
+    // The filter holds the host of every key (a set bit stays set, so the
+    // order and any repeated key do not matter): made from the arena on a
+    // second thread while this one sorts.
+    let filter_of_keys = || {
+        let mut filter = filter::with_capacity(spans.len());
+        let mut host = Vec::new();
+        for &(s, e) in &spans {
+            let key = &arena[s..e];
+            // The host of the key: up to its `/` (a `Url`) or its final `.`.
+            let end = key
+                .iter()
+                .position(|&b| b == b'/')
+                .unwrap_or(key.len().saturating_sub(1));
+            host.clear();
+            host.extend(key[..end].iter().rev());
+            filter::add(&mut filter, &host);
+        }
+        filter
+    };
     // Sort (prefix, index) pairs: a key's first twelve bytes decide most
     // comparisons without reading the arena. Equal keys go by the SPEC 1.5
     // winner, then the earlier line and file, then input order.
-    let mut order: Vec<((u64, u32), u32)> = (0..indicators.len() as u32)
-        .map(|i| (sort_prefix(key_of(i)), i))
-        .collect();
-    order.sort_unstable_by(|&(pa, a), &(pb, b)| {
-        pa.cmp(&pb).then_with(|| {
-            let (ia, ib) = (&indicators[a as usize], &indicators[b as usize]);
-            key_of(a)
-                .cmp(key_of(b))
-                .then(ia.action.cmp(&ib.action))
-                .then(ia.source.line.cmp(&ib.source.line))
-                .then_with(|| ia.source.file.cmp(&ib.source.file))
-                .then(a.cmp(&b))
+    let key_order = || {
+        let mut order: Vec<((u64, u32), u32)> = (0..indicators.len() as u32)
+            .map(|i| (sort_prefix(key_of(i)), i))
+            .collect();
+        order.sort_unstable_by(|&(pa, a), &(pb, b)| {
+            pa.cmp(&pb).then_with(|| {
+                let (ia, ib) = (&indicators[a as usize], &indicators[b as usize]);
+                key_of(a)
+                    .cmp(key_of(b))
+                    .then(ia.action.cmp(&ib.action))
+                    .then(ia.source.line.cmp(&ib.source.line))
+                    .then_with(|| ia.source.file.cmp(&ib.source.file))
+                    .then(a.cmp(&b))
+            })
+        });
+        // Equal keys have equal prefixes: only those are read.
+        order.dedup_by(|later, earlier| {
+            later.0 == earlier.0 && key_of(later.1) == key_of(earlier.1)
+        });
+        order
+    };
+    let (filter, order) = if parallel {
+        std::thread::scope(|s| {
+            let filter = s.spawn(filter_of_keys);
+            let order = key_order();
+            let filter = filter
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (filter, order)
         })
-    });
-    // Equal keys have equal prefixes: only those are read.
-    order.dedup_by(|later, earlier| later.0 == earlier.0 && key_of(later.1) == key_of(earlier.1));
-    // The keys, flags and lines in key order, gathered in one pass whose
-    // reads do not depend on each other (the processor overlaps their cache
-    // misses), so that the passes below read memory in order.
+    } else {
+        (filter_of_keys(), key_order())
+    };
+    // The keys, flags and lines in key order, gathered in two passes (the
+    // flags, lines and key spans, then the keys' bytes) whose reads do not
+    // depend on each other (the processor overlaps their cache misses), so
+    // that the passes below read memory in order.
     let mut records = Vec::with_capacity(order.len());
     let mut lines = Vec::with_capacity(order.len() * LINE_BYTES);
     let mut key_spans = Vec::with_capacity(order.len());
@@ -384,30 +415,15 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         let start = rank.checked_sub(1).map_or(0, |r| ends[r]);
         &sorted[start..ends[rank]]
     };
-    let filter_of_keys = || {
-        let mut filter = filter::with_capacity(order.len());
-        let mut host = Vec::new();
-        for rank in 0..order.len() {
-            let key = key_at(rank);
-            // The host of the key: up to its `/` (a `Url`) or its final `.`.
-            let end = key
-                .iter()
-                .position(|&b| b == b'/')
-                .unwrap_or(key.len().saturating_sub(1));
-            host.clear();
-            host.extend(key[..end].iter().rev());
-            filter::add(&mut filter, &host);
-        }
-        filter
-    };
     // The key automaton in two parts, by the keys' first bytes, built on
     // two threads when there are two cores (the same parts either way, so
     // the same bytes).
     let in_second = if order.len() >= PARALLEL_KEYS {
         let mut weight = [0u64; 256];
         for rank in 0..order.len() {
-            if let Some(&b) = key_at(rank).first() {
-                weight[usize::from(b)] += key_at(rank).len() as u64;
+            let key = key_at(rank);
+            if let Some(&b) = key.first() {
+                weight[usize::from(b)] += key.len() as u64;
             }
         }
         split_first_bytes(&weight)
@@ -451,25 +467,20 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         }
         (meta_index, meta)
     };
-    // The second part and the filter on a second thread while this one
-    // builds the first part and the metadata.
-    let (first, second, filter, (meta_index, meta)) = if parallel {
+    // The second part on a second thread while this one builds the first
+    // part and the metadata.
+    let (first, second, (meta_index, meta)) = if parallel {
         std::thread::scope(|s| {
-            let other = s.spawn(|| (keys_part(true), filter_of_keys()));
+            let other = s.spawn(|| keys_part(true));
             let first = keys_part(false);
             let meta = meta_sections();
-            let (second, filter) = other
+            let second = other
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (first, second, filter, meta)
+            (first, second, meta)
         })
     } else {
-        (
-            keys_part(false),
-            keys_part(true),
-            filter_of_keys(),
-            meta_sections(),
-        )
+        (keys_part(false), keys_part(true), meta_sections())
     };
     let keys = fst_map::join(first, second);
 
@@ -524,6 +535,28 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn first_bytes_split_heaviest_first_to_the_lighter_part() {
+        let mut weight = [0u64; 256];
+        weight[usize::from(b'm')] = 50;
+        weight[usize::from(b't')] = 30;
+        weight[usize::from(b'e')] = 20;
+        // `m` goes to the first part (a tie), then `t` and `e` to the
+        // second, which stays the lighter.
+        let split = split_first_bytes(&weight);
+        let second: Vec<u8> = (0..=255u8).filter(|&b| split[usize::from(b)]).collect();
+        assert_eq!(second, b"et");
+        // Equal weights: the lower byte first, alternating.
+        let mut even = [0u64; 256];
+        for b in [b'a', b'b', b'c', b'd'] {
+            even[usize::from(b)] = 10;
+        }
+        let split = split_first_bytes(&even);
+        let second: Vec<u8> = (0..=255u8).filter(|&b| split[usize::from(b)]).collect();
+        assert_eq!(second, b"bd");
+        assert_eq!(split_first_bytes(&[0; 256]), [false; 256]);
     }
 
     #[test]
