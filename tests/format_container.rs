@@ -631,21 +631,17 @@ proptest! {
 /// line between them, is caught.
 #[test]
 fn a_large_body_checksummed_in_halves_catches_a_flip_anywhere() {
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut noise = |len: usize| -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
+    // Bytes that differ from place to place and between the sections (a
+    // multiplicative hash of the position), as a real set's do.
+    let noise = |len: usize, seed: u64| -> Vec<u8> {
+        (0..len as u64)
+            .map(|i| ((i ^ seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
             .collect()
     };
     // An odd length, so that the halves differ by a byte.
     let sections = vec![
-        (SectionId(0x10), noise(PARALLEL_CRC / 2 + 1)),
-        (SectionId(0x11), noise(PARALLEL_CRC / 2 + 4_093)),
+        (SectionId(0x10), noise(PARALLEL_CRC / 2 + 1, 1)),
+        (SectionId(0x11), noise(PARALLEL_CRC / 2 + 4_093, 2)),
     ];
     let bytes = write(&sections, 0);
     let parsed = Container::parse(&bytes).expect("a large container parses");

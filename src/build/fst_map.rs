@@ -779,15 +779,24 @@ mod tests {
         assert_eq!(with_ours(&ranked), with_fst(&ranked));
     }
 
+    /// Up to 200 short keys over a few bytes (so that they share prefixes
+    /// and suffixes) and any byte, with small, zero and any values.
+    fn some_keys() -> impl Strategy<Value = Vec<(Vec<u8>, u64)>> {
+        proptest::collection::vec(
+            (
+                proptest::collection::vec(
+                    prop_oneof![Just(b'a'), Just(b'b'), Just(b'.'), any::<u8>()],
+                    0..12,
+                ),
+                prop_oneof![Just(0u64), 0..300u64, any::<u64>()],
+            ),
+            0..200,
+        )
+    }
+
     proptest! {
         #[test]
-        fn same_bytes_as_fst(
-            keys in proptest::collection::vec(
-                (proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'.'), any::<u8>()], 0..12),
-                 prop_oneof![Just(0u64), 0..300u64, any::<u64>()]),
-                0..200,
-            )
-        ) {
+        fn same_bytes_as_fst(keys in some_keys()) {
             let mut keys = keys;
             keys.sort();
             keys.dedup_by(|a, b| a.0 == b.0);
@@ -795,14 +804,7 @@ mod tests {
         }
 
         #[test]
-        fn joined_parts_read_back(
-            keys in proptest::collection::vec(
-                (proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'.'), any::<u8>()], 0..12),
-                 prop_oneof![Just(0u64), 0..300u64, any::<u64>()]),
-                0..200,
-            ),
-            mask in any::<u64>(),
-        ) {
+        fn joined_parts_read_back(keys in some_keys(), mask in any::<u64>()) {
             let mut keys = keys;
             keys.sort();
             keys.dedup_by(|a, b| a.0 == b.0);
