@@ -469,7 +469,10 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
     };
     // The second part on a second thread while this one builds the first
     // part and the metadata.
-    let (first, second, (meta_index, meta)) = if parallel {
+    // A small set has one part: no second builder (and its registry) to
+    // set up for nothing.
+    let two_parts = in_second.contains(&true);
+    let (first, second, (meta_index, meta)) = if parallel && two_parts {
         std::thread::scope(|s| {
             let other = s.spawn(|| keys_part(true));
             let first = keys_part(false);
@@ -477,12 +480,19 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
             let second = other
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (first, second, meta)
+            (first, Some(second), meta)
         })
     } else {
-        (keys_part(false), keys_part(true), meta_sections())
+        (
+            keys_part(false),
+            two_parts.then(|| keys_part(true)),
+            meta_sections(),
+        )
     };
-    let keys = fst_map::join(first, second);
+    let keys = match second {
+        Some(second) => fst_map::join(first, second),
+        None => first.finish(),
+    };
 
     let mut w = Writer::new();
     w.add_section(KEYS, &keys);

@@ -396,8 +396,9 @@ pub(crate) struct Part {
 }
 
 impl Part {
-    /// Writes the root and the footer (key count, root address, checksum).
-    fn finish(mut self) -> Vec<u8> {
+    /// Writes the root and the footer (key count, root address, checksum):
+    /// the map of this part's keys alone.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
         let root = compile(
             &self.root,
             &mut self.registry,
