@@ -128,8 +128,6 @@ def spec_table(r):
     split = ""
     if c1.get("read_ms") and c1.get("finish_ms"):
         split = f" (read {min(c1['read_ms']) / 1e3:.1f} s + build and free {min(c1['finish_ms']) / 1e3:.1f} s, fastest run)"
-    elif c1.get("ingest_ms") and c1.get("build_ms"):
-        split = f" (ingest {min(c1['ingest_ms']) / 1e3:.1f} s + build {min(c1['build_ms']) / 1e3:.1f} s, fastest run)"
     add(["compile (read + build, 1M)", "<= 3 s", (f"{comp / 1e3:.2f} s" + split) if comp else "n/a", "", "",
          status(None if comp is None else comp <= 3000)])
     for mode in ["domain", "full"]:

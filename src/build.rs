@@ -409,8 +409,7 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         sorted.extend_from_slice(&arena[s..e]);
         ends.push(sorted.len());
     }
-    drop(key_spans);
-    drop((arena, spans, record));
+    drop((key_spans, arena, spans, record));
     let key_at = |rank: usize| {
         let start = rank.checked_sub(1).map_or(0, |r| ends[r]);
         &sorted[start..ends[rank]]
@@ -467,11 +466,11 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         }
         (meta_index, meta)
     };
-    // The second part on a second thread while this one builds the first
-    // part and the metadata.
     // A small set has one part: no second builder (and its registry) to
     // set up for nothing.
     let two_parts = in_second.contains(&true);
+    // The second part on a second thread while this one builds the first
+    // part and the metadata.
     let (first, second, (meta_index, meta)) = if parallel && two_parts {
         std::thread::scope(|s| {
             let other = s.spawn(|| keys_part(true));

@@ -64,7 +64,7 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
             }
         };
         // A URL has a `/`, in its `://` or its path; a host has none.
-        let kind = if memchr::memchr(b'/', value.as_bytes()).is_some() {
+        let kind = if value.contains('/') {
             "Url"
         } else {
             "DomainName"
