@@ -25,12 +25,21 @@
 //! | section | contents |
 //! |---|---|
 //! | [`KEYS`] | an `fst` map from key to rank `i` |
-//! | [`RECORDS`] | `n` flag bytes: bits 0-1 action (allow, warn, block, audit), bits 2-4 severity (0 none, 1 informational .. 4 high), bit 5 has an expiration, bit 6 has a metadata entry, bit 7 is a `Url` |
-//! | [`LINES`] | `n` 3-byte integers: the input line (the id when there is none); `0xFFFFFF` when larger, with the id in metadata |
+//! | [`RECORDS`] | `n` (`u64`), the number of `Url` records (`u64`), `p` (`u8`), a palette of `2^p` flag bytes, then `n` palette indices of `p` bits (see below) |
+//! | [`LINES`] | `b` (`u8`, at most 24), then `n` input lines (the id when there is none) of `b` bits; `0xFFFFFF` (with `b` = 24) when the line is that large or larger, with the id in metadata |
 //! | [`META_INDEX`] | `m` pairs `(record: u32, offset: u32)` sorted by record, one per record with bit 6 set |
 //! | [`META`] | metadata entries, identical ones stored once (see below) |
 //! | [`COMMON_INPUTS`] | the 63 common input bytes of the `fst` node format, in index order (see [`crate::set`]'s key reader) |
 //! | [`FILTER`] | a blocked Bloom filter of every key's host (a `DomainName`'s domain, a `Url`'s exact host), 10 bits per key in 32-byte blocks; optional, a set without it walks every query (see `set/filter.rs`) |
+//!
+//! A record's flag byte: bits 0-1 action (allow, warn, block, audit),
+//! bits 2-4 severity (0 none, 1 informational .. 4 high), bit 5 has an
+//! expiration, bit 6 has a metadata entry; bit 7 is zero. A set holds
+//! few distinct flag bytes (one per action in a plain list), so each
+//! record stores the index of its flag byte in the palette, in as few
+//! bits as the palette needs, and each line in as few bits as the
+//! largest line needs. Packed integers sit end to end, lowest bit first
+//! (value `i` in bits `i * b .. (i + 1) * b`).
 //!
 //! A metadata entry: one byte saying which fields follow (bit 0
 //! expiration, 1 id, 2 title, 3 category, 4 description, 5 groups, 6 alert
@@ -39,8 +48,9 @@
 //! string as `u32` length and UTF-8 bytes, in the order id, title,
 //! category, description, then the groups as a `u32` count and strings.
 //!
-//! Without metadata an indicator costs its share of the fst plus 4 bytes,
-//! and 1.25 bytes of filter.
+//! Without metadata an indicator costs its share of the fst, a few bits
+//! of record (2 for a list with four actions), the bits of its line (20
+//! for lines up to 1,048,575) and 1.25 bytes of filter.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -53,9 +63,9 @@ mod fst_map;
 
 /// The `fst` map from key to record.
 pub const KEYS: SectionId = SectionId(0x10);
-/// One flag byte per record.
+/// Each record's flag byte, through a palette.
 pub const RECORDS: SectionId = SectionId(0x11);
-/// One 3-byte input line per record.
+/// Each record's input line, packed.
 pub const LINES: SectionId = SectionId(0x12);
 /// Sorted `(record, offset)` pairs into [`META`].
 pub const META_INDEX: SectionId = SectionId(0x13);
@@ -68,17 +78,21 @@ pub const COMMON_INPUTS: SectionId = SectionId(0x15);
 /// The suffix filter in front of the keys (see `set/filter.rs`).
 pub const FILTER: SectionId = SectionId(0x16);
 
-/// Bytes per line number in [`LINES`]; larger lines go to metadata.
-pub(crate) const LINE_BYTES: usize = 3;
+/// The widest line in [`LINES`], in bits; larger lines go to metadata.
+pub(crate) const LINE_BITS: u8 = 24;
 /// The line stored for a record whose line is in its metadata id.
-pub(crate) const LINE_IN_META: u32 = (1 << (8 * LINE_BYTES)) - 1;
+pub(crate) const LINE_IN_META: u32 = (1 << LINE_BITS) - 1;
+/// The widest palette index in [`RECORDS`], in bits (a palette of 256).
+pub(crate) const PALETTE_BITS: u8 = 8;
 
 pub(crate) const ACTION_MASK: u8 = 0b11;
 pub(crate) const SEVERITY_SHIFT: u8 = 2;
 pub(crate) const SEVERITY_MASK: u8 = 0b111;
 pub(crate) const HAS_EXPIRATION: u8 = 1 << 5;
 pub(crate) const HAS_META: u8 = 1 << 6;
-pub(crate) const IS_URL: u8 = 1 << 7;
+/// Marks a `Url` record while the set is built; counted and cleared
+/// before the flags are written.
+const BUILD_URL: u8 = 1 << 7;
 
 pub(crate) const M_EXPIRATION: u8 = 1 << 0;
 pub(crate) const M_ID: u8 = 1 << 1;
@@ -183,9 +197,46 @@ fn flags(ind: &Indicator, has_meta: bool) -> u8 {
         f |= HAS_META;
     }
     if ind.kind == Kind::Url {
-        f |= IS_URL;
+        f |= BUILD_URL;
     }
     f
+}
+
+/// The [`RECORDS`] section of `flags`, the flag bytes in record order
+/// (with [`BUILD_URL`], which is counted and cleared).
+fn records_section(flags: &mut [u8]) -> Vec<u8> {
+    let mut seen = [false; 256];
+    let mut urls = 0u64;
+    for f in flags.iter_mut() {
+        urls += u64::from(*f & BUILD_URL != 0);
+        *f &= !BUILD_URL;
+        seen[usize::from(*f)] = true;
+    }
+    let mut palette: Vec<u8> = (0..=255u8).filter(|&f| seen[usize::from(f)]).collect();
+    let bits = crate::packed::bits_for(palette.len().saturating_sub(1) as u32);
+    // Padded to a power of two, so that every index of `bits` bits names
+    // a palette entry.
+    palette.resize(1 << bits, palette.first().copied().unwrap_or(0));
+    let mut index = [0u8; 256];
+    for (i, &f) in palette.iter().enumerate().rev() {
+        index[usize::from(f)] = i as u8;
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(&(flags.len() as u64).to_le_bytes());
+    out.extend_from_slice(&urls.to_le_bytes());
+    out.push(bits);
+    out.extend_from_slice(&palette);
+    let indices = flags.iter().map(|&f| u32::from(index[usize::from(f)]));
+    out.extend_from_slice(&crate::packed::pack(indices, bits));
+    out
+}
+
+/// The [`LINES`] section of `lines`, in record order.
+fn lines_section(lines: &[u32]) -> Vec<u8> {
+    let bits = crate::packed::bits_for(lines.iter().copied().max().unwrap_or(0));
+    let mut out = vec![bits];
+    out.extend_from_slice(&crate::packed::pack(lines.iter().copied(), bits));
+    out
 }
 
 fn push_str(out: &mut Vec<u8>, s: &str) {
@@ -395,12 +446,12 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
     // depend on each other (the processor overlaps their cache misses), so
     // that the passes below read memory in order.
     let mut records = Vec::with_capacity(order.len());
-    let mut lines = Vec::with_capacity(order.len() * LINE_BYTES);
+    let mut lines = Vec::with_capacity(order.len());
     let mut key_spans = Vec::with_capacity(order.len());
     for &(_, i) in &order {
         let (flag, line) = record[i as usize];
         records.push(flag);
-        lines.extend_from_slice(&line.to_le_bytes()[..LINE_BYTES]);
+        lines.push(line);
         key_spans.push(spans[i as usize]);
     }
     let mut sorted = Vec::with_capacity(arena.len());
@@ -495,8 +546,8 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
 
     let mut w = Writer::new();
     w.add_section(KEYS, &keys);
-    w.add_section(RECORDS, &records);
-    w.add_section(LINES, &lines);
+    w.add_section(RECORDS, &records_section(&mut records));
+    w.add_section(LINES, &lines_section(&lines));
     w.add_section(META_INDEX, &meta_index);
     w.add_section(META, &meta);
     w.add_section(COMMON_INPUTS, common_inputs());

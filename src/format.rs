@@ -8,7 +8,7 @@
 //! which validates its own sections and reports problems as
 //! [`FormatError::Corrupt`].
 //!
-//! # Layout (format version 1)
+//! # Layout (format version 2)
 //!
 //! All integers are little-endian. Offsets count from the first byte of the
 //! file.
@@ -91,7 +91,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const MAGIC: [u8; 8] = *b"\x89INDSET\n";
 
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+///
+/// Version 2 packs the records and lines of a set (see [`crate::build`]);
+/// version 1 stored one flag byte and a 3-byte line per record in the
+/// same container.
+pub const VERSION: u32 = 2;
 
 /// The length of the fixed header, in bytes.
 pub const HEADER_LEN: usize = 40;

@@ -65,6 +65,7 @@ pub mod diag;
 pub mod format;
 pub mod indicator;
 pub mod ingest;
+pub(crate) mod packed;
 pub mod reference;
 pub mod set;
 pub mod swap;

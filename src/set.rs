@@ -17,13 +17,14 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::build::{
-    ACTION_MASK, ACTIONS, COMMON_INPUTS, FILTER, HAS_EXPIRATION, HAS_META, IS_URL, KEYS,
-    LINE_BYTES, LINES, M_ALERT, M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS,
-    M_ID, M_TITLE, META, META_INDEX, RECORDS, SEVERITIES, SEVERITY_MASK, SEVERITY_SHIFT,
+    ACTION_MASK, ACTIONS, COMMON_INPUTS, FILTER, HAS_EXPIRATION, HAS_META, KEYS, LINE_BITS, LINES,
+    M_ALERT, M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, META,
+    META_INDEX, PALETTE_BITS, RECORDS, SEVERITIES, SEVERITY_MASK, SEVERITY_SHIFT,
 };
 use crate::canon;
 use crate::format::{Container, FormatError};
 use crate::indicator::{Kind, Timestamp};
+use crate::packed::Packed;
 use crate::verdict::{
     Decision, ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, Role, Stats, Verdict,
 };
@@ -44,8 +45,15 @@ pub struct IndicatorSet<D: AsRef<[u8]>> {
     root: usize,
     common: Range<usize>,
     len: usize,
+    /// The whole records section, its palette and its packed indices.
     records: Range<usize>,
+    palette: Range<usize>,
+    record_index: (Range<usize>, u8),
+    /// The number of `Url` records.
+    urls: usize,
+    /// The whole lines section and its packed lines.
     lines: Range<usize>,
+    line_values: (Range<usize>, u8),
     meta_index: Range<usize>,
     meta: Range<usize>,
     /// Empty when the file has no filter.
@@ -115,6 +123,74 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     ))
 }
 
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(
+        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
+}
+
+/// The records section: the number of records, of `Url` records, the
+/// palette and the packed palette indices (checked to be `n` of them).
+fn parse_records(b: &[u8]) -> Option<(usize, usize, &[u8], &[u8])> {
+    let n = usize::try_from(u64_at(b, 0)?).ok()?;
+    let urls = usize::try_from(u64_at(b, 8)?).ok()?;
+    let bits = *b.get(16)?;
+    if bits > PALETTE_BITS || urls > n {
+        return None;
+    }
+    let palette = b.get(17..17 + (1usize << bits))?;
+    let index = b.get(17 + palette.len()..)?;
+    Packed::new(index, bits, n)?;
+    Some((n, urls, palette, index))
+}
+
+/// The lines section: the packed lines (checked to be `n` of them) and
+/// their width.
+fn parse_lines(b: &[u8], n: usize) -> Option<(&[u8], u8)> {
+    let bits = *b.first()?;
+    let values = b.get(1..)?;
+    if bits > LINE_BITS {
+        return None;
+    }
+    Packed::new(values, bits, n)?;
+    Some((values, bits))
+}
+
+/// The flag bytes of the records: a palette and each record's index in it.
+#[derive(Clone, Copy)]
+struct Records<'a> {
+    palette: &'a [u8],
+    index: Packed<'a>,
+    len: usize,
+}
+
+impl Records<'_> {
+    /// The flag byte of `record`, `None` past the last record.
+    #[inline]
+    fn flags(&self, record: usize) -> Option<u8> {
+        if record >= self.len {
+            return None;
+        }
+        let i = self.index.get(record)?;
+        self.palette.get(i as usize).copied()
+    }
+
+    /// How many records have every bit of `mask`: read from the palette
+    /// when its entries agree, else one pass over the indices.
+    fn count(&self, mask: u8) -> usize {
+        let has = |f: u8| f & mask == mask;
+        if self.palette.iter().all(|&f| has(f)) {
+            self.len
+        } else if !self.palette.iter().any(|&f| has(f)) {
+            0
+        } else {
+            (0..self.len)
+                .filter(|&r| self.flags(r).is_some_and(has))
+                .count()
+        }
+    }
+}
+
 fn reversed(b: &[u8]) -> String {
     let v: Vec<u8> = b.iter().rev().copied().collect();
     String::from_utf8_lossy(&v).into_owned()
@@ -152,34 +228,36 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// [`PARALLEL_CRC`](crate::format::PARALLEL_CRC) bytes or more is read
     /// in two halves, one on a scoped thread, on a machine with more than
     /// one core), then that the sections agree with each other:
-    /// O(number of indicators), one pass over the record bytes and the
-    /// metadata index. Returns a [`FormatError`] (never panics) on any
+    /// O(number of indicators) at most: the palette of flag bytes, one
+    /// pass over the records' palette indices only when some but not all
+    /// palette entries have metadata, and the metadata index. Returns a [`FormatError`] (never panics) on any
     /// bytes that are not a valid set.
     pub fn from_bytes(data: D) -> Result<Self, FormatError> {
         let whole = data.as_ref();
         let c = Container::parse(whole)?;
         let keys = range_in(whole, c.require(KEYS)?);
-        let records = c.require(RECORDS)?;
-        let lines = c.require(LINES)?;
+        let records_bytes = c.require(RECORDS)?;
+        let (n, urls, palette, index) = parse_records(records_bytes).ok_or(
+            FormatError::Corrupt("records: not a palette and its indices"),
+        )?;
+        let lines_bytes = c.require(LINES)?;
+        let line_values = parse_lines(lines_bytes, n).ok_or(FormatError::Corrupt(
+            "lines: not one packed line per record",
+        ))?;
         let meta_index = c.require(META_INDEX)?;
         let meta = c.require(META)?;
-        let n = records.len();
-        if lines.len()
-            != n.checked_mul(LINE_BYTES)
-                .ok_or(FormatError::Corrupt("lines"))?
+        if palette
+            .iter()
+            .any(|&f| (f >> SEVERITY_SHIFT) & SEVERITY_MASK > 4)
         {
-            return Err(FormatError::Corrupt("lines: not one line per record"));
-        }
-        // One pass without an early exit, so that it runs on whole vectors.
-        let (worst_severity, with_meta) = records.iter().fold((0u8, 0usize), |(worst, n), &f| {
-            (
-                worst.max((f >> SEVERITY_SHIFT) & SEVERITY_MASK),
-                n + usize::from(f & HAS_META != 0),
-            )
-        });
-        if worst_severity > 4 {
             return Err(FormatError::Corrupt("records: unknown severity"));
         }
+        let view = Records {
+            palette,
+            index: Packed::at(index, records_bytes.get(16).copied().unwrap_or(0)),
+            len: n,
+        };
+        let with_meta = view.count(HAS_META);
         if meta_index.len() % 8 != 0 {
             return Err(FormatError::Corrupt("metadata index: not pairs of u32"));
         }
@@ -188,7 +266,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             let record = u32_at(pair, 0).unwrap_or(u32::MAX) as usize;
             let offset = u32_at(pair, 4).unwrap_or(u32::MAX) as usize;
             if previous.is_some_and(|p| p >= record)
-                || records.get(record).is_none_or(|f| f & HAS_META == 0)
+                || view.flags(record).is_none_or(|f| f & HAS_META == 0)
                 || offset >= meta.len()
             {
                 return Err(FormatError::Corrupt("metadata index"));
@@ -212,9 +290,12 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                 keys::KeysError::Common => FormatError::Corrupt("common inputs: not 63 bytes"),
             })?
             .root();
-        let (records, lines, meta_index, meta, common) = (
-            range_in(whole, records),
-            range_in(whole, lines),
+        let record_index = (range_in(whole, index), view.index.bits());
+        let line_values = (range_in(whole, line_values.0), line_values.1);
+        let (records, palette, lines, meta_index, meta, common) = (
+            range_in(whole, records_bytes),
+            range_in(whole, palette),
+            range_in(whole, lines_bytes),
             range_in(whole, meta_index),
             range_in(whole, meta),
             range_in(whole, common),
@@ -226,7 +307,11 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             common,
             len: n,
             records,
+            palette,
+            record_index,
+            urls,
             lines,
+            line_values,
             meta_index,
             meta,
             filter,
@@ -248,6 +333,27 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
 
     fn section(&self, r: &Range<usize>) -> &[u8] {
         self.bytes().get(r.clone()).unwrap_or(&[])
+    }
+
+    #[inline]
+    fn records(&self) -> Records<'_> {
+        let (index, bits) = &self.record_index;
+        Records {
+            palette: self.section(&self.palette),
+            index: Packed::at(self.section(index), *bits),
+            len: self.len,
+        }
+    }
+
+    /// The stored line of `record` (0 past the last record).
+    fn line(&self, record: usize) -> u32 {
+        let (values, bits) = &self.line_values;
+        if record >= self.len {
+            return 0;
+        }
+        Packed::at(self.section(values), *bits)
+            .get(record)
+            .unwrap_or(0)
     }
 
     /// The number of indicators. O(1).
@@ -305,9 +411,9 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     fn lookup(&self, query: &[u8], mode: Mode, clock: &mut Clock) -> Verdict {
         let mut decider = None;
         let mut audit = None;
-        let records = self.section(&self.records);
+        let records = self.records();
         let mut emit = |hit: Hit| {
-            let Some(&flags) = records.get(hit.record as usize) else {
+            let Some(flags) = records.flags(hit.record as usize) else {
                 return;
             };
             if flags & HAS_EXPIRATION != 0
@@ -600,20 +706,9 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
 
     fn record_info(&self, record: usize, key: &[u8]) -> IndicatorInfo {
         let (kind, value) = decode_key(key);
-        let flags = self
-            .section(&self.records)
-            .get(record)
-            .copied()
-            .unwrap_or(0);
+        let flags = self.records().flags(record).unwrap_or(0);
         let severity = ((flags >> SEVERITY_SHIFT) & SEVERITY_MASK) as usize;
-        let mut line = [0u8; 4];
-        if let Some(b) = self
-            .section(&self.lines)
-            .get(record * LINE_BYTES..(record + 1) * LINE_BYTES)
-        {
-            line[..LINE_BYTES].copy_from_slice(b);
-        }
-        let line = u32::from_le_bytes(line);
+        let line = self.line(record);
         let mut info = IndicatorInfo {
             id: line.to_string(),
             kind,
@@ -712,10 +807,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     }
 
     fn flags(&self, hit: Hit) -> u8 {
-        self.section(&self.records)
-            .get(hit.record as usize)
-            .copied()
-            .unwrap_or(0)
+        self.records().flags(hit.record as usize).unwrap_or(0)
     }
 
     fn is_audit(&self, hit: Hit) -> bool {
@@ -740,7 +832,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
 
     /// Counts per kind and action, and bytes per section. O(indicators).
     pub fn stats(&self) -> Stats {
-        let records = self.section(&self.records);
+        let records = self.records();
         let mut s = Stats {
             indicators: self.len(),
             total_bytes: self.bytes().len(),
@@ -755,12 +847,9 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             ],
             ..Stats::default()
         };
-        for &f in records {
-            if f & IS_URL != 0 {
-                s.urls += 1;
-            } else {
-                s.domains += 1;
-            }
+        s.urls = self.urls;
+        s.domains = self.len() - self.urls;
+        for f in (0..self.len()).filter_map(|r| records.flags(r)) {
             s.actions[(f & ACTION_MASK) as usize] += 1;
             s.expiring += usize::from(f & HAS_EXPIRATION != 0);
             s.with_metadata += usize::from(f & HAS_META != 0);

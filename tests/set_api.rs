@@ -230,3 +230,83 @@ fn modes_parse_and_print() {
         assert_eq!(d.to_string(), d.as_str());
     }
 }
+
+/// Flag bytes and lines are packed as narrow as the set allows; whatever
+/// the mix of actions, severities, expirations and line sizes (up to and
+/// past the 24 bits a line may take before its id moves to metadata),
+/// every indicator reads back as it went in.
+mod packed_records {
+    use super::*;
+    use proptest::prelude::*;
+
+    const LINES: [u64; 6] = [1, 2, 1_048_575, 1_048_576, 16_777_214, 16_777_215];
+
+    fn indicator(
+        (i, action, severity, expires, line): (usize, usize, usize, bool, usize),
+    ) -> Indicator {
+        let actions = [Action::Allow, Action::Warn, Action::Block, Action::Audit];
+        let kind = if i % 3 == 0 {
+            Kind::Url
+        } else {
+            Kind::DomainName
+        };
+        let value = match kind {
+            Kind::Url => format!("u{i}.example/p"),
+            Kind::DomainName => format!("d{i}.example"),
+        };
+        let mut ind = match_support::try_ind(kind, &value, actions[action], 1).expect("valid");
+        ind.meta.severity = [
+            None,
+            Some(Severity::Informational),
+            Some(Severity::Low),
+            Some(Severity::Medium),
+            Some(Severity::High),
+        ][severity];
+        if expires {
+            ind.meta.expiration = Some(Timestamp(2_000_000_000));
+        }
+        ind.source.line = LINES[line] + (i as u64 % 7) * u64::from(line > 3);
+        ind
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn every_record_reads_back(
+            rows in prop::collection::vec((0..4usize, 0..5usize, any::<bool>(), 0..6usize), 0..40),
+        ) {
+            let inds: Vec<Indicator> = rows
+                .into_iter()
+                .enumerate()
+                .map(|(i, (a, s, e, l))| indicator((i, a, s, e, l)))
+                .collect();
+            let set = compile(&inds);
+            let mut got: Vec<_> = set
+                .iter()
+                .map(|i| (i.value, i.kind, i.action, i.severity, i.expiration, i.id))
+                .collect();
+            let mut want: Vec<_> = inds
+                .iter()
+                .map(|i| {
+                    let id = i.meta.id.clone().unwrap_or_else(|| i.source.line.to_string());
+                    (i.value(), i.kind, i.action, i.meta.severity, i.meta.expiration, id)
+                })
+                .collect();
+            got.sort();
+            want.sort();
+            prop_assert_eq!(got, want);
+            let s = set.stats();
+            let urls = inds.iter().filter(|i| i.kind == Kind::Url).count();
+            prop_assert_eq!((s.urls, s.domains), (urls, inds.len() - urls));
+            let mut actions = [0usize; 4];
+            for i in &inds {
+                actions[[Action::Allow, Action::Warn, Action::Block, Action::Audit]
+                    .iter()
+                    .position(|&a| a == i.action)
+                    .expect("an action")] += 1;
+            }
+            prop_assert_eq!(s.actions, actions);
+        }
+    }
+}

@@ -5,7 +5,7 @@
 
 mod match_support;
 
-use indset::build::{COMMON_INPUTS, KEYS, RECORDS, build};
+use indset::build::{COMMON_INPUTS, KEYS, LINES, RECORDS, build};
 use indset::format::{Container, SectionId, Writer};
 use indset::set::IndicatorSet;
 use indset::verdict::Mode;
@@ -163,15 +163,64 @@ fn a_short_common_table_does_not_open() {
 /// severity (0 to 4) in bits 2-4, "has metadata" in bit 6.
 const SEVERITY_BITS: u8 = 0b111 << 2;
 const HAS_META: u8 = 1 << 6;
+/// Where the palette of flag bytes starts in the records section, after
+/// the record count, the `Url` count and the index width.
+const PALETTE_AT: usize = 17;
 
+/// The set with `edit` applied to the first flag byte of the palette
+/// (the one of every Allow record of [`indicators`]).
 fn with_record(edit: impl Fn(&mut u8)) -> Vec<u8> {
+    with_section(RECORDS, |b| edit(&mut b[PALETTE_AT]))
+}
+
+fn with_section(which: SectionId, edit: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
     let mut s = sections();
     for (id, b) in &mut s {
-        if *id == RECORDS {
-            edit(b.last_mut().expect("records"));
+        if *id == which {
+            edit(b);
         }
     }
     wrap(&s)
+}
+
+/// Records and lines are packed integers whose counts and widths the
+/// section headers give; any disagreement with the section lengths or the
+/// key count is refused, with the section named.
+#[test]
+fn records_and_lines_of_the_wrong_shape_do_not_open() {
+    let refused = |bytes: Vec<u8>, section: &str| {
+        let err = IndicatorSet::from_bytes(bytes).expect_err(section);
+        assert!(err.to_string().contains(section), "{err}");
+    };
+    let set = IndicatorSet::from_bytes(with_section(RECORDS, |_| {})).expect("opens");
+    assert_eq!((set.stats().urls, set.stats().domains), (4, 4));
+    // One byte more or less of palette indices or of lines.
+    refused(with_section(RECORDS, |b| b.push(0)), "records");
+    refused(
+        with_section(RECORDS, |b| {
+            b.pop();
+        }),
+        "records",
+    );
+    refused(with_section(LINES, |b| b.push(0)), "lines");
+    refused(
+        with_section(LINES, |b| {
+            b.pop();
+        }),
+        "lines",
+    );
+    // An index wider than a byte, lines wider than 24 bits.
+    refused(with_section(RECORDS, |b| b[16] = 9), "records");
+    refused(with_section(LINES, |b| b[0] = 25), "lines");
+    // More `Url` records than records.
+    refused(with_section(RECORDS, |b| b[8] = 9), "records");
+    // A record count that is not the key count (the lines then disagree
+    // too: the first error found is reported).
+    let err = IndicatorSet::from_bytes(with_section(RECORDS, |b| b[0] = 7)).expect_err("count");
+    assert!(
+        matches!(err, indset::format::FormatError::Corrupt(_)),
+        "{err}"
+    );
 }
 
 #[test]
