@@ -69,11 +69,14 @@ pub enum Code {
     Conflict,
     /// Accepted: a domain that is a public suffix (`com`, `co.uk`).
     PublicSuffix,
+    /// Accepted without one of its fields: a `Severity` or `GenerateAlert`
+    /// value that is not one of the portal's.
+    IgnoredValue,
 }
 
 impl Code {
     /// Every code, in declaration order.
-    pub const ALL: [Code; 16] = [
+    pub const ALL: [Code; 17] = [
         Code::IpIndicator,
         Code::ReservedAddress,
         Code::Wildcard,
@@ -90,6 +93,7 @@ impl Code {
         Code::Duplicate,
         Code::Conflict,
         Code::PublicSuffix,
+        Code::IgnoredValue,
     ];
 
     /// The stable kebab-case name (`ip-indicator`, `wildcard`, ...).
@@ -111,6 +115,7 @@ impl Code {
             Code::Duplicate => "duplicate",
             Code::Conflict => "conflict",
             Code::PublicSuffix => "public-suffix",
+            Code::IgnoredValue => "ignored-value",
         }
     }
 
@@ -123,7 +128,9 @@ impl Code {
     pub fn level(self) -> Level {
         match self {
             Code::Expired | Code::OtherGroup => Level::Note,
-            Code::Duplicate | Code::Conflict | Code::PublicSuffix => Level::Warning,
+            Code::Duplicate | Code::Conflict | Code::PublicSuffix | Code::IgnoredValue => {
+                Level::Warning
+            }
             _ => Level::Error,
         }
     }
@@ -134,7 +141,7 @@ impl Code {
         match self {
             Code::Expired | Code::OtherGroup => Outcome::Skipped,
             Code::Duplicate | Code::Conflict => Outcome::Merged,
-            Code::PublicSuffix => Outcome::Accepted,
+            Code::PublicSuffix | Code::IgnoredValue => Outcome::Accepted,
             _ => Outcome::Rejected,
         }
     }

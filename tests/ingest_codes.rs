@@ -922,3 +922,83 @@ fn metadata_is_kept() {
     assert_eq!(ind[0].meta.generate_alert, Some(false));
     assert_eq!(ind[0].source.line, 2);
 }
+
+/// A `Severity` or `GenerateAlert` the portal does not define is left out
+/// with an `ignored-value` warning naming it; the indicator is applied.
+/// Known values in any case and white space, and empty ones, are read
+/// without a word.
+#[test]
+fn unknown_severities_and_alert_flags_are_reported_and_left_out() {
+    let csv = "IndicatorType,IndicatorValue,Action,Severity,GenerateAlert\n\
+               DomainName,a.test,Block,Critical,\n\
+               DomainName,b.test,Block, high ,yes\n\
+               DomainName,c.test,Block,,TRUE\n\
+               DomainName,d.test,Block,Sev3,maybe\n\
+               DomainName,e.test,Block,,\n";
+    let (ind, r) = ingest_with(Options::at(NOW), "s.csv", csv, Format::Csv);
+    assert_eq!(
+        (r.rows(), r.accepted(), r.ignored_values()),
+        (5, 5, 3),
+        "{r}"
+    );
+    let lines: Vec<(u64, Code, String)> = r
+        .diagnostics()
+        .iter()
+        .map(|d| (d.line, d.code, d.message.clone()))
+        .collect();
+    assert_eq!(
+        lines.iter().map(|l| (l.0, l.1)).collect::<Vec<_>>(),
+        [
+            (2, Code::IgnoredValue),
+            (3, Code::IgnoredValue),
+            (5, Code::IgnoredValue)
+        ]
+    );
+    assert!(lines[0].2.contains("Severity `Critical`"), "{}", lines[0].2);
+    assert!(!lines[0].2.contains("GenerateAlert"), "{}", lines[0].2);
+    assert!(lines[1].2.contains("GenerateAlert `yes`"), "{}", lines[1].2);
+    assert!(
+        lines[2].2.contains("Severity `Sev3`") && lines[2].2.contains("GenerateAlert `maybe`"),
+        "{}",
+        lines[2].2
+    );
+    let d = &r.diagnostics()[0];
+    assert!(
+        d.to_string()
+            .starts_with("s.csv:2: warning[ignored-value]: `a.test` is applied without its"),
+        "{d}"
+    );
+    let meta: Vec<_> = ind
+        .iter()
+        .map(|i| (i.host.as_str(), i.meta.severity, i.meta.generate_alert))
+        .collect();
+    assert_eq!(
+        meta,
+        [
+            ("a.test", None, None),
+            ("b.test", Some(indset::Severity::High), None),
+            ("c.test", None, Some(true)),
+            ("d.test", None, None),
+            ("e.test", None, None),
+        ]
+    );
+
+    // JSON: booleans and strings alike.
+    let json = r#"[
+      {"indicatorValue": "a.test", "indicatorType": "DomainName", "action": "Block",
+       "severity": "Critical", "generateAlert": true},
+      {"indicatorValue": "b.test", "indicatorType": "DomainName", "action": "Block",
+       "generateAlert": "False"},
+      {"indicatorValue": "c.test", "indicatorType": "DomainName", "action": "Block",
+       "generateAlert": "nope"}
+    ]"#;
+    let (ind, r) = ingest_with(Options::at(NOW), "s.json", json, Format::Json);
+    let codes: Vec<(u64, Code)> = r.diagnostics().iter().map(|d| (d.line, d.code)).collect();
+    assert_eq!(
+        codes,
+        [(2, Code::IgnoredValue), (6, Code::IgnoredValue)],
+        "{r}"
+    );
+    let alerts: Vec<_> = ind.iter().map(|i| i.meta.generate_alert).collect();
+    assert_eq!(alerts, [Some(true), Some(false), None]);
+}

@@ -18,7 +18,7 @@ use std::io::{self, BufRead};
 
 use super::Sink;
 use super::lines::{Line, Lines};
-use super::validate::{RawRow, parse_bool, shown};
+use super::validate::{RawRow, shown};
 
 /// The columns this reader knows, by lower-case name.
 #[derive(Default)]
@@ -184,7 +184,7 @@ fn row(line: u64, c: &Columns, fields: &mut [String]) -> RawRow {
         title: take(c.title),
         severity: take(c.severity),
         groups,
-        generate_alert: take(c.generate_alert).and_then(|s| parse_bool(&s)),
+        generate_alert: take(c.generate_alert),
         category: take(c.category),
         description: take(c.description),
     }

@@ -28,7 +28,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::Value;
 
 use super::Sink;
-use super::validate::{RawRow, parse_bool};
+use super::validate::RawRow;
 
 /// Passes bytes through, counting line ends.
 struct LineCount<R> {
@@ -242,8 +242,8 @@ fn to_row(line: u64, v: Value) -> Result<RawRow, String> {
             "id" => row.id = text(&key, v)?,
             "generatealert" => {
                 row.generate_alert = match v {
-                    Value::Bool(b) => Some(b),
-                    other => text(&key, other)?.and_then(|s| parse_bool(&s)),
+                    Value::Bool(b) => Some(b.to_string()),
+                    other => text(&key, other)?,
                 }
             }
             "rbacgroupnames" | "rbacgroups" => row.groups = groups(&key, v)?,

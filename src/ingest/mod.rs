@@ -77,6 +77,10 @@
 //! 7. merges against the rows read before: `duplicate`, `conflict`;
 //! 8. the `public-suffix` warning, for a newly accepted `DomainName`.
 //!
+//! An accepted row whose `Severity` or `GenerateAlert` is not one of the
+//! portal's values keeps the rest of its fields and gets an
+//! `ignored-value` warning naming the value.
+//!
 //! # Whole-file problems
 //!
 //! A file that cannot be read as its format at all (empty, binary, UTF-16,
@@ -282,6 +286,7 @@ pub struct Report {
     skipped: BTreeMap<Code, u64>,
     merged: BTreeMap<Code, u64>,
     public_suffixes: u64,
+    ignored_values: u64,
     file_errors: u64,
     diagnostics: Vec<Diagnostic>,
 }
@@ -292,7 +297,8 @@ impl Report {
         self.rows
     }
 
-    /// The number of rows accepted (including `public-suffix` warnings).
+    /// The number of rows accepted (including `public-suffix` and
+    /// `ignored-value` warnings).
     pub fn accepted(&self) -> u64 {
         self.accepted
     }
@@ -331,6 +337,12 @@ impl Report {
     /// The number of `public-suffix` warnings (accepted rows).
     pub fn public_suffixes(&self) -> u64 {
         self.public_suffixes
+    }
+
+    /// The number of `ignored-value` warnings (accepted rows without a
+    /// field whose value is not one of the portal's).
+    pub fn ignored_values(&self) -> u64 {
+        self.ignored_values
     }
 
     /// The number of whole-file problems (empty, binary, not an indicator
@@ -517,8 +529,7 @@ fn check_all(
     });
 }
 
-/// A row's validation result.
-type Checked = Result<Indicator, validate::Refusal>;
+use validate::Checked;
 
 /// A batch of rows to validate and the storage for their results, or, on
 /// the way back, the emptied rows' storage and the results: the same
@@ -650,7 +661,13 @@ impl Sink<'_> {
             self.state.report.rows += 1;
             match checked {
                 Err(rejection) => self.outcome(rejection.line, rejection.code, rejection.message),
-                Ok(ind) => self.accept(ind),
+                Ok((ind, note)) => {
+                    if let Some(message) = note {
+                        self.state.report.ignored_values += 1;
+                        self.diag_at(&ind, Code::IgnoredValue, message);
+                    }
+                    self.accept(ind);
+                }
             }
         }
     }
@@ -1036,7 +1053,7 @@ mod tests {
             assert!(matches!(&out[0], Err(e) if e.line == u64::MAX));
             out.drain(1..)
                 .map(|r| match r {
-                    Ok(i) => (i.source.line, None, Some(i.value())),
+                    Ok((i, _)) => (i.source.line, None, Some(i.value())),
                     Err(e) => (e.line, Some(e.code), None),
                 })
                 .collect()

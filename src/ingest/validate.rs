@@ -25,7 +25,8 @@ pub(crate) struct RawRow {
     pub title: Option<String>,
     pub severity: Option<String>,
     pub groups: Vec<String>,
-    pub generate_alert: Option<bool>,
+    /// As written (`True`, `false`, ...); JSON booleans as `true`/`false`.
+    pub generate_alert: Option<String>,
     pub category: Option<String>,
     pub description: Option<String>,
 }
@@ -146,9 +147,15 @@ fn optional(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-/// Checks one row; returns the accepted indicator, or why it was rejected
-/// or skipped. Duplicates are the caller's business.
-pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Result<Indicator, Refusal> {
+/// A row's validation result: the accepted indicator with the message of
+/// an `ignored-value` warning when one of its fields was left out, or why
+/// the row was rejected or skipped.
+pub(crate) type Checked = Result<(Indicator, Option<String>), Refusal>;
+
+/// Checks one row; returns the accepted indicator (and what of it was
+/// ignored), or why it was rejected or skipped. Duplicates are the
+/// caller's business.
+pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Checked {
     let line = row.line;
     let refuse = |(code, message): (Code, String)| Refusal {
         line,
@@ -238,17 +245,40 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Result<Indi
             )));
         }
     }
+    let severity = optional(row.severity);
+    let alert = optional(row.generate_alert);
+    let (severity_read, alert_read) = (
+        severity.as_deref().and_then(Severity::parse),
+        alert.as_deref().and_then(parse_bool),
+    );
+    let mut ignored = Vec::new();
+    if let (Some(s), None) = (&severity, severity_read) {
+        ignored.push(format!(
+            "Severity `{}` (one of Informational, Low, Medium, High)",
+            shown(s)
+        ));
+    }
+    if let (Some(a), None) = (&alert, alert_read) {
+        ignored.push(format!("GenerateAlert `{}` (True or False)", shown(a)));
+    }
+    let note = (!ignored.is_empty()).then(|| {
+        format!(
+            "`{}` is applied without its {}: correct the value or leave it empty",
+            shown(&row.value),
+            ignored.join(" and its ")
+        )
+    });
     let meta = Meta {
         id: optional(row.id),
         title: optional(row.title),
-        severity: row.severity.as_deref().and_then(Severity::parse),
+        severity: severity_read,
         expiration,
         groups,
-        generate_alert: row.generate_alert,
+        generate_alert: alert_read,
         category: optional(row.category),
         description: optional(row.description),
     };
-    Ok(Indicator {
+    let ind = Indicator {
         kind,
         host,
         path,
@@ -258,7 +288,8 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Result<Indi
             file: Arc::clone(file),
             line,
         },
-    })
+    };
+    Ok((ind, note))
 }
 
 /// The `public-suffix` warning for a `DomainName` that is a public suffix
