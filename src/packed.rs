@@ -67,6 +67,11 @@ impl<'a> Packed<'a> {
         self.bits
     }
 
+    /// The packed bytes.
+    pub(crate) fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     /// A view of `bytes` already checked by [`Packed::new`] (any bytes
     /// are safe: a value past them reads as `None`).
     #[inline]

@@ -129,31 +129,35 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
     ))
 }
 
-/// The records section: the number of records, of `Url` records, the
-/// palette and the packed palette indices (checked to be `n` of them).
-fn parse_records(b: &[u8]) -> Option<(usize, usize, &[u8], &[u8])> {
-    let n = usize::try_from(u64_at(b, 0)?).ok()?;
+/// The records section: the number of `Url` records and the records
+/// (their palette and one index per record, checked to be as many as the
+/// section says).
+fn parse_records(b: &[u8]) -> Option<(usize, Records<'_>)> {
+    let len = usize::try_from(u64_at(b, 0)?).ok()?;
     let urls = usize::try_from(u64_at(b, 8)?).ok()?;
     let bits = *b.get(16)?;
-    if bits > PALETTE_BITS || urls > n {
+    if bits > PALETTE_BITS || urls > len {
         return None;
     }
     let palette = b.get(17..17 + (1usize << bits))?;
-    let index = b.get(17 + palette.len()..)?;
-    Packed::new(index, bits, n)?;
-    Some((n, urls, palette, index))
+    let index = Packed::new(b.get(17 + palette.len()..)?, bits, len)?;
+    Some((
+        urls,
+        Records {
+            palette,
+            index,
+            len,
+        },
+    ))
 }
 
-/// The lines section: the packed lines (checked to be `n` of them) and
-/// their width.
-fn parse_lines(b: &[u8], n: usize) -> Option<(&[u8], u8)> {
+/// The lines section: `n` packed lines.
+fn parse_lines(b: &[u8], n: usize) -> Option<Packed<'_>> {
     let bits = *b.first()?;
-    let values = b.get(1..)?;
     if bits > LINE_BITS {
         return None;
     }
-    Packed::new(values, bits, n)?;
-    Some((values, bits))
+    Packed::new(b.get(1..)?, bits, n)
 }
 
 /// The flag bytes of the records: a palette and each record's index in it.
@@ -230,33 +234,31 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// one core), then that the sections agree with each other:
     /// O(number of indicators) at most: the palette of flag bytes, one
     /// pass over the records' palette indices only when some but not all
-    /// palette entries have metadata, and the metadata index. Returns a [`FormatError`] (never panics) on any
-    /// bytes that are not a valid set.
+    /// palette entries have metadata, and the metadata index. Returns a
+    /// [`FormatError`] (never panics) on any bytes that are not a valid
+    /// set.
     pub fn from_bytes(data: D) -> Result<Self, FormatError> {
         let whole = data.as_ref();
         let c = Container::parse(whole)?;
         let keys = range_in(whole, c.require(KEYS)?);
         let records_bytes = c.require(RECORDS)?;
-        let (n, urls, palette, index) = parse_records(records_bytes).ok_or(
-            FormatError::Corrupt("records: not a palette and its indices"),
-        )?;
+        let (urls, view) = parse_records(records_bytes).ok_or(FormatError::Corrupt(
+            "records: not a palette and its indices",
+        ))?;
+        let n = view.len;
         let lines_bytes = c.require(LINES)?;
         let line_values = parse_lines(lines_bytes, n).ok_or(FormatError::Corrupt(
             "lines: not one packed line per record",
         ))?;
         let meta_index = c.require(META_INDEX)?;
         let meta = c.require(META)?;
-        if palette
+        if view
+            .palette
             .iter()
             .any(|&f| (f >> SEVERITY_SHIFT) & SEVERITY_MASK > 4)
         {
             return Err(FormatError::Corrupt("records: unknown severity"));
         }
-        let view = Records {
-            palette,
-            index: Packed::at(index, records_bytes.get(16).copied().unwrap_or(0)),
-            len: n,
-        };
         let with_meta = view.count(HAS_META);
         if meta_index.len() % 8 != 0 {
             return Err(FormatError::Corrupt("metadata index: not pairs of u32"));
@@ -290,11 +292,11 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                 keys::KeysError::Common => FormatError::Corrupt("common inputs: not 63 bytes"),
             })?
             .root();
-        let record_index = (range_in(whole, index), view.index.bits());
-        let line_values = (range_in(whole, line_values.0), line_values.1);
+        let record_index = (range_in(whole, view.index.bytes()), view.index.bits());
+        let line_values = (range_in(whole, line_values.bytes()), line_values.bits());
         let (records, palette, lines, meta_index, meta, common) = (
             range_in(whole, records_bytes),
-            range_in(whole, palette),
+            range_in(whole, view.palette),
             range_in(whole, lines_bytes),
             range_in(whole, meta_index),
             range_in(whole, meta),
