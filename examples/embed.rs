@@ -55,13 +55,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     assert_eq!((www, partner), (Decision::Block, Decision::Allow));
 
     // 3. An update arrives: write the new file beside the old one, open it,
-    //    swap it in. Lookups in flight finish on the old set.
+    //    swap it in. Lookups in flight finish on the old set, which this
+    //    thread then unmaps (not a lookup thread).
     let path2 = dir.join("v2.indset");
     let mut compiler = Compiler::new(Options::at(now));
     compiler.add_reader("v2.txt", "warn example.com\n".as_bytes(), Format::Text)?;
     std::fs::write(&path2, compiler.finish().bytes)?;
-    let old = shared.swap(IndicatorSet::open(&path2)?);
-    drop(old); // unmapped once the last lookup on it is done
+    let patience = std::time::Duration::from_millis(100);
+    if let Err(old) = shared.replace(IndicatorSet::open(&path2)?, patience) {
+        drop(old); // still held after 100 ms: freed by its last holder
+    }
 
     let now_answer = shared.load().check_url_at("https://example.com/x", now);
     println!(

@@ -6,10 +6,12 @@
 //! a few atomic operations and never waits on a lock or on the thread that
 //! replaces it; a replacement is visible to every lookup that starts after
 //! it, while lookups that already took the old set finish on it. The old set
-//! (and the memory map under it) is dropped when the last holder lets go.
+//! (and the memory map under it) is dropped when the last holder lets go;
+//! [`SharedSet::replace`] makes that the writer's thread.
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
@@ -91,10 +93,53 @@ impl<S> SharedSet<S> {
     /// where its last holder lets go: if the caller drops the returned `Arc`
     /// while a lookup still holds the set, the lookup's thread frees it (and
     /// unmaps its file) at the end of that lookup. To keep that work off the
-    /// lookup threads, keep the returned `Arc` until [`Arc::strong_count`]
-    /// is 1, then drop it.
+    /// lookup threads, use [`replace`](SharedSet::replace).
     pub fn swap(&self, set: S) -> Arc<S> {
         self.current.swap(Arc::new(set))
+    }
+
+    /// Makes `set` the current set and frees the old one on the calling
+    /// thread, so that no lookup thread pays for it (unmapping a large
+    /// file, a system call).
+    ///
+    /// Waits until the lookups still running on the old set have let it
+    /// go (a lookup holds it for one query), checking every 50 µs for at
+    /// most `patience`. When something still holds it then (a
+    /// [`load_full`](SharedSet::load_full) handle kept somewhere), returns
+    /// it as `Err`: the new set is current either way, and the caller
+    /// decides when to drop the old one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use indset::swap::SharedSet;
+    ///
+    /// let shared = SharedSet::new(vec!["old.example"]);
+    /// shared.replace(vec!["new.example"], Duration::from_millis(100)).unwrap();
+    /// assert!(shared.with(|set| set.contains(&"new.example")));
+    ///
+    /// // A handle kept elsewhere keeps the old set alive past the patience.
+    /// let kept = shared.load_full();
+    /// let old = shared.replace(vec![], Duration::ZERO).unwrap_err();
+    /// assert!(std::sync::Arc::ptr_eq(&old, &kept));
+    /// ```
+    pub fn replace(&self, set: S, patience: Duration) -> Result<(), Arc<S>> {
+        let start = Instant::now();
+        let mut old = self.swap(set);
+        loop {
+            // The swap paid every running lookup's share of the count, so
+            // the count says who still holds the old set.
+            match Arc::try_unwrap(old) {
+                Ok(set) => {
+                    drop(set);
+                    return Ok(());
+                }
+                Err(held) => old = held,
+            }
+            if start.elapsed() >= patience {
+                return Err(old);
+            }
+            std::thread::sleep(Duration::from_micros(50));
+        }
     }
 
     /// Makes `set` the current set and drops the reference to the old one

@@ -148,3 +148,51 @@ fn shared_sets_are_send_and_sync() {
     check::<SharedSet<memmap2::Mmap>>();
     check::<SharedSet<Vec<u8>>>();
 }
+
+/// Records the thread that drops it.
+struct DroppedOn(Arc<std::sync::Mutex<Option<thread::ThreadId>>>);
+
+impl Drop for DroppedOn {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap() = Some(thread::current().id());
+    }
+}
+
+#[test]
+fn replace_frees_the_old_set_on_the_writer_once_lookups_let_go() {
+    let dropped = Arc::new(std::sync::Mutex::new(None));
+    let shared = Arc::new(SharedSet::new(DroppedOn(Arc::clone(&dropped))));
+    // A lookup on another thread holds the old set for 20 ms.
+    let taken = Arc::new(Barrier::new(2));
+    let lookup = {
+        let (shared, taken) = (Arc::clone(&shared), Arc::clone(&taken));
+        thread::spawn(move || {
+            let set = shared.load();
+            taken.wait();
+            thread::sleep(Duration::from_millis(20));
+            drop(set);
+        })
+    };
+    taken.wait();
+    let started = Instant::now();
+    let fresh = Arc::new(std::sync::Mutex::new(None));
+    let replaced = shared.replace(DroppedOn(Arc::clone(&fresh)), Duration::from_secs(10));
+    assert!(replaced.is_ok());
+    assert!(
+        started.elapsed() >= Duration::from_millis(10),
+        "did not wait"
+    );
+    assert_eq!(*dropped.lock().unwrap(), Some(thread::current().id()));
+    assert_eq!(*fresh.lock().unwrap(), None, "the new set is alive");
+    lookup.join().unwrap();
+
+    // A handle kept past the patience: the old set comes back, alive.
+    let kept = shared.load_full();
+    let back = shared
+        .replace(DroppedOn(Arc::clone(&dropped)), Duration::from_millis(5))
+        .expect_err("still held");
+    assert!(Arc::ptr_eq(&back, &kept));
+    assert_eq!(*fresh.lock().unwrap(), None);
+    drop((back, kept));
+    assert_eq!(*fresh.lock().unwrap(), Some(thread::current().id()));
+}
