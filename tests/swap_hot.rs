@@ -164,23 +164,28 @@ fn replace_frees_the_old_set_on_the_writer_once_lookups_let_go() {
     let shared = Arc::new(SharedSet::new(DroppedOn(Arc::clone(&dropped))));
     // A lookup on another thread holds the old set for 20 ms.
     let taken = Arc::new(Barrier::new(2));
+    let released = Arc::new(AtomicBool::new(false));
     let lookup = {
-        let (shared, taken) = (Arc::clone(&shared), Arc::clone(&taken));
+        let (shared, taken, released) = (
+            Arc::clone(&shared),
+            Arc::clone(&taken),
+            Arc::clone(&released),
+        );
         thread::spawn(move || {
             let set = shared.load();
             taken.wait();
             thread::sleep(Duration::from_millis(20));
+            released.store(true, Ordering::SeqCst);
             drop(set);
         })
     };
     taken.wait();
-    let started = Instant::now();
     let fresh = Arc::new(std::sync::Mutex::new(None));
     let replaced = shared.replace(DroppedOn(Arc::clone(&fresh)), Duration::from_secs(10));
     assert!(replaced.is_ok());
     assert!(
-        started.elapsed() >= Duration::from_millis(10),
-        "did not wait"
+        released.load(Ordering::SeqCst),
+        "freed while a lookup held it"
     );
     assert_eq!(*dropped.lock().unwrap(), Some(thread::current().id()));
     assert_eq!(*fresh.lock().unwrap(), None, "the new set is alive");
