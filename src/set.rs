@@ -413,9 +413,9 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     fn lookup(&self, query: &[u8], mode: Mode, clock: &mut Clock) -> Verdict {
         let mut decider = None;
         let mut audit = None;
-        let records = self.records();
+        // The records are read only on a match, most lookups have none.
         let mut emit = |hit: Hit| {
-            let Some(flags) = records.flags(hit.record as usize) else {
+            let Some(flags) = self.records().flags(hit.record as usize) else {
                 return;
             };
             if flags & HAS_EXPIRATION != 0
