@@ -90,9 +90,11 @@ pub(crate) const SEVERITY_SHIFT: u8 = 2;
 pub(crate) const SEVERITY_MASK: u8 = 0b111;
 pub(crate) const HAS_EXPIRATION: u8 = 1 << 5;
 pub(crate) const HAS_META: u8 = 1 << 6;
-/// Marks a `Url` record while the set is built; counted and cleared
-/// before the flags are written.
-const BUILD_URL: u8 = 1 << 7;
+/// The flag bit no record has in a file (refused when opening). While
+/// the set is built it marks the `Url` records, which are counted and the
+/// bit cleared before the flags are written.
+pub(crate) const UNUSED_FLAG: u8 = 1 << 7;
+const BUILD_URL: u8 = UNUSED_FLAG;
 
 pub(crate) const M_EXPIRATION: u8 = 1 << 0;
 pub(crate) const M_ID: u8 = 1 << 1;

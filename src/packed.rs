@@ -46,7 +46,7 @@ fn mask(bits: u8) -> u64 {
 }
 
 /// A view of `n` packed values. Reading one costs one unaligned 8-byte
-/// load (two shorter ones at the very end of the bytes).
+/// load (a copy of the last few bytes at the very end).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Packed<'a> {
     bytes: &'a [u8],

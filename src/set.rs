@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::build::{
     ACTION_MASK, ACTIONS, COMMON_INPUTS, FILTER, HAS_EXPIRATION, HAS_META, KEYS, LINE_BITS, LINES,
     M_ALERT, M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, META,
-    META_INDEX, PALETTE_BITS, RECORDS, SEVERITIES, SEVERITY_MASK, SEVERITY_SHIFT,
+    META_INDEX, PALETTE_BITS, RECORDS, SEVERITIES, SEVERITY_MASK, SEVERITY_SHIFT, UNUSED_FLAG,
 };
 use crate::canon;
 use crate::format::{Container, FormatError};
@@ -133,7 +133,9 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
 /// (their palette and one index per record, checked to be as many as the
 /// section says).
 fn parse_records(b: &[u8]) -> Option<(usize, Records<'_>)> {
-    let len = usize::try_from(u64_at(b, 0)?).ok()?;
+    // A record past u32::MAX could not be named by a match or by the
+    // metadata index.
+    let len = u32::try_from(u64_at(b, 0)?).ok()? as usize;
     let urls = usize::try_from(u64_at(b, 8)?).ok()?;
     let bits = *b.get(16)?;
     if bits > PALETTE_BITS || urls > len {
@@ -177,6 +179,28 @@ impl Records<'_> {
         }
         let i = self.index.get(record)?;
         self.palette.get(i as usize).copied()
+    }
+
+    /// Each flag byte in use and its number of records: read from the
+    /// palette when the indices take no bits (every record has the first
+    /// entry), else one pass over the indices, which take at least a bit
+    /// of the file each.
+    fn histogram(&self) -> impl Iterator<Item = (u8, usize)> + '_ {
+        let mut per_index = [0usize; 256];
+        if self.index.bits() == 0 {
+            per_index[0] = self.len;
+        } else {
+            for r in 0..self.len {
+                if let Some(i) = self.index.get(r) {
+                    per_index[(i & 0xFF) as usize] += 1;
+                }
+            }
+        }
+        self.palette
+            .iter()
+            .zip(per_index)
+            .filter(|&(_, n)| n > 0)
+            .map(|(&f, n)| (f, n))
     }
 
     /// How many records have every bit of `mask`: read from the palette
@@ -232,11 +256,11 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// [`PARALLEL_CRC`](crate::format::PARALLEL_CRC) bytes or more is read
     /// in two halves, one on a scoped thread, on a machine with more than
     /// one core), then that the sections agree with each other:
-    /// O(number of indicators) at most: the palette of flag bytes, one
-    /// pass over the records' palette indices only when some but not all
-    /// palette entries have metadata, and the metadata index. Returns a
-    /// [`FormatError`] (never panics) on any bytes that are not a valid
-    /// set.
+    /// O(size of the file) at most: the palette of flag bytes, one pass
+    /// over the records' palette indices (at least a bit each) only when
+    /// some but not all palette entries have metadata, and the metadata
+    /// index. Returns a [`FormatError`] (never panics) on any bytes that
+    /// are not a valid set.
     pub fn from_bytes(data: D) -> Result<Self, FormatError> {
         let whole = data.as_ref();
         let c = Container::parse(whole)?;
@@ -258,6 +282,9 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             .any(|&f| (f >> SEVERITY_SHIFT) & SEVERITY_MASK > 4)
         {
             return Err(FormatError::Corrupt("records: unknown severity"));
+        }
+        if view.palette.iter().any(|&f| f & UNUSED_FLAG != 0) {
+            return Err(FormatError::Corrupt("records: a flag byte with bit 7 set"));
         }
         let with_meta = view.count(HAS_META);
         if meta_index.len() % 8 != 0 {
@@ -832,7 +859,10 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         })
     }
 
-    /// Counts per kind and action, and bytes per section. O(indicators).
+    /// Counts per kind and action, and bytes per section. O(size of the
+    /// file) at most (one pass over the records' palette indices when
+    /// there is more than one flag byte). The counts of `Url` and
+    /// `DomainName` indicators are the ones the file records.
     pub fn stats(&self) -> Stats {
         let records = self.records();
         let mut s = Stats {
@@ -851,10 +881,14 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         };
         s.urls = self.urls;
         s.domains = self.len() - self.urls;
-        for f in (0..self.len()).filter_map(|r| records.flags(r)) {
-            s.actions[(f & ACTION_MASK) as usize] += 1;
-            s.expiring += usize::from(f & HAS_EXPIRATION != 0);
-            s.with_metadata += usize::from(f & HAS_META != 0);
+        for (f, n) in records.histogram() {
+            s.actions[(f & ACTION_MASK) as usize] += n;
+            if f & HAS_EXPIRATION != 0 {
+                s.expiring += n;
+            }
+            if f & HAS_META != 0 {
+                s.with_metadata += n;
+            }
         }
         s
     }

@@ -1002,3 +1002,33 @@ fn unknown_severities_and_alert_flags_are_reported_and_left_out() {
     let alerts: Vec<_> = ind.iter().map(|i| i.meta.generate_alert).collect();
     assert_eq!(alerts, [Some(true), Some(false), None]);
 }
+
+/// The `ignored-value` warning is for rows that are applied: a duplicate
+/// or the loser of a conflict only gets its merge warning, the winner of
+/// a conflict gets both.
+#[test]
+fn ignored_values_are_reported_for_applied_rows_only() {
+    let csv = "IndicatorType,IndicatorValue,Action,Severity\n\
+               DomainName,a.test,Block,High\n\
+               DomainName,a.test,Block,Critical\n\
+               DomainName,a.test,Audit,Critical\n\
+               DomainName,a.test,Allow,Critical\n";
+    let (ind, r) = ingest_with(Options::at(NOW), "m.csv", csv, Format::Csv);
+    let codes: Vec<(u64, Code)> = r.diagnostics().iter().map(|d| (d.line, d.code)).collect();
+    assert_eq!(
+        codes,
+        [
+            (3, Code::Duplicate),
+            (4, Code::Conflict),
+            (2, Code::Conflict),
+            (5, Code::IgnoredValue),
+        ],
+        "{:?}",
+        r.diagnostics()
+    );
+    assert_eq!((r.accepted(), r.merged(), r.ignored_values()), (1, 3, 1));
+    assert_eq!(
+        (ind[0].action, ind[0].meta.severity, ind[0].source.line),
+        (Action::Allow, None, 5)
+    );
+}

@@ -237,8 +237,49 @@ fn a_record_severity_past_the_last_does_not_open() {
 }
 
 #[test]
+fn a_flag_byte_with_its_unused_bit_set_does_not_open() {
+    let err = IndicatorSet::from_bytes(with_record(|f| *f |= 0x80)).expect_err("bit 7");
+    assert!(err.to_string().contains("bit 7"), "{err}");
+}
+
+#[test]
 fn a_record_flagged_with_metadata_it_does_not_have_does_not_open() {
     let bytes = with_record(|f| *f |= HAS_META);
     let err = IndicatorSet::from_bytes(bytes).expect_err("metadata flag without an entry");
     assert!(err.to_string().contains("metadata"), "{err}");
+}
+
+/// A set whose records take no bits (one flag byte, lines of zero bits)
+/// can claim any number of them in a few bytes: beyond `u32::MAX` (which
+/// no match could name) it does not open, and up to it `stats` does not
+/// walk them one by one.
+#[test]
+fn a_record_count_the_bytes_cannot_back_is_bounded() {
+    let claim = |n: u64| {
+        let mut s = sections();
+        for (id, b) in &mut s {
+            if *id == RECORDS {
+                let mut r = n.to_le_bytes().to_vec();
+                r.extend_from_slice(&0u64.to_le_bytes()); // no `Url` record
+                r.push(0); // indices of no bits
+                r.push(2); // the one flag byte: Block
+                *b = r;
+            } else if *id == LINES {
+                *b = vec![0];
+            } else if *id == KEYS {
+                // The automaton's footer promises the same count.
+                let at = b.len() - 20;
+                b[at..at + 8].copy_from_slice(&n.to_le_bytes());
+            }
+        }
+        wrap(&s)
+    };
+    let err = IndicatorSet::from_bytes(claim(1 << 40)).expect_err("2^40 records");
+    assert!(err.to_string().contains("records"), "{err}");
+    let set = IndicatorSet::from_bytes(claim(u64::from(u32::MAX))).expect("opens");
+    assert_eq!(set.len(), u32::MAX as usize);
+    // From the palette: one pass over four billion records would take
+    // seconds.
+    assert_eq!(set.stats().actions, [0, 0, u32::MAX as usize, 0]);
+    exercise(claim(u64::from(u32::MAX)));
 }

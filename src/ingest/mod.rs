@@ -661,13 +661,7 @@ impl Sink<'_> {
             self.state.report.rows += 1;
             match checked {
                 Err(rejection) => self.outcome(rejection.line, rejection.code, rejection.message),
-                Ok((ind, note)) => {
-                    if let Some(message) = note {
-                        self.state.report.ignored_values += 1;
-                        self.diag_at(&ind, Code::IgnoredValue, message);
-                    }
-                    self.accept(ind);
-                }
+                Ok((ind, note)) => self.accept(ind, note),
             }
         }
     }
@@ -726,7 +720,10 @@ impl Sink<'_> {
             .push(Diagnostic::new(&self.file, line, code, message));
     }
 
-    fn accept(&mut self, new: Indicator) {
+    /// Accepts `new` or merges it into the row of the same key read
+    /// before. `note` is its `ignored-value` warning, reported when the
+    /// row is applied (a new key, or the winner of a conflict).
+    fn accept(&mut self, new: Indicator, note: Option<String>) {
         let state = &mut *self.state;
         let hash = key_hash(&new);
         let accepted = &state.accepted;
@@ -737,6 +734,7 @@ impl Sink<'_> {
             })
             .map(|&(_, i)| i as usize);
         let Some(at) = found else {
+            self.ignored(&new, note);
             if let Some(message) = validate::public_suffix(&new) {
                 self.state.report.public_suffixes += 1;
                 self.diag_at(&new, Code::PublicSuffix, message);
@@ -780,7 +778,16 @@ impl Sink<'_> {
             message,
         ));
         if new_wins {
+            self.ignored(&new, note);
             self.state.accepted[at] = new;
+        }
+    }
+
+    /// Reports the `ignored-value` warning of a row that is applied.
+    fn ignored(&mut self, ind: &Indicator, note: Option<String>) {
+        if let Some(message) = note {
+            self.state.report.ignored_values += 1;
+            self.diag_at(ind, Code::IgnoredValue, message);
         }
     }
 
