@@ -204,7 +204,7 @@ impl Records<'_> {
     }
 
     /// How many records have every bit of `mask`: read from the palette
-    /// when its entries agree, else one pass over the indices.
+    /// when its entries agree, else from the [`histogram`](Self::histogram).
     fn count(&self, mask: u8) -> usize {
         let has = |f: u8| f & mask == mask;
         if self.palette.iter().all(|&f| has(f)) {
@@ -212,9 +212,10 @@ impl Records<'_> {
         } else if !self.palette.iter().any(|&f| has(f)) {
             0
         } else {
-            (0..self.len)
-                .filter(|&r| self.flags(r).is_some_and(has))
-                .count()
+            self.histogram()
+                .filter(|&(f, _)| has(f))
+                .map(|(_, n)| n)
+                .sum()
         }
     }
 }

@@ -312,7 +312,7 @@ pub(crate) fn public_suffix(ind: &Indicator) -> Option<String> {
 
 /// Reads a `GenerateAlert` value (`True`/`False`, any case); `None` when
 /// empty or unreadable.
-pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+fn parse_bool(s: &str) -> Option<bool> {
     let s = s.trim();
     if s.eq_ignore_ascii_case("true") {
         Some(true)
