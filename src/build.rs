@@ -19,22 +19,28 @@
 //!
 //! # Sections
 //!
-//! All integers little-endian. `n` is the number of indicators; record `i`
-//! is the key of rank `i` in byte order.
+//! All integers little-endian. `n` is the number of records, in key byte
+//! order. A key usually has one record; a key written several times with
+//! expirations can hold up to four, one per action, in order of
+//! precedence, each marked [`CHAINED`] but the last: the first one not
+//! expired decides (see `key_chains`). The `fst` maps each key to its
+//! first record.
 //!
 //! | section | contents |
 //! |---|---|
-//! | [`KEYS`] | an `fst` map from key to rank `i` |
+//! | [`KEYS`] | an `fst` map from key to its first record |
 //! | [`RECORDS`] | `n` (`u64`), the number of `Url` records (`u64`), `p` (`u8`), a palette of `2^p` flag bytes, then `n` palette indices of `p` bits (see below) |
 //! | [`LINES`] | `b` (`u8`, at most 24), then `n` input lines (the id when there is none) of `b` bits; `0xFFFFFF` (with `b` = 24) when the line is that large or larger, with the id in metadata |
 //! | [`META_INDEX`] | `m` pairs `(record: u32, offset: u32)` sorted by record, one per record with bit 6 set |
 //! | [`META`] | metadata entries, identical ones stored once (see below) |
 //! | [`COMMON_INPUTS`] | the 63 common input bytes of the `fst` node format, in index order (see [`crate::set`]'s key reader) |
+//! | [`SOURCES`] | `b` (`u8`), `2^b` (`u32`), `2^b` file names (`u32` length and bytes; in byte order, then empty ones), then `n` file indices of `b` bits |
 //! | [`FILTER`] | a blocked Bloom filter of every key's host (a `DomainName`'s domain, a `Url`'s exact host), 10 bits per key in 32-byte blocks; optional, a set without it walks every query (see `set/filter.rs`) |
 //!
 //! A record's flag byte: bits 0-1 action (allow, warn, block, audit),
 //! bits 2-4 severity (0 none, 1 informational .. 4 high), bit 5 has an
-//! expiration, bit 6 has a metadata entry; bit 7 is zero. A set holds
+//! expiration, bit 6 has a metadata entry, bit 7 the next record holds
+//! the same key ([`CHAINED`], only with bit 5). A set holds
 //! few distinct flag bytes (one per action in a plain list), so each
 //! record stores the index of its flag byte in the palette, in as few
 //! bits as the palette needs, and each line in as few bits as the
@@ -90,11 +96,14 @@ pub(crate) const SEVERITY_SHIFT: u8 = 2;
 pub(crate) const SEVERITY_MASK: u8 = 0b111;
 pub(crate) const HAS_EXPIRATION: u8 = 1 << 5;
 pub(crate) const HAS_META: u8 = 1 << 6;
-/// The flag bit no record has in a file (refused when opening). While
-/// the set is built it marks the `Url` records, which are counted and the
-/// bit cleared before the flags are written.
-pub(crate) const UNUSED_FLAG: u8 = 1 << 7;
-const BUILD_URL: u8 = UNUSED_FLAG;
+/// The record after this one holds the same key, for when this one has
+/// expired (see [`key_chains`]). Only a record with an expiration has it.
+pub(crate) const CHAINED: u8 = 1 << 7;
+/// The most records one key holds: one per action.
+pub(crate) const MAX_CHAIN: usize = 4;
+
+/// The file names of the inputs, and each record's input.
+pub const SOURCES: SectionId = SectionId(0x17);
 
 pub(crate) const M_EXPIRATION: u8 = 1 << 0;
 pub(crate) const M_ID: u8 = 1 << 1;
@@ -198,21 +207,15 @@ fn flags(ind: &Indicator, has_meta: bool) -> u8 {
     if has_meta {
         f |= HAS_META;
     }
-    if ind.kind == Kind::Url {
-        f |= BUILD_URL;
-    }
     f
 }
 
-/// The [`RECORDS`] section of `flags`, the flag bytes in record order
-/// (with [`BUILD_URL`], which is counted and cleared).
-fn records_section(flags: &mut [u8]) -> Vec<u8> {
+/// The [`RECORDS`] section of `flags`, the flag bytes in record order, of
+/// which `urls` are `Url` records.
+fn records_section(flags: &[u8], urls: u64) -> Vec<u8> {
     let mut seen = [false; 256];
-    let mut urls = 0u64;
-    for f in flags.iter_mut() {
-        urls += u64::from(*f & BUILD_URL != 0);
-        *f &= !BUILD_URL;
-        seen[usize::from(*f)] = true;
+    for &f in flags {
+        seen[usize::from(f)] = true;
     }
     let mut palette: Vec<u8> = (0..=255u8).filter(|&f| seen[usize::from(f)]).collect();
     let bits = crate::packed::bits_for(palette.len().saturating_sub(1) as u32);
@@ -265,7 +268,7 @@ fn meta_entry(ind: &Indicator) -> Option<Vec<u8>> {
     let id = match &m.id {
         Some(id) => Some(id.clone()),
         None if ind.source.line < u64::from(LINE_IN_META) => None,
-        None => Some(ind.source.line.to_string()),
+        None => Some(format!("{}:{}", ind.source.file, ind.source.line)),
     };
     let strings = [
         (M_ID, id.as_deref()),
@@ -309,6 +312,90 @@ fn meta_entry(ind: &Indicator) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// How long an indicator applies: its expiration, or for ever.
+fn lives_until(ind: &Indicator) -> i128 {
+    ind.meta.expiration.map_or(i128::MAX, |e| i128::from(e.0))
+}
+
+/// The records of a sorted `order` (equal keys adjacent, each run in the
+/// order of precedence: action, then the longest-lived first), as
+/// `(indicator, chained)`: of each run of equal keys, the ones that decide
+/// at some instant. A run keeps its first indicator, then of each later
+/// action the longest-lived one if it outlives every one kept before it
+/// (at any instant the first live one is the one the whole run decides
+/// with); `chained` says that the next record holds the same key. So a
+/// key holds at most [`MAX_CHAIN`] records, and only a record with an
+/// expiration chains.
+fn key_chains<'i>(
+    order: &[((u64, u32), u32)],
+    same_key: impl Fn(&((u64, u32), u32), &((u64, u32), u32)) -> bool,
+    indicator: impl Fn(u32) -> &'i Indicator,
+) -> Vec<(u32, bool)> {
+    let mut out: Vec<(u32, bool)> = Vec::with_capacity(order.len());
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && same_key(&order[start], &order[end]) {
+            end += 1;
+        }
+        let mut horizon = i128::MIN;
+        let mut last_action = None;
+        for &(_, i) in &order[start..end] {
+            let ind = indicator(i);
+            if last_action == Some(ind.action) {
+                continue;
+            }
+            last_action = Some(ind.action);
+            let until = lives_until(ind);
+            if until > horizon {
+                if horizon != i128::MIN {
+                    if let Some(previous) = out.last_mut() {
+                        previous.1 = true;
+                    }
+                }
+                out.push((i, false));
+                horizon = until;
+            }
+            if horizon == i128::MAX {
+                break;
+            }
+        }
+        start = end;
+    }
+    out
+}
+
+/// The [`SOURCES`] section: `b` (`u8`), the number of file names (`u32`),
+/// each name (`u32` length and UTF-8 bytes) in byte order, then each
+/// record's file as an index of `b` bits.
+fn sources_section(indicators: &[Indicator], order: &[(u32, bool)]) -> Vec<u8> {
+    let mut names: Vec<&str> = order
+        .iter()
+        .map(|&(i, _)| &*indicators[i as usize].source.file)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let bits = crate::packed::bits_for(names.len().saturating_sub(1) as u32);
+    let index: Vec<u32> = order
+        .iter()
+        .map(|&(i, _)| {
+            let name = &*indicators[i as usize].source.file;
+            names.binary_search(&name).unwrap_or(0) as u32
+        })
+        .collect();
+    // Padded with empty names to a power of two, so that every index of
+    // `bits` bits names one.
+    names.resize(1 << bits, "");
+    let mut out = vec![bits];
+    out.extend_from_slice(&(names.len() as u32).to_le_bytes());
+    for name in &names {
+        push_str(&mut out, name);
+    }
+    let index = index.into_iter();
+    out.extend_from_slice(&crate::packed::pack(index, bits));
+    out
 }
 
 /// The fewest keys for which [`build`] builds the key automaton in two
@@ -408,8 +495,10 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         filter
     };
     // Sort (prefix, index) pairs: a key's first twelve bytes decide most
-    // comparisons without reading the arena. Equal keys go by the SPEC 1.5
-    // winner, then the earlier line and file, then input order.
+    // comparisons without reading the arena. Equal keys go by action
+    // (Allow > Warn > Block > Audit), then the longest-lived first, then
+    // the earlier line and file, then input order; `key_chains` keeps
+    // the ones that decide at some instant.
     let key_order = || {
         let mut order: Vec<((u64, u32), u32)> = (0..indicators.len() as u32)
             .map(|i| (sort_prefix(key_of(i)), i))
@@ -420,16 +509,18 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
                 key_of(a)
                     .cmp(key_of(b))
                     .then(ia.action.cmp(&ib.action))
+                    .then(lives_until(ib).cmp(&lives_until(ia)))
                     .then(ia.source.line.cmp(&ib.source.line))
                     .then_with(|| ia.source.file.cmp(&ib.source.file))
                     .then(a.cmp(&b))
             })
         });
         // Equal keys have equal prefixes: only those are read.
-        order.dedup_by(|later, earlier| {
-            later.0 == earlier.0 && key_of(later.1) == key_of(earlier.1)
-        });
-        order
+        key_chains(
+            &order,
+            |a, b| a.0 == b.0 && key_of(a.1) == key_of(b.1),
+            |i| &indicators[i as usize],
+        )
     };
     let (filter, order) = if parallel {
         std::thread::scope(|s| {
@@ -450,12 +541,17 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
     let mut records = Vec::with_capacity(order.len());
     let mut lines = Vec::with_capacity(order.len());
     let mut key_spans = Vec::with_capacity(order.len());
-    for &(_, i) in &order {
+    let mut urls = 0u64;
+    for &(i, chained) in &order {
         let (flag, line) = record[i as usize];
-        records.push(flag);
+        records.push(if chained { flag | CHAINED } else { flag });
         lines.push(line);
         key_spans.push(spans[i as usize]);
+        urls += u64::from(indicators[i as usize].kind == Kind::Url);
     }
+    // A record is reached through the key automaton when the record
+    // before it does not chain to it.
+    let is_head = |rank: usize| rank == 0 || records[rank - 1] & CHAINED == 0;
     let mut sorted = Vec::with_capacity(arena.len());
     let mut ends = Vec::with_capacity(order.len());
     for &(s, e) in &key_spans {
@@ -493,7 +589,7 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         let mut keys = fst_map::MapBuilder::with_capacity(room);
         for rank in 0..order.len() {
             let key = key_at(rank);
-            if key.first().is_some_and(|&b| in_second[usize::from(b)]) == second {
+            if is_head(rank) && key.first().is_some_and(|&b| in_second[usize::from(b)]) == second {
                 keys.insert(key, rank as u64);
             }
         }
@@ -503,7 +599,7 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         let mut meta_index = Vec::new();
         let mut meta = Vec::new();
         let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
-        for (rank, &(_, i)) in order.iter().enumerate() {
+        for (rank, &(i, _)) in order.iter().enumerate() {
             if records[rank] & HAS_META == 0 {
                 continue;
             }
@@ -548,12 +644,13 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
 
     let mut w = Writer::new();
     w.add_section(KEYS, &keys);
-    w.add_section(RECORDS, &records_section(&mut records));
+    w.add_section(RECORDS, &records_section(&records, urls));
     w.add_section(LINES, &lines_section(&lines));
     w.add_section(META_INDEX, &meta_index);
     w.add_section(META, &meta);
     w.add_section(COMMON_INPUTS, common_inputs());
     w.add_section(FILTER, &filter::to_bytes(&filter));
+    w.add_section(SOURCES, &sources_section(indicators, &order));
     w.finish()
 }
 

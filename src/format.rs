@@ -92,10 +92,9 @@ pub const MAGIC: [u8; 8] = *b"\x89INDSET\n";
 
 /// The format version this build writes and reads.
 ///
-/// Version 2 packs the records and lines of a set (see [`crate::build`]);
-/// version 1 stored one flag byte and a 3-byte line per record in the
-/// same container.
-pub const VERSION: u32 = 2;
+/// Version 3 adds the input file of each record and lets a key hold a
+/// record for after another expires (see [`crate::build`]).
+pub const VERSION: u32 = 3;
 
 /// The length of the fixed header, in bytes.
 pub const HEADER_LEN: usize = 40;

@@ -197,12 +197,13 @@ impl Indicator {
         v
     }
 
-    /// The id reported for this indicator: the portal's id, or else the
-    /// input line number.
+    /// The id reported for this indicator: the portal's id, or else
+    /// `file:line`, its input file (as named when it was read) and line,
+    /// which names one row among all the inputs of a set.
     pub fn id(&self) -> String {
         match &self.meta.id {
             Some(id) => id.clone(),
-            None => self.source.line.to_string(),
+            None => format!("{}:{}", self.source.file, self.source.line),
         }
     }
 }

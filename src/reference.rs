@@ -1,5 +1,5 @@
-//! A deliberately naive reference matcher, written straight from SPEC 3: a
-//! linear scan over every indicator. Tests, fuzz targets and benchmarks
+//! A deliberately naive reference matcher, written straight from the
+//! matching rules (`docs/matching.md`): a linear scan over every indicator. Tests, fuzz targets and benchmarks
 //! compare [`IndicatorSet`](crate::set::IndicatorSet) against it; nothing
 //! else should use it (it allocates and is O(indicators) per lookup).
 
@@ -95,11 +95,31 @@ fn specificity(ind: &Indicator) -> (u8, usize) {
     }
 }
 
-/// The verdict of SPEC 3 for `query`, by scanning every indicator.
+/// How long an indicator applies: its expiration, or for ever.
+fn lives_until(ind: &Indicator) -> i128 {
+    ind.meta.expiration.map_or(i128::MAX, |e| i128::from(e.0))
+}
+
+/// Among indicators with the same key, whether the one at `a` goes before
+/// the one at `b`: the stronger action (Allow > Warn > Block > Audit),
+/// then the longer-lived, then the earlier in the list.
+fn goes_before(inds: &[Indicator], a: usize, b: usize) -> bool {
+    let rank = |i: usize| (inds[i].action, std::cmp::Reverse(lives_until(&inds[i])), i);
+    rank(a) < rank(b)
+}
+
+fn same_key(a: &Indicator, b: &Indicator) -> bool {
+    a.kind == b.kind && a.host == b.host && a.path == b.path
+}
+
+/// The verdict for `query` at `now`, by scanning every indicator.
 ///
-/// `indicators` must be canonical with unique keys, as given to
-/// [`build`](crate::build::build). An unparsable query gives `None` with
-/// `invalid` set; an IP-literal host matches nothing.
+/// `indicators` are canonical (as ingestion validates them) and may share
+/// keys: the list as written, before duplicates and conflicts are merged.
+/// At each instant, of the live indicators with one key only the first
+/// (see `goes_before`) counts, so the answer at every `now` is the one a
+/// set compiled from the whole list must give. An unparsable query gives
+/// `None` with `invalid` set; an IP-literal host matches nothing.
 pub fn check(indicators: &[Indicator], query: &[u8], mode: Mode, now: Timestamp) -> RefVerdict {
     let q = match canonical_query(query, mode) {
         Err(_) => {
@@ -111,10 +131,17 @@ pub fn check(indicators: &[Indicator], query: &[u8], mode: Mode, now: Timestamp)
         Ok(None) => return RefVerdict::default(),
         Ok(Some(q)) => q,
     };
+    let live = |ind: &Indicator| ind.meta.expiration.is_none_or(|e| e > now);
     let mut decider: Option<usize> = None;
     let mut audit: Option<usize> = None;
     for (i, ind) in indicators.iter().enumerate() {
-        if ind.meta.expiration.is_some_and(|e| e <= now) || !matches(ind, &q, mode) {
+        if !live(ind) || !matches(ind, &q, mode) {
+            continue;
+        }
+        let outranked = indicators.iter().enumerate().any(|(j, other)| {
+            j != i && live(other) && same_key(ind, other) && goes_before(indicators, j, i)
+        });
+        if outranked {
             continue;
         }
         let slot = if ind.action == Action::Audit {

@@ -17,9 +17,10 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::build::{
-    ACTION_MASK, ACTIONS, COMMON_INPUTS, FILTER, HAS_EXPIRATION, HAS_META, KEYS, LINE_BITS, LINES,
-    M_ALERT, M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, META,
-    META_INDEX, PALETTE_BITS, RECORDS, SEVERITIES, SEVERITY_MASK, SEVERITY_SHIFT, UNUSED_FLAG,
+    ACTION_MASK, ACTIONS, CHAINED, COMMON_INPUTS, FILTER, HAS_EXPIRATION, HAS_META, KEYS,
+    LINE_BITS, LINES, M_ALERT, M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS,
+    M_ID, M_TITLE, MAX_CHAIN, META, META_INDEX, PALETTE_BITS, RECORDS, SEVERITIES, SEVERITY_MASK,
+    SEVERITY_SHIFT, SOURCES,
 };
 use crate::canon;
 use crate::format::{Container, FormatError};
@@ -58,6 +59,44 @@ pub struct IndicatorSet<D: AsRef<[u8]>> {
     meta: Range<usize>,
     /// Empty when the file has no filter.
     filter: Range<usize>,
+    /// The whole sources section, its file names and its packed indices.
+    sources: Range<usize>,
+    source_names: Range<usize>,
+    source_index: (Range<usize>, u8),
+}
+
+/// The sources section: the file names (as many as `b` bits can name)
+/// and one packed index per record.
+fn parse_sources(b: &[u8], n: usize) -> Option<(&[u8], Packed<'_>)> {
+    let bits = *b.first()?;
+    if bits > 16 {
+        return None;
+    }
+    let count = u32_at(b, 1)? as usize;
+    if count != 1 << bits {
+        return None;
+    }
+    let mut at = 5;
+    for _ in 0..count {
+        let len = u32_at(b, at)? as usize;
+        at = at.checked_add(4)?.checked_add(len)?;
+        if at > b.len() {
+            return None;
+        }
+    }
+    let index = Packed::new(b.get(at..)?, bits, n)?;
+    Some((b.get(5..at)?, index))
+}
+
+/// The `i`-th of the file names (each a `u32` length and its bytes).
+fn nth_name(names: &[u8], i: usize) -> Option<String> {
+    let mut at = 0;
+    for _ in 0..i {
+        at += 4 + u32_at(names, at)? as usize;
+    }
+    let len = u32_at(names, at)? as usize;
+    let name = names.get(at + 4..(at + 4).checked_add(len)?)?;
+    Some(String::from_utf8_lossy(name).into_owned())
 }
 
 impl<D: AsRef<[u8]>> std::fmt::Debug for IndicatorSet<D> {
@@ -284,9 +323,24 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         {
             return Err(FormatError::Corrupt("records: unknown severity"));
         }
-        if view.palette.iter().any(|&f| f & UNUSED_FLAG != 0) {
-            return Err(FormatError::Corrupt("records: a flag byte with bit 7 set"));
+        if view
+            .palette
+            .iter()
+            .any(|&f| f & CHAINED != 0 && f & HAS_EXPIRATION == 0)
+        {
+            return Err(FormatError::Corrupt(
+                "records: a record chained to the next without an expiration",
+            ));
         }
+        if n > 0 && view.flags(n - 1).is_none_or(|f| f & CHAINED != 0) {
+            return Err(FormatError::Corrupt(
+                "records: the last record chained to none",
+            ));
+        }
+        let sources_bytes = c.require(SOURCES)?;
+        let (source_names, source_index) = parse_sources(sources_bytes, n).ok_or(
+            FormatError::Corrupt("sources: not file names and one packed index per record"),
+        )?;
         let with_meta = view.count(HAS_META);
         if meta_index.len() % 8 != 0 {
             return Err(FormatError::Corrupt("metadata index: not pairs of u32"));
@@ -312,7 +366,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             Some(_) => return Err(FormatError::Corrupt("filter: not whole 32-byte blocks")),
         };
         let common = c.require(COMMON_INPUTS)?;
-        let root = Keys::new(&whole[keys.clone()], common, n)
+        let root = Keys::new(&whole[keys.clone()], common, n - view.count(CHAINED))
             .map_err(|e| match e {
                 keys::KeysError::Footer => {
                     FormatError::Corrupt("keys: not an fst with one key per record")
@@ -322,6 +376,11 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             .root();
         let record_index = (range_in(whole, view.index.bytes()), view.index.bits());
         let line_values = (range_in(whole, line_values.bytes()), line_values.bits());
+        let source_index = (range_in(whole, source_index.bytes()), source_index.bits());
+        let (sources, source_names) = (
+            range_in(whole, sources_bytes),
+            range_in(whole, source_names),
+        );
         let (records, palette, lines, meta_index, meta, common) = (
             range_in(whole, records_bytes),
             range_in(whole, view.palette),
@@ -345,6 +404,9 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             meta_index,
             meta,
             filter,
+            sources,
+            source_names,
+            source_index,
         })
     }
 
@@ -442,17 +504,12 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         let mut decider = None;
         let mut audit = None;
         // The records are read only on a match, most lookups have none.
-        let mut emit = |hit: Hit| {
-            let Some(flags) = self.records().flags(hit.record as usize) else {
+        let mut emit = |mut hit: Hit| {
+            let Some((record, flags)) = self.live_record(hit.record as usize, || clock.now())
+            else {
                 return;
             };
-            if flags & HAS_EXPIRATION != 0
-                && self
-                    .expiration(hit.record as usize)
-                    .is_some_and(|e| e <= clock.now())
-            {
-                return;
-            }
+            hit.record = record as u32;
             if flags & ACTION_MASK == 3 {
                 audit = Some((hit, flags));
             } else {
@@ -661,6 +718,61 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         }
     }
 
+    /// The record that decides for the key whose first record is `first`,
+    /// and its flags: the first of the key's records that has not expired
+    /// at `now()` (read only when a record has an expiration); `None` when
+    /// all have.
+    #[inline]
+    fn live_record(&self, first: usize, mut now: impl FnMut() -> Timestamp) -> Option<(usize, u8)> {
+        let records = self.records();
+        let mut record = first;
+        loop {
+            let flags = records.flags(record)?;
+            if flags & HAS_EXPIRATION == 0 || self.expiration(record).is_none_or(|e| e > now()) {
+                return Some((record, flags));
+            }
+            if flags & CHAINED == 0 || record - first + 1 >= MAX_CHAIN {
+                return None;
+            }
+            record += 1;
+        }
+    }
+
+    /// The records of the key whose first record is `first`, in order of
+    /// precedence.
+    fn chain(&self, first: usize) -> impl Iterator<Item = usize> + '_ {
+        let records = self.records();
+        let mut next = Some(first);
+        std::iter::from_fn(move || {
+            let record = next?;
+            let flags = records.flags(record)?;
+            next = (flags & CHAINED != 0 && record + 1 - first < MAX_CHAIN).then_some(record + 1);
+            Some(record)
+        })
+    }
+
+    /// The first record of the key `record` holds.
+    fn chain_head(&self, record: usize) -> usize {
+        let records = self.records();
+        let mut head = record;
+        while head > 0
+            && record - head + 1 < MAX_CHAIN
+            && records.flags(head - 1).is_some_and(|f| f & CHAINED != 0)
+        {
+            head -= 1;
+        }
+        head
+    }
+
+    /// The input file of `record`, as named when the set was compiled.
+    fn source(&self, record: usize) -> String {
+        let (index, bits) = &self.source_index;
+        Packed::at(self.section(index), *bits)
+            .get(record)
+            .and_then(|i| nth_name(self.section(&self.source_names), i as usize))
+            .unwrap_or_default()
+    }
+
     /// The metadata entry of a record, or `None` when it has none.
     fn meta_entry(&self, record: usize) -> Option<&[u8]> {
         let index = self.section(&self.meta_index);
@@ -723,13 +835,17 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                         .concat()
                     }
                 };
-                if self.keys().get(&k) == Some(u64::from(hit.record)) {
+                let first = self.keys().get(&k).and_then(|f| usize::try_from(f).ok());
+                if first.is_some_and(|f| self.chain(f).any(|r| r == hit.record as usize)) {
                     key = Some(k);
                 }
             }
         });
         let key = key
-            .or_else(|| self.keys().get_key(u64::from(hit.record)))
+            .or_else(|| {
+                let head = self.chain_head(hit.record as usize);
+                self.keys().get_key(head as u64)
+            })
             .unwrap_or_default();
         self.record_info(hit.record as usize, &key)
     }
@@ -740,7 +856,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         let severity = ((flags >> SEVERITY_SHIFT) & SEVERITY_MASK) as usize;
         let line = self.line(record);
         let mut info = IndicatorInfo {
-            id: line.to_string(),
+            id: format!("{}:{line}", self.source(record)),
             kind,
             value,
             action: ACTIONS[(flags & ACTION_MASK) as usize],
@@ -784,16 +900,36 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             canonical = canonical_ip(query, mode);
         }
         hits.reverse();
-        let live_deciders: Vec<Hit> = hits
+        // Each key's records, in order of precedence; `waiting` when a
+        // record before it of the same key has not expired.
+        let mut records: Vec<(Hit, bool)> = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let mut waiting = false;
+            for record in self.chain(hit.record as usize) {
+                let hit = Hit {
+                    record: record as u32,
+                    ..hit
+                };
+                records.push((hit, waiting));
+                waiting |= !self.is_expired(hit, now);
+            }
+        }
+        let live_deciders: Vec<Hit> = records
             .iter()
-            .copied()
-            .filter(|h| !self.is_expired(*h, now) && !self.is_audit(*h))
+            .filter(|&&(h, waiting)| !waiting && !self.is_expired(h, now) && !self.is_audit(h))
+            .map(|&(h, _)| h)
             .collect();
-        let matches = hits
+        let any_hit = !records.is_empty();
+        let matches = records
             .iter()
-            .map(|&hit| {
+            .map(|&(hit, waiting)| {
                 let (role, reason) = if self.is_expired(hit, now) {
                     (Role::Expired, "expired")
+                } else if waiting {
+                    (
+                        Role::Outranked,
+                        "the same value again, applies once the one before expires",
+                    )
                 } else if Some(hit) == verdict.indicator {
                     (Role::Decided, "decides")
                 } else if Some(hit) == verdict.audit {
@@ -824,7 +960,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                     None => "only deciding match",
                 },
                 (None, Some(_)) => "only audits match",
-                (None, None) if hits.is_empty() => "no indicator matches",
+                (None, None) if !any_hit => "no indicator matches",
                 (None, None) => "every match expired",
             }
         };
@@ -854,8 +990,16 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// Every indicator, in key order (the order of [`Hit::record`]). Each
     /// item costs a key reconstruction and allocates; meant for `inspect`.
     pub fn iter(&self) -> impl Iterator<Item = IndicatorInfo> + '_ {
+        let mut key = Vec::new();
         (0..self.len()).map(move |r| {
-            let key = self.keys().get_key(r as u64).unwrap_or_default();
+            let chained = r > 0
+                && self
+                    .records()
+                    .flags(r - 1)
+                    .is_some_and(|f| f & CHAINED != 0);
+            if !chained {
+                key = self.keys().get_key(r as u64).unwrap_or_default();
+            }
             self.record_info(r, &key)
         })
     }
@@ -877,6 +1021,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                 ("meta", self.meta.len()),
                 ("common-inputs", self.common.len()),
                 ("filter", self.filter.len()),
+                ("sources", self.sources.len()),
             ],
             ..Stats::default()
         };

@@ -200,7 +200,9 @@ fn lookup_json_has_the_spec_shape_and_precedence() {
     assert_eq!(first["query"], "https://a.example.com/bad?x=1");
     assert_eq!(first["canonical"], "https://a.example.com/bad?x=1");
     let ind = &first["indicator"];
-    assert_eq!(ind["id"], "2");
+    // Without a portal id, the input file and line name the row.
+    let csv = s.path("portal.csv").display().to_string();
+    assert_eq!(ind["id"], format!("{csv}:2"));
     assert_eq!(ind["type"], "DomainName");
     assert_eq!(ind["value"], "example.com");
     assert_eq!(ind["title"], "Example block");
@@ -274,7 +276,8 @@ fn app_config_privacy_web_protection_and_supervision() {
     assert_eq!(lines[0]["canonical"], "hidden");
     assert_eq!(lines[0]["action"], "block");
     assert_eq!(lines[0]["indicator"]["value"], "hidden");
-    assert_eq!(lines[0]["indicator"]["id"], "2");
+    let csv = s.path("portal.csv").display().to_string();
+    assert_eq!(lines[0]["indicator"]["id"], format!("{csv}:2"));
     assert!(!text(&out_stdout(&lines)).contains("example.com"));
 
     // Unsupervised: domain mode, so the path Allow does not apply.

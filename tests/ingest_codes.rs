@@ -644,12 +644,47 @@ fn other_group() {
         Options::at(NOW).device_group("Sales"),
         OTHER_GROUP,
     );
-    // Compiling for no particular group keeps every group's rows.
-    let all = OTHER_GROUP
+    // Compiling for no particular group is the set of every device: it
+    // keeps only the rows with no group; every scoped row is skipped.
+    let everyone = OTHER_GROUP
         .iter()
-        .map(|&(t, v, a, e, g, _)| (t, v, a, e, g, None))
+        .map(|&(t, v, a, e, g, _)| {
+            let scoped = !g.trim().is_empty();
+            (t, v, a, e, g, scoped.then_some(Code::OtherGroup))
+        })
         .collect::<Vec<_>>();
-    run_table("OTHER_GROUP, all groups", Options::at(NOW), &all);
+    run_table("OTHER_GROUP, no group", Options::at(NOW), &everyone);
+}
+
+/// A row for one device group neither reaches the set of every device
+/// nor merges away a Block meant for everyone.
+#[test]
+fn a_scoped_allow_does_not_override_a_global_block() {
+    let csv = "IndicatorType,IndicatorValue,Action,RbacGroups\n\
+               DomainName,scoped.test,Allowed,Sales\n\
+               DomainName,scoped.test,Block,\n";
+    let (ind, r) = ingest_with(Options::at(NOW), "g.csv", csv, Format::Csv);
+    assert_eq!(ind.len(), 1, "{r}");
+    assert_eq!(ind[0].action, indset::Action::Block);
+    assert_eq!(r.skipped_by(Code::OtherGroup), 1);
+    assert_eq!(
+        r.merged(),
+        0,
+        "nothing merged: the scoped row is not in this set"
+    );
+    let note = &r.diagnostics()[0];
+    assert_eq!((note.line, note.code), (2, Code::OtherGroup));
+    assert!(note.message.contains("--device-group"), "{}", note.message);
+    // The Sales set has the Allow, which wins there.
+    let (ind, r) = ingest_with(
+        Options::at(NOW).device_group("sales"),
+        "g.csv",
+        csv,
+        Format::Csv,
+    );
+    assert_eq!(ind.len(), 1, "{r}");
+    assert_eq!(ind[0].action, indset::Action::Allow);
+    assert_eq!(r.merged_by(Code::Conflict), 1);
 }
 
 #[test]
@@ -901,7 +936,12 @@ fn metadata_is_kept() {
                 RecommendedActions,RbacGroups,Category,MitreTechniques,GenerateAlert\n\
                 Url,https://x.test/a,2030-01-01T00:00:00Z,Warn,High,\"Bad \"\"thing\"\"\",Desc,Do it,\
                 \"Sales, Finance\",Malware,T1189,True\n";
-    let (ind, _) = ingest_with(Options::at(NOW), "m.csv", text, Format::Csv);
+    let (ind, _) = ingest_with(
+        Options::at(NOW).device_group("Finance"),
+        "m.csv",
+        text,
+        Format::Csv,
+    );
     let m = &ind[0].meta;
     assert_eq!(m.title.as_deref(), Some("Bad \"thing\""));
     assert_eq!(m.severity, Some(indset::Severity::High));
@@ -910,7 +950,7 @@ fn metadata_is_kept() {
     assert_eq!(m.generate_alert, Some(true));
     assert_eq!(m.category.as_deref(), Some("Malware"));
     assert_eq!(m.description.as_deref(), Some("Desc"));
-    assert_eq!(ind[0].id(), "2", "no id column: the line number");
+    assert_eq!(ind[0].id(), "m.csv:2", "no id column: the file and line");
 
     let json = r#"{"@odata.context": "x", "value": [
       {"id": 17, "IndicatorValue": "x.test", "indicatorType": "DomainName", "action": "Audit",

@@ -31,7 +31,17 @@ const LABELS: &[&str] = &[
 const SEGMENTS: &[&str] = &["a", "b", "block", "blockade", "dir", "x.js", "%7e", "A"];
 const QUERIES: &[&str] = &["x=1", "x=10", "q", "", "a=b&c=d"];
 const ACTIONS: &[Action] = &[Action::Allow, Action::Warn, Action::Block, Action::Audit];
-const EXPIRATIONS: &[Option<i64>] = &[None, None, Some(NOW.0 - 10), Some(NOW.0), Some(NOW.0 + 10)];
+const EXPIRATIONS: &[Option<i64>] = &[
+    None,
+    None,
+    Some(NOW.0 - 10),
+    Some(NOW.0),
+    Some(NOW.0 + 10),
+    Some(NOW.0 + 30),
+];
+/// The instants the answers are compared at: before, at and after each
+/// expiration above.
+const NOWS: &[i64] = &[-20, -10, -1, 0, 5, 10, 11, 29, 30, 31];
 
 /// One random indicator as a user writes it.
 fn indicator() -> impl Strategy<Value = (Kind, String, Action, Option<i64>)> {
@@ -226,15 +236,65 @@ fn derive_host(url: &str, r: &Recipe) -> String {
 }
 
 fn check_all(inds: &[Indicator], queries: &[String]) -> Result<(), TestCaseError> {
+    check_at(inds, queries, &[NOW])
+}
+
+fn check_at(
+    inds: &[Indicator],
+    queries: &[String],
+    nows: &[Timestamp],
+) -> Result<(), TestCaseError> {
     let set = compile(inds);
     for q in queries {
         for mode in [Mode::Full, Mode::Domain] {
-            let (got, want) = both(&set, inds, q, mode, NOW);
-            let listed: Vec<String> = inds.iter().map(describe).collect();
-            prop_assert_eq!(got, want, "query {:?} ({:?}) over {:?}", q, mode, listed);
+            for &now in nows {
+                let (got, want) = both(&set, inds, q, mode, now);
+                let listed: Vec<String> = inds
+                    .iter()
+                    .map(|i| format!("{} {:?}", describe(i), i.meta.expiration))
+                    .collect();
+                prop_assert_eq!(
+                    got,
+                    want,
+                    "query {:?} ({:?}) at {:?} over {:?}",
+                    q,
+                    mode,
+                    now,
+                    listed
+                );
+            }
         }
     }
     Ok(())
+}
+
+/// Every valid indicator as written, keys repeated (before any merge).
+fn as_written(raw: &[(Kind, String, Action, Option<i64>)]) -> Vec<Indicator> {
+    raw.iter()
+        .enumerate()
+        .filter_map(|(line, (kind, value, action, exp))| {
+            let mut i = try_ind(*kind, value, *action, line as u64 + 1)?;
+            i.meta.expiration = exp.map(Timestamp);
+            Some(i)
+        })
+        .collect()
+}
+
+/// Indicators drawn from a few values, so that keys repeat with other
+/// actions and expirations.
+fn repeated_indicator() -> impl Strategy<Value = (Kind, String, Action, Option<i64>)> {
+    let value = select(
+        &[
+            (Kind::DomainName, "example.com"),
+            (Kind::DomainName, "a.example.com"),
+            (Kind::DomainName, "com"),
+            (Kind::Url, "http://example.com/"),
+            (Kind::Url, "http://a.example.com/block"),
+            (Kind::Url, "http://a.example.com/block/x"),
+        ][..],
+    );
+    (value, select(ACTIONS), select(EXPIRATIONS))
+        .prop_map(|((kind, v), action, exp)| (kind, v.to_string(), action, exp))
 }
 
 proptest! {
@@ -266,5 +326,29 @@ proptest! {
     ) {
         let inds = canonical(&raw);
         check_all(&inds, &queries)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+    /// A set built from a list whose keys repeat, with other actions and
+    /// expirations, answers at every instant as the whole list does: a
+    /// merge never drops a row that decides once the rows before it
+    /// expire.
+    #[test]
+    fn repeated_keys_agree_at_every_instant(
+        raw in prop::collection::vec(repeated_indicator(), 1..10),
+        recipes in prop::collection::vec(recipe(), 1..4),
+    ) {
+        let inds = as_written(&raw);
+        let mut queries = Vec::new();
+        for r in &recipes {
+            let url = derive(&inds, r);
+            queries.push(derive_host(&url, r));
+            queries.push(url);
+        }
+        let nows: Vec<Timestamp> = NOWS.iter().map(|d| Timestamp(NOW.0 + d)).collect();
+        check_at(&inds, &queries, &nows)?;
     }
 }

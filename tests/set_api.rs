@@ -121,7 +121,7 @@ fn info_reports_every_field() {
     );
     assert_eq!(
         (info.id.as_str(), info.value.as_str()),
-        ("42", "example.com")
+        ("test:42", "example.com")
     );
     assert_eq!(info.severity, Some(Severity::Low));
     // A hit passed with another query still names its indicator.
@@ -289,7 +289,7 @@ mod packed_records {
             let mut want: Vec<_> = inds
                 .iter()
                 .map(|i| {
-                    let id = i.meta.id.clone().unwrap_or_else(|| i.source.line.to_string());
+                    let id = i.meta.id.clone().unwrap_or_else(|| format!("test:{}", i.source.line));
                     (i.value(), i.kind, i.action, i.meta.severity, i.meta.expiration, id)
                 })
                 .collect();

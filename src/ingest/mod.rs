@@ -487,6 +487,24 @@ struct State {
     /// `(key hash, index into accepted)`: finds duplicates without a second
     /// copy of the key, and grows without moving the indicators.
     index: HashTable<(u64, u32)>,
+    /// For a key written with other actions besides the one in
+    /// `accepted` (by its index there): the longest-lived row of each
+    /// other action, in order of action. They decide once the rows before
+    /// them expire; a key holds at most one row per action.
+    others: BTreeMap<u32, Vec<Indicator>>,
+}
+
+/// How long an indicator applies: its expiration, or for ever.
+fn lives_until(ind: &Indicator) -> i128 {
+    ind.meta.expiration.map_or(i128::MAX, |e| i128::from(e.0))
+}
+
+/// When a row that loses to `before` (the rows of its key that precede
+/// it, in order of precedence) starts to decide: after the last of them
+/// expires; `None` when one of them never expires or outlives it.
+fn applies_from(before: &[&Indicator], ind: &Indicator) -> Option<Timestamp> {
+    let horizon = before.iter().map(|i| lives_until(i)).max()?;
+    (horizon < lives_until(ind)).then_some(Timestamp(horizon as i64))
 }
 
 /// How many readable rows a [`Sink`] holds before it validates them.
@@ -747,39 +765,115 @@ impl Sink<'_> {
             state.index.insert_unique(hash, (hash, at), |&(h, _)| h);
             return;
         };
-        let old = &self.state.accepted[at];
         let value = validate::shown(&new.value());
-        if old.action == new.action {
-            let message = format!(
-                "`{value}` ({}) is already at {}:{}; remove this row",
-                new.action, old.source.file, old.source.line
-            );
-            self.state.report.count(Code::Duplicate);
-            self.diag_at(&new, Code::Duplicate, message);
+        let at32 = at as u32;
+        let state = &mut *self.state;
+        let head = &state.accepted[at];
+        // The row of the same action held for this key, if any.
+        let same = if head.action == new.action {
+            Some(None)
+        } else {
+            state
+                .others
+                .get(&at32)
+                .and_then(|o| o.iter().position(|i| i.action == new.action).map(Some))
+        };
+        if let Some(slot) = same {
+            let held = match slot {
+                None => &state.accepted[at],
+                Some(k) => &state.others[&at32][k],
+            };
+            let longer = lives_until(&new) > lives_until(held);
+            let (kept, dropped) = if longer { (&new, held) } else { (held, &new) };
+            let message = if longer {
+                format!(
+                    "`{value}` ({}) is again at {}:{}, which {}; remove this row",
+                    new.action,
+                    kept.source.file,
+                    kept.source.line,
+                    match kept.meta.expiration {
+                        None => "never expires".to_string(),
+                        Some(e) => format!("expires later ({})", format_timestamp(e)),
+                    }
+                )
+            } else {
+                format!(
+                    "`{value}` ({}) is already at {}:{}; remove this row",
+                    new.action, kept.source.file, kept.source.line
+                )
+            };
+            let (file, line) = (Arc::clone(&dropped.source.file), dropped.source.line);
+            state.report.count(Code::Duplicate);
+            state
+                .report
+                .diagnostics
+                .push(Diagnostic::new(&file, line, Code::Duplicate, message));
+            if longer {
+                self.ignored(&new, note);
+                let state = &mut *self.state;
+                match slot {
+                    None => state.accepted[at] = new,
+                    Some(k) => {
+                        if let Some(o) = state.others.get_mut(&at32) {
+                            o[k] = new;
+                        }
+                    }
+                }
+            }
             return;
         }
-        let (winner, loser) = if new.action < old.action {
-            (&new, old)
-        } else {
-            (old, &new)
+        // Another action: the rows of the key, in order of action, keep
+        // those that decide at some instant (each outlives the ones before
+        // it); the first decides while it lives.
+        let mut rows: Vec<&Indicator> = std::iter::once(&state.accepted[at])
+            .chain(state.others.get(&at32).into_iter().flatten())
+            .collect();
+        let pos = rows.partition_point(|i| i.action < new.action);
+        rows.insert(pos, &new);
+        let mut keep = Vec::with_capacity(rows.len());
+        let mut horizon = i128::MIN;
+        for row in &rows {
+            let until = lives_until(row);
+            keep.push(keep.is_empty() || until > horizon);
+            horizon = horizon.max(until);
+        }
+        let loser_at = if pos == 0 { 1 } else { pos };
+        let (winner, loser) = (rows[0], rows[loser_at]);
+        let tail = match applies_from(&rows[..loser_at], loser) {
+            Some(from) => format!(
+                "; it applies from {}, when the rows before it have expired",
+                format_timestamp(from)
+            ),
+            None => "; remove the row you do not mean".to_string(),
         };
         let message = format!(
-            "`{value}`: {} here loses to {} at {}:{} (Allow > Warn > Block > Audit); \
-             remove the row you do not mean",
+            "`{value}`: {} here loses to {} at {}:{} (Allow > Warn > Block > Audit){tail}",
             loser.action, winner.action, winner.source.file, winner.source.line
         );
         let (loser_file, loser_line) = (Arc::clone(&loser.source.file), loser.source.line);
-        let new_wins = new.action < old.action;
-        self.state.report.count(Code::Conflict);
-        self.state.report.diagnostics.push(Diagnostic::new(
+        state.report.count(Code::Conflict);
+        state.report.diagnostics.push(Diagnostic::new(
             &loser_file,
             loser_line,
             Code::Conflict,
             message,
         ));
-        if new_wins {
-            self.ignored(&new, note);
-            self.state.accepted[at] = new;
+        if !keep[pos] {
+            return;
+        }
+        self.ignored(&new, note);
+        let state = &mut *self.state;
+        let mut others = state.others.remove(&at32).unwrap_or_default();
+        if pos == 0 {
+            let old = std::mem::replace(&mut state.accepted[at], new);
+            others.insert(0, old);
+        } else {
+            others.insert(pos - 1, new);
+        }
+        let mut k = keep.into_iter().skip(1);
+        others.retain(|_| k.next().unwrap_or(false));
+        if !others.is_empty() {
+            state.others.insert(at32, others);
         }
     }
 
@@ -913,7 +1007,7 @@ impl Ingester {
         order.sort_unstable_by(|&(pa, a), &(pb, b)| {
             pa.cmp(&pb).then_with(|| {
                 let (a, b) = (&out[a as usize], &out[b as usize]);
-                (a.kind, &a.host, &a.path).cmp(&(b.kind, &b.host, &b.path))
+                (a.kind, &a.host, &a.path, a.action).cmp(&(b.kind, &b.host, &b.path, b.action))
             })
         });
         let mut order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
@@ -931,7 +1025,9 @@ impl Ingester {
     /// order.
     pub(crate) fn finish_unordered(self) -> (Vec<Indicator>, Report) {
         drop(self.state.index);
-        (self.state.accepted, self.state.report)
+        let mut accepted = self.state.accepted;
+        accepted.extend(self.state.others.into_values().flatten());
+        (accepted, self.state.report)
     }
 }
 

@@ -229,20 +229,42 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Checked {
         .map(|g| g.trim().to_string())
         .filter(|g| !g.is_empty())
         .collect();
-    if let Some(want) = &opts.device_group {
-        if !groups.is_empty() && !groups.iter().any(|g| g.eq_ignore_ascii_case(want.trim())) {
-            return Err(refuse((
-                Code::OtherGroup,
-                format!(
-                    "`{}` is for device groups {}, not `{want}`: skipped for this group",
-                    shown(&row.value),
-                    groups
-                        .iter()
-                        .map(|g| format!("`{g}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )));
+    // A row scoped to device groups applies to those groups only: a set
+    // compiled for no group is the set of every device, so it holds only
+    // the rows with no group (a scoped Allow must not reach everyone, nor
+    // merge away a Block meant for everyone).
+    if !groups.is_empty() {
+        let named = || {
+            groups
+                .iter()
+                .map(|g| format!("`{g}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match &opts.device_group {
+            Some(want) if groups.iter().any(|g| g.eq_ignore_ascii_case(want.trim())) => {}
+            Some(want) => {
+                return Err(refuse((
+                    Code::OtherGroup,
+                    format!(
+                        "`{}` is for device groups {}, not `{want}`: skipped for this group",
+                        shown(&row.value),
+                        named()
+                    ),
+                )));
+            }
+            None => {
+                return Err(refuse((
+                    Code::OtherGroup,
+                    format!(
+                        "`{}` is for device groups {} only: a set compiled without \
+                         --device-group holds the indicators for every device; compile \
+                         with --device-group NAME for the set of each group",
+                        shown(&row.value),
+                        named()
+                    ),
+                )));
+            }
         }
     }
     let severity = optional(row.severity);
