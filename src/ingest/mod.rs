@@ -40,11 +40,17 @@
 //!
 //! # What is a row
 //!
-//! - `csv`: every non-blank line after the header (the first non-blank
-//!   line). One line is one row: a quote left open at the end of a line is
-//!   an unbalanced quote and makes that row `malformed-row`, so a stray quote
-//!   never swallows the rows after it (the portal's file has no multi-line
-//!   fields; a description that needs a line break cannot be imported).
+//! - `csv`: every RFC 4180 record after the header (the first record
+//!   that is not a blank line). A quoted field may hold commas, `""` and
+//!   line breaks: a multi-line description is one field of one row, and
+//!   its line is the line where the record starts. When quoting is broken
+//!   (a quote not closed by the end of the file, text after a closing
+//!   quote, a quoted field still open after [`MAX_LINE_LEN`] bytes), where
+//!   the fields end is a guess: that record is one `malformed-row` and
+//!   reading of the file stops, with a whole-file diagnostic naming the
+//!   line from which nothing was read, so that no text from inside a field
+//!   is ever read as a row. A record over [`MAX_LINE_LEN`] bytes outside
+//!   any quote is one `malformed-row`, read past without being held.
 //! - `json`: every element of the indicator array. Its line is the line of
 //!   the element's first byte.
 //! - `text`: every line that is not blank and not a `#` comment. Adblock
@@ -63,9 +69,9 @@
 //!
 //! A row with several problems gets the code of the first failing check:
 //!
-//! 1. the row can be read (`malformed-row`: bad UTF-8, a line over
-//!    [`MAX_LINE_LEN`], an unbalanced quote, a wrong number of CSV fields, a
-//!    JSON element that is not an object);
+//! 1. the row can be read (`malformed-row`: broken quoting, a line or
+//!    record over [`MAX_LINE_LEN`], a wrong number of CSV fields, bad
+//!    UTF-8, a JSON element that is not an object);
 //! 2. the type (`unsupported-type`; `ip-indicator` or `reserved-address`
 //!    for `IpAddress`): the type decides how the value is read;
 //! 3. the action (`unsupported-action`);
@@ -692,9 +698,8 @@ impl Sink<'_> {
         self.state.report.count(Code::MalformedRow);
     }
 
-    /// A problem with the whole file, not a row; returns the diagnostic's
-    /// index so a reader can complete its message later.
-    fn file_error(&mut self, line: u64, message: impl Into<String>) -> usize {
+    /// A problem with the whole file, not a row.
+    fn file_error(&mut self, line: u64, message: impl Into<String>) {
         self.settle();
         let report = &mut self.state.report;
         report.file_errors += 1;
@@ -704,12 +709,6 @@ impl Sink<'_> {
             Code::MalformedRow,
             message,
         ));
-        report.diagnostics.len() - 1
-    }
-
-    fn amend(&mut self, index: usize, more: &str) {
-        self.settle();
-        self.state.report.diagnostics[index].message.push_str(more);
     }
 
     fn outcome(&mut self, line: u64, code: Code, message: String) {
