@@ -279,11 +279,18 @@ impl Options {
     }
 }
 
+/// How many diagnostics of each code a [`Report`] keeps. Past it, the
+/// diagnostics of that code are counted ([`Report::omitted_by`]) but not
+/// kept, so that the memory of an ingest grows with its distinct keys, not
+/// its rows; [`Ingester::on_diagnostic`] sees every one.
+pub const MAX_DIAGNOSTICS_PER_CODE: usize = 1000;
+
 /// The outcome of ingestion: row counts per outcome and code, and the
-/// diagnostics, in the order they were found.
+/// first [`MAX_DIAGNOSTICS_PER_CODE`] diagnostics of each code, in the
+/// order they were found.
 ///
-/// Invariant (SPEC 1.6, checked by [`Report::adds_up`]): `accepted +
-/// rejected + skipped + merged == rows`.
+/// Invariant (checked by [`Report::adds_up`]): `accepted + rejected +
+/// skipped + merged == rows`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
     rows: u64,
@@ -294,7 +301,10 @@ pub struct Report {
     public_suffixes: u64,
     ignored_values: u64,
     file_errors: u64,
-    diagnostics: Vec<Diagnostic>,
+    /// The diagnostics kept; add one only through [`Report::keep`].
+    kept: Vec<Diagnostic>,
+    kept_by: BTreeMap<Code, usize>,
+    omitted: BTreeMap<Code, u64>,
 }
 
 impl Report {
@@ -358,9 +368,33 @@ impl Report {
         self.file_errors
     }
 
-    /// Every diagnostic, in the order found.
+    /// The diagnostics kept, in the order found: every one up to
+    /// [`MAX_DIAGNOSTICS_PER_CODE`] of each code, then none of that code
+    /// ([`Report::omitted`] counts them).
     pub fn diagnostics(&self) -> &[Diagnostic] {
-        &self.diagnostics
+        &self.kept
+    }
+
+    /// The number of diagnostics found but not kept, all codes together.
+    pub fn omitted(&self) -> u64 {
+        self.omitted.values().sum()
+    }
+
+    /// The number of diagnostics with `code` found but not kept.
+    pub fn omitted_by(&self, code: Code) -> u64 {
+        self.omitted.get(&code).copied().unwrap_or(0)
+    }
+
+    /// Keeps `d`, or counts it when its code has all the diagnostics a
+    /// report keeps.
+    fn keep(&mut self, d: Diagnostic) {
+        let kept = self.kept_by.entry(d.code).or_insert(0);
+        if *kept < MAX_DIAGNOSTICS_PER_CODE {
+            *kept += 1;
+            self.kept.push(d);
+        } else {
+            *self.omitted.entry(d.code).or_insert(0) += 1;
+        }
     }
 
     /// Whether every row has exactly one outcome: `accepted + rejected +
@@ -406,7 +440,9 @@ fn write_counts(
 impl fmt::Display for Report {
     /// One summary line, e.g. `6254 rows: 3947 accepted, 2307 rejected
     /// (2307 ip-indicator), 0 skipped, 0 merged`, followed by `; N
-    /// unreadable files` when there were whole-file problems.
+    /// unreadable files` when there were whole-file problems and `; N
+    /// diagnostics not kept in the report (N duplicate)` when some were
+    /// only counted.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} rows: {} accepted, ", self.rows, self.accepted)?;
         write_counts(f, self.rejected(), "rejected", &self.rejected)?;
@@ -415,9 +451,22 @@ impl fmt::Display for Report {
         f.write_str(", ")?;
         write_counts(f, self.merged(), "merged", &self.merged)?;
         match self.file_errors {
+            0 => {}
+            1 => f.write_str("; 1 unreadable file")?,
+            n => write!(f, "; {n} unreadable files")?,
+        }
+        match self.omitted() {
             0 => Ok(()),
-            1 => f.write_str("; 1 unreadable file"),
-            n => write!(f, "; {n} unreadable files"),
+            n => {
+                let word = if n == 1 { "diagnostic" } else { "diagnostics" };
+                f.write_str("; ")?;
+                write_counts(
+                    f,
+                    n,
+                    &format!("{word} not kept in the report"),
+                    &self.omitted,
+                )
+            }
         }
     }
 }
@@ -584,6 +633,8 @@ pub(crate) struct Sink<'a> {
     file: Arc<str>,
     opts: &'a Options,
     state: &'a mut State,
+    /// Called with every diagnostic as it is found.
+    on_diagnostic: Option<&'a mut OnDiagnostic>,
     pending: Vec<RawRow>,
     /// Starts the worker, on machines with more than one core.
     spawn: Option<Box<dyn FnOnce() -> Worker + 'a>>,
@@ -701,22 +752,24 @@ impl Sink<'_> {
     /// A problem with the whole file, not a row.
     fn file_error(&mut self, line: u64, message: impl Into<String>) {
         self.settle();
-        let report = &mut self.state.report;
-        report.file_errors += 1;
-        report.diagnostics.push(Diagnostic::new(
-            &self.file,
-            line,
-            Code::MalformedRow,
-            message,
-        ));
+        self.state.report.file_errors += 1;
+        let d = Diagnostic::new(&self.file, line, Code::MalformedRow, message);
+        self.emit(d);
+    }
+
+    /// Hands `d` to the callback and the report: every diagnostic goes
+    /// through here.
+    fn emit(&mut self, d: Diagnostic) {
+        if let Some(f) = self.on_diagnostic.as_mut() {
+            f(&d);
+        }
+        self.state.report.keep(d);
     }
 
     fn outcome(&mut self, line: u64, code: Code, message: String) {
-        let report = &mut self.state.report;
-        report.count(code);
-        report
-            .diagnostics
-            .push(Diagnostic::new(&self.file, line, code, message));
+        self.state.report.count(code);
+        let d = Diagnostic::new(&self.file, line, code, message);
+        self.emit(d);
     }
 
     /// Accepts `new` or merges it into the row of the same key read
@@ -770,7 +823,7 @@ impl Sink<'_> {
         let (loser_file, loser_line) = (Arc::clone(&loser.source.file), loser.source.line);
         let new_wins = new.action < old.action;
         self.state.report.count(Code::Conflict);
-        self.state.report.diagnostics.push(Diagnostic::new(
+        self.emit(Diagnostic::new(
             &loser_file,
             loser_line,
             Code::Conflict,
@@ -791,12 +844,8 @@ impl Sink<'_> {
     }
 
     fn diag_at(&mut self, ind: &Indicator, code: Code, message: String) {
-        self.state.report.diagnostics.push(Diagnostic::new(
-            &ind.source.file,
-            ind.source.line,
-            code,
-            message,
-        ));
+        let d = Diagnostic::new(&ind.source.file, ind.source.line, code, message);
+        self.emit(d);
     }
 }
 
@@ -807,8 +856,9 @@ const HEAD_LEN: u64 = 8192;
 /// Reads indicator inputs and keeps the accounting across all of them.
 ///
 /// Cost: one pass over each input, holding at most one line (or one JSON
-/// element) of its text and three batches of 8,192 rows at a time, plus
-/// the accepted indicators and the diagnostics. On a machine with more
+/// element, or one CSV record) of its text and three batches of 8,192 rows
+/// at a time, plus the accepted indicators and at most
+/// [`MAX_DIAGNOSTICS_PER_CODE`] diagnostics of each code. On a machine with more
 /// than one core ([`std::thread::available_parallelism`]), an input of
 /// more than one batch is validated on a scoped worker thread while the
 /// calling thread reads on; counts and diagnostics keep the input order.
@@ -818,7 +868,11 @@ pub struct Ingester {
     opts: Options,
     state: State,
     progress: Option<Box<dyn FnMut(u64)>>,
+    on_diagnostic: Option<Box<OnDiagnostic>>,
 }
+
+/// A callback that sees every diagnostic as it is found.
+type OnDiagnostic = dyn FnMut(&Diagnostic);
 
 impl Ingester {
     /// An ingester with no input read yet.
@@ -827,6 +881,7 @@ impl Ingester {
             opts,
             state: State::default(),
             progress: None,
+            on_diagnostic: None,
         }
     }
 
@@ -865,6 +920,7 @@ impl Ingester {
         let opts = &self.opts;
         let state = &mut self.state;
         let progress = self.progress.as_deref_mut();
+        let on_diagnostic = self.on_diagnostic.as_deref_mut();
         std::thread::scope(|scope| {
             let spawn = (threads > 1).then(|| {
                 let file = Arc::clone(&file);
@@ -875,6 +931,7 @@ impl Ingester {
                 file,
                 opts,
                 state,
+                on_diagnostic,
                 pending: Vec::new(),
                 spawn,
                 worker: None,
@@ -889,6 +946,13 @@ impl Ingester {
     /// input, every 256 KiB and once at its end (for a progress bar).
     pub fn set_progress(&mut self, f: impl FnMut(u64) + 'static) {
         self.progress = Some(Box::new(f));
+    }
+
+    /// Calls `f` with every diagnostic as it is found, in the order of
+    /// [`Report::diagnostics`], including those the report does not keep
+    /// past [`MAX_DIAGNOSTICS_PER_CODE`] (to print them as they stream).
+    pub fn on_diagnostic(&mut self, f: impl FnMut(&Diagnostic) + 'static) {
+        self.on_diagnostic = Some(Box::new(f));
     }
 
     /// The report so far.
