@@ -30,18 +30,40 @@ use serde_json::Value;
 use super::Sink;
 use super::validate::RawRow;
 
-/// Passes bytes through, counting line ends.
+/// Passes bytes through, counting line ends, and writes a raw NUL byte as
+/// the escape `\u0000`: inside a string (where JSON forbids raw control
+/// bytes) the field then holds a NUL and its row is rejected for it,
+/// instead of a syntax error that would end the file.
 struct LineCount<R> {
     inner: R,
     newlines: Rc<Cell<u64>>,
+    /// Bytes to give before reading on: an escape and what followed it.
+    pending: Vec<u8>,
+    at: usize,
 }
 
 impl<R: Read> Read for LineCount<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at < self.pending.len() {
+            let n = (self.pending.len() - self.at).min(buf.len());
+            buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+            self.at += n;
+            return Ok(n);
+        }
         let n = self.inner.read(buf)?;
         let ends = memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
         self.newlines.set(self.newlines.get() + ends);
-        Ok(n)
+        let Some(nul) = memchr::memchr(0, &buf[..n]) else {
+            return Ok(n);
+        };
+        self.pending.clear();
+        self.pending.extend_from_slice(b"\\u0000");
+        self.pending.extend_from_slice(&buf[nul + 1..n]);
+        self.at = 0;
+        if nul > 0 {
+            return Ok(nul);
+        }
+        self.read(buf)
     }
 }
 
@@ -67,6 +89,8 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
     let reader = LineCount {
         inner: input,
         newlines: Rc::clone(&newlines),
+        pending: Vec::new(),
+        at: 0,
     };
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut st = State {
@@ -203,10 +227,22 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// The message for a field whose text holds a NUL byte.
+fn nul(key: &str, s: &str) -> Result<(), String> {
+    match s.find('\0') {
+        None => Ok(()),
+        Some(at) => Err(format!(
+            "a NUL byte in `{key}` (byte {} of the value): the value is not text; \
+             remove it",
+            at + 1
+        )),
+    }
+}
+
 fn text(key: &str, v: Value) -> Result<Option<String>, String> {
     match v {
         Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s)),
+        Value::String(s) => nul(key, &s).map(|()| Some(s)),
         Value::Number(n) => Ok(Some(n.to_string())),
         Value::Bool(b) => Ok(Some(b.to_string())),
         other => Err(format!(
@@ -256,11 +292,14 @@ fn to_row(line: u64, v: Value) -> Result<RawRow, String> {
 fn groups(key: &str, v: Value) -> Result<Vec<String>, String> {
     match v {
         Value::Null => Ok(Vec::new()),
-        Value::String(s) => Ok(s.split(',').map(str::to_string).collect()),
+        Value::String(s) => {
+            nul(key, &s)?;
+            Ok(s.split(',').map(str::to_string).collect())
+        }
         Value::Array(items) => items
             .into_iter()
             .map(|g| match g {
-                Value::String(s) => Ok(s),
+                Value::String(s) => nul(key, &s).map(|()| s),
                 other => Err(format!(
                     "`{key}` holds {}, not a group name: write an array of strings",
                     type_name(&other)

@@ -87,13 +87,25 @@
 //! portal's values keeps the rest of its fields and gets an
 //! `ignored-value` warning naming the value.
 //!
+//! # NUL bytes
+//!
+//! A NUL byte is never text, so a row holding one is `malformed-row`, its
+//! message naming the column (a text or hosts line's byte column, a CSV
+//! column's name, a JSON field's name), wherever it is in the file and in
+//! every format: a stray NUL costs its row, not the file. In JSON a raw
+//! NUL inside a string counts as part of that field; outside any string it
+//! is a syntax error like any stray byte.
+//!
 //! # Whole-file problems
 //!
-//! A file that cannot be read as its format at all (empty, binary, UTF-16,
-//! JSON that is not an indicator list, a CSV header without the required
-//! columns, a JSON syntax error between elements) gets one `malformed-row`
-//! diagnostic that does not stand for a row; [`Report::file_errors`] counts
-//! them. Line 0 means the whole file. A CSV file whose header lacks a
+//! A file that cannot be read as its format at all (empty, UTF-16, a
+//! compressed or binary format known by its first bytes: gzip, zstd, zip,
+//! xz, bzip2, 7-Zip, a compiled `.indset` set, an executable; JSON that is
+//! not an indicator list, a CSV header without the required columns, a
+//! JSON syntax error between elements) gets one `malformed-row` diagnostic
+//! that does not stand for a row; [`Report::file_errors`] counts them. So
+//! does a CSV file whose quoting breaks (see above): its diagnostic names
+//! the line from which nothing was read. Line 0 means the whole file. A CSV file whose header lacks a
 //! required column still counts its rows: each is rejected `malformed-row`
 //! (without a diagnostic of its own; the header's diagnostic gives the
 //! count), so the accounting holds.
@@ -131,11 +143,12 @@ use validate::RawRow;
 /// An input format (SPEC 2), as given to `--format`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Format {
-    /// Choose by file extension, then by content (the default):
-    /// `.csv` is csv, `.json` json, a file named `hosts` or ending in
+    /// Choose by content, then by file extension (the default): a first
+    /// line naming the `IndicatorType` and `IndicatorValue` columns is csv
+    /// whatever the name (a portal export saved as `.txt` is still csv);
+    /// else `.csv` is csv, `.json` json, a file named `hosts` or ending in
     /// `.hosts` hosts; `.txt` and `.list` are text or hosts by content;
     /// anything else by content: `[` or `{` first is json, a first line
-    /// naming `IndicatorType` and `IndicatorValue` csv, a first line
     /// `<IP address> <name>` hosts, else text.
     #[default]
     Auto,
@@ -176,6 +189,11 @@ impl Format {
         if self != Format::Auto {
             return self;
         }
+        // A header row is unmistakable, and read as another format its
+        // rows would become junk hosts.
+        if csv::looks_like_csv(head) {
+            return Format::Csv;
+        }
         let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
         let ext = base
             .rsplit_once('.')
@@ -198,8 +216,6 @@ impl Format {
         let first = head.iter().find(|b| !b.is_ascii_whitespace());
         if matches!(first, Some(b'[' | b'{')) {
             Format::Json
-        } else if csv::looks_like_csv(head) {
-            Format::Csv
         } else if hosts::looks_like_hosts(head) {
             Format::Hosts
         } else {
@@ -1067,8 +1083,24 @@ fn read_into<R: Read>(
     Ok(())
 }
 
+/// The first bytes of file types that are not text, and their names.
+const NOT_TEXT: [(&[u8], &str); 8] = [
+    (b"\x1f\x8b", "a gzip file"),
+    (b"\x28\xb5\x2f\xfd", "a zstd file"),
+    (b"PK\x03\x04", "a zip file"),
+    (b"\xfd7zXZ\x00", "an xz file"),
+    (b"BZh", "a bzip2 file"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip file"),
+    (b"\x89INDSET\n", "a compiled .indset set"),
+    (b"\x7fELF", "an executable"),
+];
+
 /// Why the first bytes of an input show that it cannot be read at all;
 /// `whole` when `head` is the entire input.
+///
+/// Only what is not text at all is refused here: an empty file, UTF-16,
+/// and the known binary formats. A NUL byte elsewhere is an error of its
+/// row, wherever it is in the file (see the module docs).
 fn unreadable(head: &[u8], whole: bool) -> Option<String> {
     if whole && head.iter().all(u8::is_ascii_whitespace) {
         return Some("the file is empty: give a file with one indicator per row".into());
@@ -1076,11 +1108,15 @@ fn unreadable(head: &[u8], whole: bool) -> Option<String> {
     if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
         return Some("the file is UTF-16; save it as UTF-8 and read it again".into());
     }
-    let nul = memchr::memchr(0, head)?;
-    Some(format!(
-        "a binary file (a NUL byte at offset {nul}): give an indicator list as \
-         UTF-8 text (csv, json, text or hosts); decompress it first if it is compressed"
-    ))
+    let (_, what) = NOT_TEXT.iter().find(|(magic, _)| head.starts_with(magic))?;
+    let fix = if what.starts_with("a compiled") {
+        "give the indicator lists it was compiled from"
+    } else if what.starts_with("an executable") {
+        "give an indicator list as UTF-8 text (csv, json, text or hosts)"
+    } else {
+        "decompress it first, then give the indicator list inside"
+    };
+    Some(format!("{what}, not text: {fix}"))
 }
 
 #[cfg(test)]
