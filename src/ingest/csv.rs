@@ -32,7 +32,7 @@ use std::io::{self, BufRead};
 
 use super::Sink;
 use super::lines::MAX_LINE_LEN;
-use super::validate::{RawRow, shown};
+use super::validate::{MAX_GROUPS, RawRow, shown};
 
 /// The most fields a record may have. The header has a dozen; a record
 /// with more than this is malformed whatever the header, and its field
@@ -239,7 +239,13 @@ fn row<R>(line: u64, c: &Columns, records: &Records<'_, R>) -> RawRow {
             .map(|f| String::from_utf8_lossy(f).into_owned())
     };
     let groups = take(c.groups)
-        .map(|g| g.split(',').map(str::to_string).collect())
+        // One more than the limit is enough to reject the row.
+        .map(|g| {
+            g.split(',')
+                .take(MAX_GROUPS + 1)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     RawRow {
         line,

@@ -72,20 +72,45 @@
 //! 1. the row can be read (`malformed-row`: broken quoting, a line or
 //!    record over [`MAX_LINE_LEN`], a wrong number of CSV fields, bad
 //!    UTF-8, a JSON element that is not an object);
-//! 2. the type (`unsupported-type`; `ip-indicator` or `reserved-address`
+//! 2. every field within its size limit (`too-long`, naming the field and
+//!    the limit; see below);
+//! 3. the type (`unsupported-type`; `ip-indicator` or `reserved-address`
 //!    for `IpAddress`): the type decides how the value is read;
-//! 3. the action (`unsupported-action`);
-//! 4. the value, through [`canon::indicator`](crate::canon::indicator)
+//! 4. the action (`unsupported-action`);
+//! 5. the value, through [`canon::indicator`](crate::canon::indicator)
 //!    (`ip-indicator`, `reserved-address`, `wildcard`, `invalid-host`,
 //!    `unsupported-scheme`, `domain-with-path`, `too-long`);
-//! 5. the expiration time (`bad-expiration`);
-//! 6. skips: `expired`, then `other-group`;
-//! 7. merges against the rows read before: `duplicate`, `conflict`;
-//! 8. the `public-suffix` warning, for a newly accepted `DomainName`.
+//! 6. the expiration time (`bad-expiration`);
+//! 7. skips: `expired`, then `other-group`;
+//! 8. merges against the rows read before: `duplicate`, `conflict`;
+//! 9. the `public-suffix` warning, for a newly accepted `DomainName`.
 //!
 //! An accepted row whose `Severity` or `GenerateAlert` is not one of the
 //! portal's values keeps the rest of its fields and gets an
 //! `ignored-value` warning naming the value.
+//!
+//! # Size limits
+//!
+//! So that neither the ingest nor the compiled set holds what an input
+//! chose to make huge, a row with a field over its limit is rejected
+//! `too-long` (limits in bytes as read, after CSV unquoting or JSON
+//! unescaping):
+//!
+//! | field | limit |
+//! |---|---|
+//! | a CSV record, a text or hosts line | [`MAX_LINE_LEN`] (1 MiB) |
+//! | a JSON element | [`MAX_LINE_LEN`] (1 MiB); over it, the element is one `too-long` row and reading stops with a whole-file diagnostic (JSON cannot be resynchronised) |
+//! | `IndicatorValue` | 8 KiB (a URL is then held to 2,048 bytes once canonical) |
+//! | `Description` | 32 KiB; in JSON, a longer string is never held, whatever its field |
+//! | `Title` | 1 KiB |
+//! | `Category`, `Id`, each `RbacGroups` name | 256 bytes |
+//! | the number of `RbacGroups` names | 256 |
+//! | `IndicatorType`, `Action`, `ExpirationTime`, `Severity`, `GenerateAlert` | 64 bytes |
+//!
+//! The [`Report`] keeps the first [`MAX_DIAGNOSTICS_PER_CODE`] diagnostics
+//! of each code and counts the rest, so that memory grows with the
+//! distinct keys, not the rows; [`Ingester::on_diagnostic`] sees every
+//! one as it is found.
 //!
 //! # NUL bytes
 //!
@@ -753,9 +778,14 @@ impl Sink<'_> {
     }
 
     fn malformed(&mut self, line: u64, message: impl Into<String>) {
+        self.refuse(line, Code::MalformedRow, message.into());
+    }
+
+    /// A row a reader refuses before validation, with `code`.
+    fn refuse(&mut self, line: u64, code: Code, message: String) {
         self.settle();
         self.state.report.rows += 1;
-        self.outcome(line, Code::MalformedRow, message.into());
+        self.outcome(line, code, message);
     }
 
     /// A row rejected for a problem already reported at file level.
