@@ -14,6 +14,15 @@ static GLOBAL: alloc::Counting = alloc::Counting;
 
 const NOW: Timestamp = Timestamp(1_761_350_400);
 
+/// Held by each test: the heap counters are global to this binary.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ALONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn ingest(name: &str, bytes: &[u8], format: Format) -> (Vec<Indicator>, Report) {
     let mut ing = Ingester::new(Options::at(NOW));
     ing.read(name, bytes, format).unwrap();
@@ -58,6 +67,7 @@ impl Read for Padded {
 /// of it and reads on at the next element.
 #[test]
 fn a_huge_json_description_is_one_rejected_row_and_is_not_held() {
+    let _alone = alone();
     const LEN: u64 = 64 << 20;
     let head = "[\n{\"indicatorValue\":\"a.test\",\"indicatorType\":\"DomainName\",\"action\":\"Block\"},\n\
                 {\"indicatorValue\":\"big.test\",\"indicatorType\":\"DomainName\",\"action\":\"Block\",\"description\":\"";
@@ -85,6 +95,7 @@ fn a_huge_json_description_is_one_rejected_row_and_is_not_held() {
 /// naming the field and the limit; the rows around it are read.
 #[test]
 fn every_field_has_a_limit() {
+    let _alone = alone();
     let table: [(&str, &str, usize, usize); 7] = [
         ("IndicatorValue", "indicatorValue", 8 * 1024, 0),
         ("Title", "title", 1024, 0),
@@ -162,4 +173,27 @@ fn every_field_has_a_limit() {
             );
         }
     }
+}
+
+/// An element over 1 MiB of short fields cannot be skipped without
+/// holding it: it is one `too-long` row and the file stops there.
+#[test]
+fn a_json_element_over_a_mebibyte_stops_the_file() {
+    let _alone = alone();
+    let groups = vec!["\"g\""; 300_000].join(",");
+    let text = format!(
+        "[{{\"indicatorValue\":\"a.test\",\"indicatorType\":\"DomainName\",\"action\":\"Block\"}},\n\
+         {{\"indicatorValue\":\"b.test\",\"indicatorType\":\"DomainName\",\"action\":\"Block\",\"rbacGroupNames\":[{groups}]}},\n\
+         {{\"indicatorValue\":\"c.test\",\"indicatorType\":\"DomainName\",\"action\":\"Block\"}}]"
+    );
+    let (v, r) = ingest("e.json", text.as_bytes(), Format::Json);
+    assert_eq!(hosts(&v), ["a.test"]);
+    let d: Vec<_> = r.diagnostics().iter().map(|d| (d.line, d.code)).collect();
+    assert_eq!(d, [(2, Code::TooLong), (2, Code::MalformedRow)]);
+    assert!(
+        r.diagnostics()[1]
+            .message
+            .contains("nothing from line 2 on was read")
+    );
+    assert_eq!((r.rows(), r.file_errors()), (2, 1));
 }
