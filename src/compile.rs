@@ -73,6 +73,12 @@ impl Compiler {
         self.ingester.set_progress(f);
     }
 
+    /// Calls `f` with every diagnostic as it is found, including those the
+    /// report does not keep (see [`Ingester::on_diagnostic`]).
+    pub fn on_diagnostic(&mut self, f: impl FnMut(&crate::Diagnostic) + 'static) {
+        self.ingester.on_diagnostic(f);
+    }
+
     /// What became of the rows read so far.
     pub fn report(&self) -> &Report {
         self.ingester.report()

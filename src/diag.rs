@@ -57,7 +57,9 @@ pub enum Code {
     /// A row that cannot be read at all.
     MalformedRow,
     /// A URL indicator whose canonical form is longer than
-    /// [`MAX_INDICATOR_LEN`](crate::canon::MAX_INDICATOR_LEN).
+    /// [`MAX_INDICATOR_LEN`](crate::canon::MAX_INDICATOR_LEN), or a field
+    /// over its size limit (the message names the field and the limit;
+    /// the limits are in the [`ingest`](crate::ingest) module docs).
     TooLong,
     /// Skipped: the indicator expired at or before the compile time.
     Expired,

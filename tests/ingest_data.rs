@@ -158,8 +158,10 @@ fn urlhaus_csv_summary_line() {
     let (_, r) = ingest("urlhaus-indicators.csv");
     assert_eq!(
         r.to_string(),
-        "6254 rows: 3932 accepted, 2307 rejected (2307 ip-indicator), 0 skipped, 15 merged (15 duplicate)"
+        "6254 rows: 3932 accepted, 2307 rejected (2307 ip-indicator), 0 skipped, 15 merged \
+         (15 duplicate); 1307 diagnostics not kept in the report (1307 ip-indicator)"
     );
+    assert_eq!(r.diagnostics().len(), 1000 + 15);
 }
 
 #[test]

@@ -48,6 +48,17 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
             continue;
         }
         for name in names.filter(|n| !is_boilerplate(n)) {
+            if name.contains(',') {
+                sink.malformed(
+                    no,
+                    format!(
+                        "`{}` has a comma, which no host name has: separate the names \
+                         with spaces, or read a CSV file with --format csv",
+                        shown(name)
+                    ),
+                );
+                continue;
+            }
             sink.row(RawRow {
                 line: no,
                 kind: Cow::Borrowed("DomainName"),

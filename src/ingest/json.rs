@@ -3,7 +3,12 @@
 //! The top level is a bare array, a list response `{"value": [...]}` or an
 //! import body `{"Indicators": [...]}` (key names case-insensitive; other
 //! keys such as `@odata.context` ignored). The file is streamed: one
-//! element is held at a time, as a small `serde_json::Value`.
+//! element is held at a time, as a small `serde_json::Value`, and what the
+//! parser is given is bounded (see [`Guard`]): a string over the longest
+//! field's limit is one `too-long` row without being held, and reading
+//! goes on at the next element; an element over [`MAX_LINE_LEN`] bytes is
+//! one `too-long` row and reading stops there, as JSON cannot be
+//! resynchronised.
 //!
 //! Field names are matched case-insensitively: `indicatorValue`,
 //! `indicatorType`, `action`, `expirationTime`, `title`, `severity`,
@@ -28,26 +33,164 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::Value;
 
 use super::Sink;
-use super::validate::RawRow;
+use super::lines::MAX_LINE_LEN;
+use super::validate::{MAX_DESCRIPTION_LEN, MAX_GROUPS, RawRow};
+use crate::diag::Code;
 
-/// Passes bytes through, counting line ends.
-struct LineCount<R> {
-    inner: R,
-    newlines: Rc<Cell<u64>>,
+/// What the reader and the parser share about the input.
+#[derive(Default)]
+struct Shared {
+    /// Line ends read so far.
+    newlines: Cell<u64>,
+    /// Bytes given to the parser so far.
+    given: Cell<u64>,
+    /// Where, in bytes given, the element being parsed started.
+    element: Cell<Option<u64>>,
+    /// Whether an element ran over [`MAX_ELEMENT_LEN`].
+    too_big: Cell<bool>,
 }
 
-impl<R: Read> Read for LineCount<R> {
+/// The most bytes of one element the parser is given (strings over
+/// [`MAX_DESCRIPTION_LEN`] count as a few bytes): the fields' limits
+/// together, with room to spare.
+const MAX_ELEMENT_LEN: u64 = MAX_LINE_LEN as u64;
+
+/// What stands for a string over [`MAX_DESCRIPTION_LEN`], followed by its
+/// length as written. It starts with a NUL, which no field may hold.
+const OVER: &str = "\0indset:too-long:";
+
+/// Stands between the input and the parser, so that what the parser holds
+/// stays bounded:
+///
+/// - a string over [`MAX_DESCRIPTION_LEN`] bytes as written (the longest
+///   field) is never held: the parser is given [`OVER`] and the length
+///   instead, and the field's row is rejected `too-long`;
+/// - an element over [`MAX_ELEMENT_LEN`] bytes stops the parse with an
+///   error (`Shared::too_big`);
+/// - a raw NUL byte is given as the escape `\u0000`: inside a string
+///   (where JSON forbids raw control bytes) the field then holds a NUL and
+///   its row is rejected for it, instead of a syntax error ending the file.
+///
+/// It also counts line ends, for the line of each element.
+struct Guard<R> {
+    inner: R,
+    shared: Rc<Shared>,
+    /// Bytes ready for the parser.
+    out: Vec<u8>,
+    at: usize,
+    /// The string being read, from its opening quote, while it is no
+    /// longer than the limit.
+    string: Vec<u8>,
+    in_string: bool,
+    escaped: bool,
+    /// The length of the string being read, as written.
+    len: u64,
+}
+
+impl<R: BufRead> Guard<R> {
+    fn new(inner: R, shared: Rc<Shared>) -> Self {
+        Guard {
+            inner,
+            shared,
+            out: Vec::new(),
+            at: 0,
+            string: Vec::new(),
+            in_string: false,
+            escaped: false,
+            len: 0,
+        }
+    }
+
+    /// Moves the next input bytes to `out` (strings once closed).
+    fn refill(&mut self) -> io::Result<()> {
+        self.out.clear();
+        self.at = 0;
+        while self.out.is_empty() {
+            let chunk = match self.inner.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                // A string open at the end: the parser reports it.
+                self.out.append(&mut self.string);
+                self.in_string = false;
+                return Ok(());
+            }
+            for &b in chunk {
+                if !self.in_string {
+                    match b {
+                        b'"' => {
+                            self.in_string = true;
+                            self.escaped = false;
+                            self.len = 1;
+                            self.string.push(b);
+                        }
+                        0 => self.out.extend_from_slice(b"\\u0000"),
+                        _ => self.out.push(b),
+                    }
+                    continue;
+                }
+                self.len += 1;
+                let closes = !self.escaped && b == b'"';
+                self.escaped = !self.escaped && b == b'\\';
+                let over = self.len > MAX_DESCRIPTION_LEN as u64 + 2;
+                if closes {
+                    if over {
+                        self.out.push(b'"');
+                        self.out.extend_from_slice(b"\\u0000");
+                        self.out.extend_from_slice(&OVER.as_bytes()[1..]);
+                        self.out
+                            .extend_from_slice((self.len - 2).to_string().as_bytes());
+                        self.out.push(b'"');
+                    } else {
+                        self.out.append(&mut self.string);
+                        self.out.push(b);
+                    }
+                    self.string.clear();
+                    self.in_string = false;
+                } else if over {
+                    if !self.string.is_empty() {
+                        self.string = Vec::new();
+                    }
+                } else if b == 0 {
+                    self.string.extend_from_slice(b"\\u0000");
+                } else {
+                    self.string.push(b);
+                }
+            }
+            let n = chunk.len();
+            self.inner.consume(n);
+        }
+        Ok(())
+    }
+}
+
+impl<R: BufRead> Read for Guard<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        if self.at == self.out.len() {
+            self.refill()?;
+        }
+        let n = (self.out.len() - self.at).min(buf.len());
+        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+        self.at += n;
         let ends = memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
-        self.newlines.set(self.newlines.get() + ends);
+        self.shared.newlines.set(self.shared.newlines.get() + ends);
+        let given = self.shared.given.get() + n as u64;
+        self.shared.given.set(given);
+        if let Some(start) = self.shared.element.get() {
+            if given - start > MAX_ELEMENT_LEN {
+                self.shared.too_big.set(true);
+                return Err(io::Error::other("an element over the size limit"));
+            }
+        }
         Ok(n)
     }
 }
 
 struct State<'s, 'o> {
     sink: &'s mut Sink<'o>,
-    newlines: Rc<Cell<u64>>,
+    shared: Rc<Shared>,
     /// The line of the element being parsed, while it is.
     element: Option<u64>,
     /// Whether an indicator list was found.
@@ -58,20 +201,17 @@ struct State<'s, 'o> {
 
 impl State<'_, '_> {
     fn line(&self) -> u64 {
-        self.newlines.get() + 1
+        self.shared.newlines.get() + 1
     }
 }
 
 pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result<()> {
-    let newlines = Rc::new(Cell::new(0));
-    let reader = LineCount {
-        inner: input,
-        newlines: Rc::clone(&newlines),
-    };
+    let shared = Rc::new(Shared::default());
+    let reader = Guard::new(input, Rc::clone(&shared));
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut st = State {
         sink,
-        newlines,
+        shared,
         element: None,
         found_list: false,
         single_object: false,
@@ -88,6 +228,25 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
                  array of indicators, `{\"value\": [...]}` or `{\"Indicators\": [...]}`"
             };
             st.sink.file_error(1, message);
+        }
+        Err(e) if e.is_io() && st.shared.too_big.get() => {
+            let line = st.element.unwrap_or(0);
+            st.sink.refuse(
+                line,
+                Code::TooLong,
+                format!(
+                    "the element is over {MAX_ELEMENT_LEN} bytes, the most one indicator \
+                     may take: remove the fields it does not need"
+                ),
+            );
+            st.sink.file_error(
+                line,
+                format!(
+                    "nothing from line {line} on was read: an element over \
+                     {MAX_ELEMENT_LEN} bytes cannot be skipped; shorten it and read the \
+                     file again"
+                ),
+            );
         }
         Err(e) if e.is_io() => return Err(io::Error::from(e)),
         Err(e) => {
@@ -182,11 +341,14 @@ impl<'de> DeserializeSeed<'de> for Element<'_, '_, '_> {
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         let line = self.0.line();
         self.0.element = Some(line);
+        let shared = &self.0.shared;
+        shared.element.set(Some(shared.given.get()));
         let value = <Value as serde::Deserialize>::deserialize(d)?;
+        self.0.shared.element.set(None);
         self.0.element = None;
         match to_row(line, value) {
             Ok(row) => self.0.sink.row(row),
-            Err(message) => self.0.sink.malformed(line, message),
+            Err((code, message)) => self.0.sink.refuse(line, code, message),
         }
         Ok(())
     }
@@ -203,26 +365,55 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn text(key: &str, v: Value) -> Result<Option<String>, String> {
-    match v {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s)),
-        Value::Number(n) => Ok(Some(n.to_string())),
-        Value::Bool(b) => Ok(Some(b.to_string())),
-        other => Err(format!(
-            "`{key}` is {}, not a string: write it as a string",
-            type_name(&other)
-        )),
+/// Why a row is refused: its code and message.
+type Bad = (Code, String);
+
+fn malformed(message: String) -> Bad {
+    (Code::MalformedRow, message)
+}
+
+/// Refuses a field whose text holds a NUL byte, or that the reader did
+/// not hold for its length.
+fn nul(key: &str, s: &str) -> Result<(), Bad> {
+    if let Some(len) = s.strip_prefix(OVER) {
+        return Err((
+            Code::TooLong,
+            format!(
+                "`{key}` is {len} bytes as written, over the limit of {MAX_DESCRIPTION_LEN} \
+                 for any field: shorten it"
+            ),
+        ));
+    }
+    match s.find('\0') {
+        None => Ok(()),
+        Some(at) => Err(malformed(format!(
+            "a NUL byte in `{key}` (byte {} of the value): the value is not text; \
+             remove it",
+            at + 1
+        ))),
     }
 }
 
-fn to_row(line: u64, v: Value) -> Result<RawRow, String> {
+fn text(key: &str, v: Value) -> Result<Option<String>, Bad> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => nul(key, &s).map(|()| Some(s)),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Bool(b) => Ok(Some(b.to_string())),
+        other => Err(malformed(format!(
+            "`{key}` is {}, not a string: write it as a string",
+            type_name(&other)
+        ))),
+    }
+}
+
+fn to_row(line: u64, v: Value) -> Result<RawRow, Bad> {
     let Value::Object(fields) = v else {
-        return Err(format!(
+        return Err(malformed(format!(
             "the element is {}, not an object: each element must be an indicator \
              object with indicatorValue, indicatorType and action",
             type_name(&v)
-        ));
+        )));
     };
     let mut row = RawRow {
         line,
@@ -253,23 +444,31 @@ fn to_row(line: u64, v: Value) -> Result<RawRow, String> {
     Ok(row)
 }
 
-fn groups(key: &str, v: Value) -> Result<Vec<String>, String> {
+fn groups(key: &str, v: Value) -> Result<Vec<String>, Bad> {
+    // One more than the limit is enough to reject the row.
     match v {
         Value::Null => Ok(Vec::new()),
-        Value::String(s) => Ok(s.split(',').map(str::to_string).collect()),
+        Value::String(s) => {
+            nul(key, &s)?;
+            Ok(s.split(',')
+                .take(MAX_GROUPS + 1)
+                .map(str::to_string)
+                .collect())
+        }
         Value::Array(items) => items
             .into_iter()
+            .take(MAX_GROUPS + 1)
             .map(|g| match g {
-                Value::String(s) => Ok(s),
-                other => Err(format!(
+                Value::String(s) => nul(key, &s).map(|()| s),
+                other => Err(malformed(format!(
                     "`{key}` holds {}, not a group name: write an array of strings",
                     type_name(&other)
-                )),
+                ))),
             })
             .collect(),
-        other => Err(format!(
+        other => Err(malformed(format!(
             "`{key}` is {}, not an array of group names",
             type_name(&other)
-        )),
+        ))),
     }
 }

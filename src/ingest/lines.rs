@@ -60,6 +60,8 @@ pub(crate) enum Line<'a> {
     NotUtf8 { bytes: &'a [u8], valid_up_to: usize },
     /// A line longer than [`MAX_LINE_LEN`], of `len` bytes.
     TooLong { len: u64 },
+    /// A line with a NUL byte at offset `at`: not text.
+    Nul { bytes: &'a [u8], at: usize },
 }
 
 impl Line<'_> {
@@ -68,7 +70,9 @@ impl Line<'_> {
     pub(crate) fn is_hash_comment(&self) -> bool {
         match self {
             Line::Text(s) => s.trim_start().starts_with('#'),
-            Line::NotUtf8 { bytes, .. } => bytes.trim_ascii_start().starts_with(b"#"),
+            Line::NotUtf8 { bytes, .. } | Line::Nul { bytes, .. } => {
+                bytes.trim_ascii_start().starts_with(b"#")
+            }
             Line::TooLong { .. } => false,
         }
     }
@@ -80,6 +84,11 @@ impl Line<'_> {
             Line::NotUtf8 { valid_up_to, .. } => Some(format!(
                 "not valid UTF-8 (a bad byte at column {}): save the file as UTF-8",
                 valid_up_to + 1
+            )),
+            Line::Nul { at, .. } => Some(format!(
+                "a NUL byte at column {}: the line is not text (a UTF-16 file?); save \
+                 the file as UTF-8 text",
+                at + 1
             )),
             Line::TooLong { len } => Some(format!(
                 "the line is {len} bytes long, over the limit of {MAX_LINE_LEN}: \
@@ -142,6 +151,15 @@ impl<'r, R: BufRead> Lines<'r, R> {
         }
         if len > MAX_LINE_LEN as u64 {
             return Ok(Some((self.number, Line::TooLong { len })));
+        }
+        if let Some(at) = memchr::memchr(0, &self.buf) {
+            return Ok(Some((
+                self.number,
+                Line::Nul {
+                    bytes: &self.buf,
+                    at,
+                },
+            )));
         }
         let line = match std::str::from_utf8(&self.buf) {
             Ok(s) => Line::Text(s),

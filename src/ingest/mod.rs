@@ -40,11 +40,17 @@
 //!
 //! # What is a row
 //!
-//! - `csv`: every non-blank line after the header (the first non-blank
-//!   line). One line is one row: a quote left open at the end of a line is
-//!   an unbalanced quote and makes that row `malformed-row`, so a stray quote
-//!   never swallows the rows after it (the portal's file has no multi-line
-//!   fields; a description that needs a line break cannot be imported).
+//! - `csv`: every RFC 4180 record after the header (the first record
+//!   that is not a blank line). A quoted field may hold commas, `""` and
+//!   line breaks: a multi-line description is one field of one row, and
+//!   its line is the line where the record starts. When quoting is broken
+//!   (a quote not closed by the end of the file, text after a closing
+//!   quote, a quoted field still open after [`MAX_LINE_LEN`] bytes), where
+//!   the fields end is a guess: that record is one `malformed-row` and
+//!   reading of the file stops, with a whole-file diagnostic naming the
+//!   line from which nothing was read, so that no text from inside a field
+//!   is ever read as a row. A record over [`MAX_LINE_LEN`] bytes outside
+//!   any quote is one `malformed-row`, read past without being held.
 //! - `json`: every element of the indicator array. Its line is the line of
 //!   the element's first byte.
 //! - `text`: every line that is not blank and not a `#` comment. Adblock
@@ -63,31 +69,68 @@
 //!
 //! A row with several problems gets the code of the first failing check:
 //!
-//! 1. the row can be read (`malformed-row`: bad UTF-8, a line over
-//!    [`MAX_LINE_LEN`], an unbalanced quote, a wrong number of CSV fields, a
-//!    JSON element that is not an object);
-//! 2. the type (`unsupported-type`; `ip-indicator` or `reserved-address`
+//! 1. the row can be read (`malformed-row`: broken quoting, a line or
+//!    record over [`MAX_LINE_LEN`], a wrong number of CSV fields, bad
+//!    UTF-8, a JSON element that is not an object);
+//! 2. every field within its size limit (`too-long`, naming the field and
+//!    the limit; see below);
+//! 3. the type (`unsupported-type`; `ip-indicator` or `reserved-address`
 //!    for `IpAddress`): the type decides how the value is read;
-//! 3. the action (`unsupported-action`);
-//! 4. the value, through [`canon::indicator`](crate::canon::indicator)
+//! 4. the action (`unsupported-action`);
+//! 5. the value, through [`canon::indicator`](crate::canon::indicator)
 //!    (`ip-indicator`, `reserved-address`, `wildcard`, `invalid-host`,
 //!    `unsupported-scheme`, `domain-with-path`, `too-long`);
-//! 5. the expiration time (`bad-expiration`);
-//! 6. skips: `expired`, then `other-group`;
-//! 7. merges against the rows read before: `duplicate`, `conflict`;
-//! 8. the `public-suffix` warning, for a newly accepted `DomainName`.
+//! 6. the expiration time (`bad-expiration`);
+//! 7. skips: `expired`, then `other-group`;
+//! 8. merges against the rows read before: `duplicate`, `conflict`;
+//! 9. the `public-suffix` warning, for a newly accepted `DomainName`.
 //!
 //! An accepted row whose `Severity` or `GenerateAlert` is not one of the
 //! portal's values keeps the rest of its fields and gets an
 //! `ignored-value` warning naming the value.
 //!
+//! # Size limits
+//!
+//! So that neither the ingest nor the compiled set holds what an input
+//! chose to make huge, a row with a field over its limit is rejected
+//! `too-long` (limits in bytes as read, after CSV unquoting or JSON
+//! unescaping):
+//!
+//! | field | limit |
+//! |---|---|
+//! | a CSV record, a text or hosts line | [`MAX_LINE_LEN`] (1 MiB) |
+//! | a JSON element | [`MAX_LINE_LEN`] (1 MiB); over it, the element is one `too-long` row and reading stops with a whole-file diagnostic (JSON cannot be resynchronised) |
+//! | `IndicatorValue` | 8 KiB (a URL is then held to 2,048 bytes once canonical) |
+//! | `Description` | 32 KiB; in JSON, a longer string is never held, whatever its field |
+//! | `Title` | 1 KiB |
+//! | `Category`, `Id`, each `RbacGroups` name | 256 bytes |
+//! | the number of `RbacGroups` names | 256 |
+//! | `IndicatorType`, `Action`, `ExpirationTime`, `Severity`, `GenerateAlert` | 64 bytes |
+//!
+//! The [`Report`] keeps the first [`MAX_DIAGNOSTICS_PER_CODE`] diagnostics
+//! of each code and counts the rest, so that memory grows with the
+//! distinct keys, not the rows; [`Ingester::on_diagnostic`] sees every
+//! one as it is found.
+//!
+//! # NUL bytes
+//!
+//! A NUL byte is never text, so a row holding one is `malformed-row`, its
+//! message naming the column (a text or hosts line's byte column, a CSV
+//! column's name, a JSON field's name), wherever it is in the file and in
+//! every format: a stray NUL costs its row, not the file. In JSON a raw
+//! NUL inside a string counts as part of that field; outside any string it
+//! is a syntax error like any stray byte.
+//!
 //! # Whole-file problems
 //!
-//! A file that cannot be read as its format at all (empty, binary, UTF-16,
-//! JSON that is not an indicator list, a CSV header without the required
-//! columns, a JSON syntax error between elements) gets one `malformed-row`
-//! diagnostic that does not stand for a row; [`Report::file_errors`] counts
-//! them. Line 0 means the whole file. A CSV file whose header lacks a
+//! A file that cannot be read as its format at all (empty, UTF-16, a
+//! compressed or binary format known by its first bytes: gzip, zstd, zip,
+//! xz, bzip2, 7-Zip, a compiled `.indset` set, an executable; JSON that is
+//! not an indicator list, a CSV header without the required columns, a
+//! JSON syntax error between elements) gets one `malformed-row` diagnostic
+//! that does not stand for a row; [`Report::file_errors`] counts them. So
+//! does a CSV file whose quoting breaks (see above): its diagnostic names
+//! the line from which nothing was read. Line 0 means the whole file. A CSV file whose header lacks a
 //! required column still counts its rows: each is rejected `malformed-row`
 //! (without a diagnostic of its own; the header's diagnostic gives the
 //! count), so the accounting holds.
@@ -125,11 +168,12 @@ use validate::RawRow;
 /// An input format (SPEC 2), as given to `--format`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Format {
-    /// Choose by file extension, then by content (the default):
-    /// `.csv` is csv, `.json` json, a file named `hosts` or ending in
+    /// Choose by content, then by file extension (the default): a first
+    /// line naming the `IndicatorType` and `IndicatorValue` columns is csv
+    /// whatever the name (a portal export saved as `.txt` is still csv);
+    /// else `.csv` is csv, `.json` json, a file named `hosts` or ending in
     /// `.hosts` hosts; `.txt` and `.list` are text or hosts by content;
     /// anything else by content: `[` or `{` first is json, a first line
-    /// naming `IndicatorType` and `IndicatorValue` csv, a first line
     /// `<IP address> <name>` hosts, else text.
     #[default]
     Auto,
@@ -170,6 +214,11 @@ impl Format {
         if self != Format::Auto {
             return self;
         }
+        // A header row is unmistakable, and read as another format its
+        // rows would become junk hosts.
+        if csv::looks_like_csv(head) {
+            return Format::Csv;
+        }
         let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
         let ext = base
             .rsplit_once('.')
@@ -192,8 +241,6 @@ impl Format {
         let first = head.iter().find(|b| !b.is_ascii_whitespace());
         if matches!(first, Some(b'[' | b'{')) {
             Format::Json
-        } else if csv::looks_like_csv(head) {
-            Format::Csv
         } else if hosts::looks_like_hosts(head) {
             Format::Hosts
         } else {
@@ -273,11 +320,18 @@ impl Options {
     }
 }
 
+/// How many diagnostics of each code a [`Report`] keeps. Past it, the
+/// diagnostics of that code are counted ([`Report::omitted_by`]) but not
+/// kept, so that the memory of an ingest grows with its distinct keys, not
+/// its rows; [`Ingester::on_diagnostic`] sees every one.
+pub const MAX_DIAGNOSTICS_PER_CODE: usize = 1000;
+
 /// The outcome of ingestion: row counts per outcome and code, and the
-/// diagnostics, in the order they were found.
+/// first [`MAX_DIAGNOSTICS_PER_CODE`] diagnostics of each code, in the
+/// order they were found.
 ///
-/// Invariant (SPEC 1.6, checked by [`Report::adds_up`]): `accepted +
-/// rejected + skipped + merged == rows`.
+/// Invariant (checked by [`Report::adds_up`]): `accepted + rejected +
+/// skipped + merged == rows`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
     rows: u64,
@@ -288,7 +342,10 @@ pub struct Report {
     public_suffixes: u64,
     ignored_values: u64,
     file_errors: u64,
-    diagnostics: Vec<Diagnostic>,
+    /// The diagnostics kept; add one only through [`Report::keep`].
+    kept: Vec<Diagnostic>,
+    kept_by: BTreeMap<Code, usize>,
+    omitted: BTreeMap<Code, u64>,
 }
 
 impl Report {
@@ -352,9 +409,33 @@ impl Report {
         self.file_errors
     }
 
-    /// Every diagnostic, in the order found.
+    /// The diagnostics kept, in the order found: every one up to
+    /// [`MAX_DIAGNOSTICS_PER_CODE`] of each code, then none of that code
+    /// ([`Report::omitted`] counts them).
     pub fn diagnostics(&self) -> &[Diagnostic] {
-        &self.diagnostics
+        &self.kept
+    }
+
+    /// The number of diagnostics found but not kept, all codes together.
+    pub fn omitted(&self) -> u64 {
+        self.omitted.values().sum()
+    }
+
+    /// The number of diagnostics with `code` found but not kept.
+    pub fn omitted_by(&self, code: Code) -> u64 {
+        self.omitted.get(&code).copied().unwrap_or(0)
+    }
+
+    /// Keeps `d`, or counts it when its code has all the diagnostics a
+    /// report keeps.
+    fn keep(&mut self, d: Diagnostic) {
+        let kept = self.kept_by.entry(d.code).or_insert(0);
+        if *kept < MAX_DIAGNOSTICS_PER_CODE {
+            *kept += 1;
+            self.kept.push(d);
+        } else {
+            *self.omitted.entry(d.code).or_insert(0) += 1;
+        }
     }
 
     /// Whether every row has exactly one outcome: `accepted + rejected +
@@ -400,7 +481,9 @@ fn write_counts(
 impl fmt::Display for Report {
     /// One summary line, e.g. `6254 rows: 3947 accepted, 2307 rejected
     /// (2307 ip-indicator), 0 skipped, 0 merged`, followed by `; N
-    /// unreadable files` when there were whole-file problems.
+    /// unreadable files` when there were whole-file problems and `; N
+    /// diagnostics not kept in the report (N duplicate)` when some were
+    /// only counted.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} rows: {} accepted, ", self.rows, self.accepted)?;
         write_counts(f, self.rejected(), "rejected", &self.rejected)?;
@@ -409,9 +492,22 @@ impl fmt::Display for Report {
         f.write_str(", ")?;
         write_counts(f, self.merged(), "merged", &self.merged)?;
         match self.file_errors {
+            0 => {}
+            1 => f.write_str("; 1 unreadable file")?,
+            n => write!(f, "; {n} unreadable files")?,
+        }
+        match self.omitted() {
             0 => Ok(()),
-            1 => f.write_str("; 1 unreadable file"),
-            n => write!(f, "; {n} unreadable files"),
+            n => {
+                let word = if n == 1 { "diagnostic" } else { "diagnostics" };
+                f.write_str("; ")?;
+                write_counts(
+                    f,
+                    n,
+                    &format!("{word} not kept in the report"),
+                    &self.omitted,
+                )
+            }
         }
     }
 }
@@ -596,6 +692,8 @@ pub(crate) struct Sink<'a> {
     file: Arc<str>,
     opts: &'a Options,
     state: &'a mut State,
+    /// Called with every diagnostic as it is found.
+    on_diagnostic: Option<&'a mut OnDiagnostic>,
     pending: Vec<RawRow>,
     /// Starts the worker, on machines with more than one core.
     spawn: Option<Box<dyn FnOnce() -> Worker + 'a>>,
@@ -698,9 +796,14 @@ impl Sink<'_> {
     }
 
     fn malformed(&mut self, line: u64, message: impl Into<String>) {
+        self.refuse(line, Code::MalformedRow, message.into());
+    }
+
+    /// A row a reader refuses before validation, with `code`.
+    fn refuse(&mut self, line: u64, code: Code, message: String) {
         self.settle();
         self.state.report.rows += 1;
-        self.outcome(line, Code::MalformedRow, message.into());
+        self.outcome(line, code, message);
     }
 
     /// A row rejected for a problem already reported at file level.
@@ -710,32 +813,27 @@ impl Sink<'_> {
         self.state.report.count(Code::MalformedRow);
     }
 
-    /// A problem with the whole file, not a row; returns the diagnostic's
-    /// index so a reader can complete its message later.
-    fn file_error(&mut self, line: u64, message: impl Into<String>) -> usize {
+    /// A problem with the whole file, not a row.
+    fn file_error(&mut self, line: u64, message: impl Into<String>) {
         self.settle();
-        let report = &mut self.state.report;
-        report.file_errors += 1;
-        report.diagnostics.push(Diagnostic::new(
-            &self.file,
-            line,
-            Code::MalformedRow,
-            message,
-        ));
-        report.diagnostics.len() - 1
+        self.state.report.file_errors += 1;
+        let d = Diagnostic::new(&self.file, line, Code::MalformedRow, message);
+        self.emit(d);
     }
 
-    fn amend(&mut self, index: usize, more: &str) {
-        self.settle();
-        self.state.report.diagnostics[index].message.push_str(more);
+    /// Hands `d` to the callback and the report: every diagnostic goes
+    /// through here.
+    fn emit(&mut self, d: Diagnostic) {
+        if let Some(f) = self.on_diagnostic.as_mut() {
+            f(&d);
+        }
+        self.state.report.keep(d);
     }
 
     fn outcome(&mut self, line: u64, code: Code, message: String) {
-        let report = &mut self.state.report;
-        report.count(code);
-        report
-            .diagnostics
-            .push(Diagnostic::new(&self.file, line, code, message));
+        self.state.report.count(code);
+        let d = Diagnostic::new(&self.file, line, code, message);
+        self.emit(d);
     }
 
     /// Accepts `new` or merges it into the row of the same key read
@@ -804,10 +902,7 @@ impl Sink<'_> {
             };
             let (file, line) = (Arc::clone(&dropped.source.file), dropped.source.line);
             state.report.count(Code::Duplicate);
-            state
-                .report
-                .diagnostics
-                .push(Diagnostic::new(&file, line, Code::Duplicate, message));
+            self.emit(Diagnostic::new(&file, line, Code::Duplicate, message));
             if longer {
                 self.ignored(&new, note);
                 let state = &mut *self.state;
@@ -852,7 +947,7 @@ impl Sink<'_> {
         );
         let (loser_file, loser_line) = (Arc::clone(&loser.source.file), loser.source.line);
         state.report.count(Code::Conflict);
-        state.report.diagnostics.push(Diagnostic::new(
+        self.emit(Diagnostic::new(
             &loser_file,
             loser_line,
             Code::Conflict,
@@ -886,12 +981,8 @@ impl Sink<'_> {
     }
 
     fn diag_at(&mut self, ind: &Indicator, code: Code, message: String) {
-        self.state.report.diagnostics.push(Diagnostic::new(
-            &ind.source.file,
-            ind.source.line,
-            code,
-            message,
-        ));
+        let d = Diagnostic::new(&ind.source.file, ind.source.line, code, message);
+        self.emit(d);
     }
 }
 
@@ -902,8 +993,9 @@ const HEAD_LEN: u64 = 8192;
 /// Reads indicator inputs and keeps the accounting across all of them.
 ///
 /// Cost: one pass over each input, holding at most one line (or one JSON
-/// element) of its text and three batches of 8,192 rows at a time, plus
-/// the accepted indicators and the diagnostics. On a machine with more
+/// element, or one CSV record) of its text and three batches of 8,192 rows
+/// at a time, plus the accepted indicators and at most
+/// [`MAX_DIAGNOSTICS_PER_CODE`] diagnostics of each code. On a machine with more
 /// than one core ([`std::thread::available_parallelism`]), an input of
 /// more than one batch is validated on a scoped worker thread while the
 /// calling thread reads on; counts and diagnostics keep the input order.
@@ -913,7 +1005,11 @@ pub struct Ingester {
     opts: Options,
     state: State,
     progress: Option<Box<dyn FnMut(u64)>>,
+    on_diagnostic: Option<Box<OnDiagnostic>>,
 }
+
+/// A callback that sees every diagnostic as it is found.
+type OnDiagnostic = dyn FnMut(&Diagnostic);
 
 impl Ingester {
     /// An ingester with no input read yet.
@@ -922,6 +1018,7 @@ impl Ingester {
             opts,
             state: State::default(),
             progress: None,
+            on_diagnostic: None,
         }
     }
 
@@ -960,6 +1057,7 @@ impl Ingester {
         let opts = &self.opts;
         let state = &mut self.state;
         let progress = self.progress.as_deref_mut();
+        let on_diagnostic = self.on_diagnostic.as_deref_mut();
         std::thread::scope(|scope| {
             let spawn = (threads > 1).then(|| {
                 let file = Arc::clone(&file);
@@ -970,6 +1068,7 @@ impl Ingester {
                 file,
                 opts,
                 state,
+                on_diagnostic,
                 pending: Vec::new(),
                 spawn,
                 worker: None,
@@ -984,6 +1083,13 @@ impl Ingester {
     /// input, every 256 KiB and once at its end (for a progress bar).
     pub fn set_progress(&mut self, f: impl FnMut(u64) + 'static) {
         self.progress = Some(Box::new(f));
+    }
+
+    /// Calls `f` with every diagnostic as it is found, in the order of
+    /// [`Report::diagnostics`], including those the report does not keep
+    /// past [`MAX_DIAGNOSTICS_PER_CODE`] (to print them as they stream).
+    pub fn on_diagnostic(&mut self, f: impl FnMut(&Diagnostic) + 'static) {
+        self.on_diagnostic = Some(Box::new(f));
     }
 
     /// The report so far.
@@ -1100,8 +1206,24 @@ fn read_into<R: Read>(
     Ok(())
 }
 
+/// The first bytes of file types that are not text, and their names.
+const NOT_TEXT: [(&[u8], &str); 8] = [
+    (b"\x1f\x8b", "a gzip file"),
+    (b"\x28\xb5\x2f\xfd", "a zstd file"),
+    (b"PK\x03\x04", "a zip file"),
+    (b"\xfd7zXZ\x00", "an xz file"),
+    (b"BZh", "a bzip2 file"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip file"),
+    (b"\x89INDSET\n", "a compiled .indset set"),
+    (b"\x7fELF", "an executable"),
+];
+
 /// Why the first bytes of an input show that it cannot be read at all;
 /// `whole` when `head` is the entire input.
+///
+/// Only what is not text at all is refused here: an empty file, UTF-16,
+/// and the known binary formats. A NUL byte elsewhere is an error of its
+/// row, wherever it is in the file (see the module docs).
 fn unreadable(head: &[u8], whole: bool) -> Option<String> {
     if whole && head.iter().all(u8::is_ascii_whitespace) {
         return Some("the file is empty: give a file with one indicator per row".into());
@@ -1109,11 +1231,15 @@ fn unreadable(head: &[u8], whole: bool) -> Option<String> {
     if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
         return Some("the file is UTF-16; save it as UTF-8 and read it again".into());
     }
-    let nul = memchr::memchr(0, head)?;
-    Some(format!(
-        "a binary file (a NUL byte at offset {nul}): give an indicator list as \
-         UTF-8 text (csv, json, text or hosts); decompress it first if it is compressed"
-    ))
+    let (_, what) = NOT_TEXT.iter().find(|(magic, _)| head.starts_with(magic))?;
+    let fix = if what.starts_with("a compiled") {
+        "give the indicator lists it was compiled from"
+    } else if what.starts_with("an executable") {
+        "give an indicator list as UTF-8 text (csv, json, text or hosts)"
+    } else {
+        "decompress it first, then give the indicator list inside"
+    };
+    Some(format!("{what}, not text: {fix}"))
 }
 
 #[cfg(test)]

@@ -4,7 +4,11 @@
 //!   rows; a `#` after white space starts a trailing comment (a `#` inside
 //!   a URL is its fragment).
 //! - One word: the value, action Block. Two words: action, value. More: a
-//!   `malformed-row`.
+//!   `malformed-row`. An action word alone (`allow`) is a `malformed-row`,
+//!   not the host `allow`.
+//! - A comma before the first `/` (where a host is; a URL's path may hold
+//!   commas) makes a `malformed-row` with a hint: such a line is a CSV row,
+//!   which read as a host would become a junk Block indicator.
 //! - The type is `Url` when the value starts with a scheme (`x://`) or
 //!   contains a `/`, else `DomainName`.
 //! - Adblock filter syntax is refused as `malformed-row` (see the module
@@ -16,6 +20,7 @@ use std::io::{self, BufRead};
 use super::Sink;
 use super::lines::Lines;
 use super::validate::{RawRow, shown};
+use crate::indicator::Action;
 
 pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result<()> {
     let mut lines = Lines::new(input);
@@ -34,8 +39,24 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
             sink.malformed(no, message);
             continue;
         }
+        if let Some(message) = csv_row(text) {
+            sink.malformed(no, message);
+            continue;
+        }
         let mut words = text.split_whitespace();
         let (action, value) = match (words.next(), words.next(), words.next()) {
+            (Some(a), None, _) if Action::parse(a).is_some() => {
+                sink.malformed(
+                    no,
+                    format!(
+                        "`{}` is an action word with no value: write `{} example.com`, \
+                         one indicator a line",
+                        shown(a),
+                        a.to_ascii_lowercase()
+                    ),
+                );
+                continue;
+            }
             (Some(v), None, _) => ("Block", v),
             (Some(a), Some(v), None) => {
                 if super::hosts::is_address(a) {
@@ -91,6 +112,20 @@ fn action_name(word: &str) -> Cow<'static, str> {
         Some(u) => Cow::Borrowed(u),
         None => Cow::Owned(word.to_string()),
     }
+}
+
+/// The message for a line with a comma where its host would be: a CSV
+/// row (a URL's path and query may hold commas; a host never does).
+fn csv_row(s: &str) -> Option<String> {
+    let host_part = s.split('/').next().unwrap_or(s);
+    if !host_part.contains(',') {
+        return None;
+    }
+    Some(format!(
+        "`{}` looks like a CSV row, not `[action] value`: save the file as .csv \
+         or use --format csv",
+        shown(s)
+    ))
 }
 
 /// The line before a `#` that follows white space.

@@ -147,6 +147,63 @@ fn optional(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+/// The longest raw `IndicatorValue`, in bytes. A URL is held to
+/// [`canon::MAX_INDICATOR_LEN`] once canonical; this bounds the work of
+/// canonicalising it.
+pub(crate) const MAX_VALUE_LEN: usize = 8 * 1024;
+/// The longest `Description`: the largest field, and so the longest
+/// string the JSON reader holds.
+pub(crate) const MAX_DESCRIPTION_LEN: usize = 32 * 1024;
+/// The longest `Title`.
+const MAX_TITLE_LEN: usize = 1024;
+/// The longest `Category`, `Id` and device group name.
+const MAX_NAME_LEN: usize = 256;
+/// The longest `IndicatorType`, `Action`, `ExpirationTime`, `Severity`
+/// and `GenerateAlert`: a word or a time.
+const MAX_WORD_LEN: usize = 64;
+/// The most device groups a row may name.
+pub(crate) const MAX_GROUPS: usize = 256;
+
+/// The `too-long` message of a row with a field over its limit, if any.
+fn over_limit(row: &RawRow) -> Option<String> {
+    let fields: [(&str, Option<&str>, usize); 10] = [
+        ("IndicatorValue", Some(&row.value), MAX_VALUE_LEN),
+        ("IndicatorType", Some(&row.kind), MAX_WORD_LEN),
+        ("Action", Some(&row.action), MAX_WORD_LEN),
+        ("ExpirationTime", row.expiration.as_deref(), MAX_WORD_LEN),
+        ("Severity", row.severity.as_deref(), MAX_WORD_LEN),
+        ("GenerateAlert", row.generate_alert.as_deref(), MAX_WORD_LEN),
+        ("Title", row.title.as_deref(), MAX_TITLE_LEN),
+        (
+            "Description",
+            row.description.as_deref(),
+            MAX_DESCRIPTION_LEN,
+        ),
+        ("Category", row.category.as_deref(), MAX_NAME_LEN),
+        ("Id", row.id.as_deref(), MAX_NAME_LEN),
+    ];
+    if let Some((name, len, limit)) = fields.into_iter().find_map(|(name, v, limit)| {
+        v.filter(|v| v.len() > limit)
+            .map(|v| (name, v.len(), limit))
+    }) {
+        return Some(format!(
+            "`{name}` is {len} bytes, over the limit of {limit}: shorten it"
+        ));
+    }
+    if row.groups.len() > MAX_GROUPS {
+        return Some(format!(
+            "`RbacGroups` names more than {MAX_GROUPS} device groups, the limit: \
+             split the row"
+        ));
+    }
+    let long = row.groups.iter().find(|g| g.len() > MAX_NAME_LEN)?;
+    Some(format!(
+        "a group name in `RbacGroups` is {} bytes, over the limit of {MAX_NAME_LEN}: \
+         shorten it",
+        long.len()
+    ))
+}
+
 /// A row's validation result: the accepted indicator with the message of
 /// an `ignored-value` warning when one of its fields was left out, or why
 /// the row was rejected or skipped.
@@ -162,6 +219,9 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Checked {
         code,
         message,
     };
+    if let Some(message) = over_limit(&row) {
+        return Err(refuse((Code::TooLong, message)));
+    }
     let kind = match parse_type(&row.kind).map_err(refuse)? {
         Type::Network(kind) => kind,
         Type::Ip => {

@@ -61,6 +61,10 @@ pub fn run(args: Args) -> Result<Status> {
         now,
         device_group: args.device_group.clone(),
     });
+    // Printed as found: the report keeps only the first of each code.
+    compiler.on_diagnostic(|d| {
+        let _ = writeln!(io::stderr(), "{d}");
+    });
     for input in &args.inputs {
         let bar = progress_bar(input)?;
         if let Some(bar) = &bar {
@@ -78,9 +82,6 @@ pub fn run(args: Args) -> Result<Status> {
     let compiled = compiler.finish();
     let report = &compiled.report;
     let mut stderr = io::stderr().lock();
-    for d in report.diagnostics() {
-        writeln!(stderr, "{d}")?;
-    }
     if let Some(path) = &args.report {
         let json = crate::output::report_json(report);
         fs::write(path, format!("{json:#}\n"))
