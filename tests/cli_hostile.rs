@@ -58,6 +58,17 @@ impl Scratch {
         all.extend_from_slice(args);
         run(&all, stdin)
     }
+
+    /// The names in the scratch directory that look like temporary files.
+    fn temporaries(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.dir.path())
+            .expect("read the scratch directory")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.') || n.contains("tmp"))
+            .collect();
+        names.sort();
+        names
+    }
 }
 
 fn spawn(args: &[&str]) -> Child {
@@ -131,6 +142,122 @@ fn json_lines(out: &Output) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
         .collect()
+}
+
+// Unreadable inputs and empty sets never replace a set.
+
+/// Bytes shaped like a gzip file: the magic, NULs, then bytes that are not
+/// UTF-8, with no line break (so no part of it can pass for a row).
+fn gzip_like() -> Vec<u8> {
+    let mut b = vec![0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03];
+    let mut x: u32 = 0x2545_f491;
+    for _ in 0..4096 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        b.push(match (x >> 24) as u8 {
+            b'\n' | b'\r' => 0xff,
+            v => v | 0x80,
+        });
+    }
+    b
+}
+
+#[test]
+fn an_unreadable_input_exits_2_and_leaves_the_set_alone() {
+    let s = Scratch::new();
+    let good = fs::read(s.path("set.indset")).unwrap();
+    fs::write(s.path("empty.csv"), "").unwrap();
+    fs::write(s.path("object.json"), "{}").unwrap();
+    fs::write(s.path("garbage.bin"), gzip_like()).unwrap();
+    let set = s.arg("set.indset");
+    let portal = s.arg("portal.csv");
+    let cases: Vec<Vec<String>> = vec![
+        vec![s.arg("empty.csv")],
+        vec!["/dev/null".into()],
+        vec![s.arg("object.json")],
+        vec![s.arg("garbage.bin")],
+        // A good input beside a bad one: the bad one still stops the compile.
+        vec![portal.clone(), s.arg("empty.csv")],
+        vec![s.arg("object.json"), portal.clone()],
+    ];
+    for inputs in cases {
+        let mut args = vec!["-o", set.as_str()];
+        args.extend(inputs.iter().map(String::as_str));
+        let out = s.compile(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{inputs:?}: {err}");
+        let bad = inputs.iter().find(|i| **i != portal).unwrap();
+        let last = err.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("indset: error: ") && last.contains(bad.as_str()),
+            "{inputs:?}: the last line names the input: {err}"
+        );
+        assert!(last.contains("no set written"), "{err}");
+        assert_eq!(fs::read(s.path("set.indset")).unwrap(), good, "{inputs:?}");
+        assert_eq!(s.temporaries(), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn an_empty_set_is_refused_without_allow_empty() {
+    let s = Scratch::new();
+    let good = fs::read(s.path("set.indset")).unwrap();
+    fs::write(s.path("none.json"), "[]").unwrap();
+    fs::write(s.path("wild.txt"), "*.wild.example\n").unwrap();
+    let set = s.arg("set.indset");
+    for input in ["none.json", "wild.txt"] {
+        let out = s.compile(&["-o", &set, &s.arg(input)]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{input}: {err}");
+        assert!(err.contains("--allow-empty"), "{err}");
+        assert_eq!(fs::read(s.path("set.indset")).unwrap(), good, "{input}");
+    }
+    let out = s.compile(&["--allow-empty", "-o", &set, &s.arg("none.json")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&["inspect", "--json", &set], b"");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["indicators"], 0);
+    // `--allow-empty` allows an empty set, not an unreadable input.
+    fs::write(s.path("empty.csv"), "").unwrap();
+    let out = s.compile(&["--allow-empty", "-o", &set, &s.arg("empty.csv")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+/// The number before `word` in `line`: `12 rejected` gives 12.
+fn count_before(line: &str, word: &str) -> Option<u64> {
+    let at = line.find(word)?;
+    line[..at].split_whitespace().last()?.parse().ok()
+}
+
+#[test]
+fn strict_counts_what_the_summary_counts() {
+    let s = Scratch::new();
+    // A header without the required columns rejects its rows without a
+    // diagnostic each; under --strict that is still an unreadable file.
+    fs::write(
+        s.path("bad-header.csv"),
+        "Type,Value\nDomainName,a.example\nDomainName,b.example\n",
+    )
+    .unwrap();
+    let set = s.arg("out.indset");
+    for inputs in [vec!["portal.csv"], vec!["portal.csv", "bad-header.csv"]] {
+        let mut args = vec!["--strict".to_string(), "-o".into(), set.clone()];
+        args.extend(inputs.iter().map(|i| s.arg(i)));
+        let out = s.compile(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let err = text(&out.stderr);
+        let summary = err
+            .lines()
+            .find(|l| l.contains(" rows: "))
+            .unwrap_or_else(|| panic!("no summary in {err}"));
+        let rejected = count_before(summary, "rejected").unwrap();
+        if let Some(strict) = err.lines().find(|l| l.contains("under --strict")) {
+            assert_eq!(count_before(strict, "row"), Some(rejected), "{err}");
+        }
+        let want = if inputs.len() == 1 { 1 } else { 2 };
+        assert_eq!(out.status.code(), Some(want), "{inputs:?}: {err}");
+        assert!(!s.path("out.indset").exists());
+    }
 }
 
 // Lookup lines: bounded, and every line answered.
@@ -312,4 +439,102 @@ fn a_closed_stdout_ends_every_subcommand_quietly() {
             &args[..2]
         );
     }
+}
+
+#[test]
+fn compile_with_stderr_closed_still_writes_the_set() {
+    let s = Scratch::new();
+    let set = s.arg("again.indset");
+    let portal = s.arg("portal.csv");
+    let mut child = spawn(&["compile", "--now", NOW, "-o", &set, &portal]);
+    drop(child.stderr.take());
+    drop(child.stdin.take());
+    let out = wait_bounded(child);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        fs::read(s.path("again.indset")).unwrap(),
+        fs::read(s.path("set.indset")).unwrap()
+    );
+}
+
+// Outputs never destroy inputs, and failed writes leave nothing behind.
+
+#[test]
+fn an_output_naming_an_input_is_refused() {
+    let s = Scratch::new();
+    let portal = s.arg("portal.csv");
+    fs::create_dir(s.path("sub")).unwrap();
+    fs::hard_link(s.path("portal.csv"), s.path("linked.csv")).unwrap();
+    let dotted = format!("{}/sub/../portal.csv", s.dir.path().display());
+    let set = s.arg("set.indset");
+    let linked = s.arg("linked.csv");
+    // Neither exists yet: compared by canonical directory and name.
+    let new = s.arg("new.indset");
+    let dotted_new = format!("{}/sub/../new.indset", s.dir.path().display());
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["-o", &portal, &portal],
+        vec!["-o", &dotted, &portal],
+        vec!["-o", &linked, &portal],
+        vec!["--report", &portal, "-o", &set, &portal],
+        vec!["--report", &dotted, "-o", &set, &portal],
+        vec!["--report", &set, "-o", &set, &portal],
+        vec!["--report", &dotted_new, "-o", &new, &portal],
+    ];
+    let before = fs::read(s.path("set.indset")).unwrap();
+    for args in cases {
+        let out = s.compile(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("is also"), "{args:?}: {err}");
+        assert_eq!(
+            fs::read_to_string(s.path("portal.csv")).unwrap(),
+            PORTAL_CSV
+        );
+        assert_eq!(fs::read(s.path("set.indset")).unwrap(), before);
+        assert!(!s.path("new.indset").exists());
+    }
+}
+
+#[test]
+fn a_missing_output_directory_is_named() {
+    let s = Scratch::new();
+    let portal = s.arg("portal.csv");
+    let missing = s.path("nope");
+    let out_in_missing = missing.join("set.indset").display().to_string();
+    let set = s.arg("set.indset");
+    for args in [
+        vec!["-o", out_in_missing.as_str(), &portal],
+        vec![
+            "--report",
+            &missing.join("r.json").display().to_string(),
+            "-o",
+            &set,
+            &portal,
+        ],
+    ] {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let out = s.compile(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        let want = format!("the directory {} does not exist", missing.display());
+        assert!(err.contains(&want), "{err}");
+        assert!(
+            !err.contains(".set.indset") && !err.contains(".r.json"),
+            "{err}"
+        );
+        assert!(!missing.exists());
+    }
+}
+
+#[test]
+fn a_failed_write_leaves_no_temporary_file() {
+    let s = Scratch::new();
+    fs::create_dir(s.path("taken")).unwrap();
+    let out = s.compile(&["-o", &s.arg("taken"), &s.arg("portal.csv")]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("is a directory"), "{err}");
+    assert_eq!(s.temporaries(), Vec::<String>::new(), "{err}");
+    assert!(s.path("taken").is_dir());
+    assert_eq!(fs::read_dir(s.path("taken")).unwrap().count(), 0);
 }
