@@ -538,3 +538,122 @@ fn a_failed_write_leaves_no_temporary_file() {
     assert!(s.path("taken").is_dir());
     assert_eq!(fs::read_dir(s.path("taken")).unwrap().count(), 0);
 }
+
+// Messages: each cause once, in the user's terms.
+
+fn occurrences(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+#[test]
+fn inspect_names_a_directory_or_a_fifo() {
+    let s = Scratch::new();
+    let out = run(&["inspect", &s.arg("")], b"");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("is a directory, not an .indset file"), "{err}");
+    assert!(!err.contains("os error"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let fifo = s.path("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|st| st.success()) {
+        let out = run(&["inspect", &fifo.display().to_string()], b"");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("is not a regular file"), "{err}");
+        assert!(!err.contains("os error"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn os_and_json_errors_are_printed_once() {
+    let s = Scratch::new();
+    let missing = s.arg("missing.indset");
+    let out = run(&["lookup", "--set", &missing, "a.example"], b"");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(occurrences(&err, "(os error 2)"), 1, "{err}");
+    assert!(err.contains(&missing), "{err}");
+
+    fs::write(s.path("managed.json"), "{\"WebProtection\": tru").unwrap();
+    let cfg = s.arg("managed.json");
+    let out = s.lookup(&["--app-config", &cfg, "a.example"], b"");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(occurrences(&err, "line 1 column"), 1, "{err}");
+
+    let out = s.lookup(&["--app-config", &s.arg("none.json"), "a.example"], b"");
+    let err = text(&out.stderr);
+    assert_eq!(occurrences(&err, "(os error 2)"), 1, "{err}");
+}
+
+#[test]
+fn an_ipv6_domain_is_named_as_written() {
+    let s = Scratch::new();
+    fs::write(
+        s.path("v6.csv"),
+        "IndicatorType,IndicatorValue,ExpirationTime,Action\n\
+         DomainName,2001:db8::1,,Block\n\
+         Url,http://2001:db8::1/x,,Block\n\
+         DomainName,fe80::1,,Block\n\
+         DomainName,::ffff:245.245.0.1,,Block\n\
+         DomainName,ok.example,,Block\n",
+    )
+    .unwrap();
+    let out = s.compile(&["-o", &s.arg("v6.indset"), &s.arg("v6.csv")]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let line = |n: u32| {
+        err.lines()
+            .find(|l| l.contains(&format!("v6.csv:{n}:")))
+            .unwrap_or_else(|| panic!("no line {n} in {err}"))
+    };
+    assert!(line(2).contains("error[ip-indicator]"), "{err}");
+    assert!(line(2).contains("the IPv6 address 2001:db8::1"), "{err}");
+    assert!(line(3).contains("the IPv6 address 2001:db8::1"), "{err}");
+    assert!(line(4).contains("error[ip-indicator]"), "{err}");
+    assert!(line(4).contains("the IPv6 address fe80::1"), "{err}");
+    assert!(line(5).contains("error[reserved-address]"), "{err}");
+    assert!(!err.contains("0.0.7.209"), "{err}");
+}
+
+#[test]
+fn report_json_counts_agree_with_the_summary() {
+    let s = Scratch::new();
+    fs::write(
+        s.path("bad-header.csv"),
+        "Type,Value\nDomainName,a.example\nDomainName,b.example\n",
+    )
+    .unwrap();
+    let report = s.arg("report.json");
+    let out = s.compile(&[
+        "--report",
+        &report,
+        "-o",
+        &s.arg("out.indset"),
+        &s.arg("portal.csv"),
+        &s.arg("bad-header.csv"),
+    ]);
+    let err = text(&out.stderr);
+    let r: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    let n = |k: &str| r[k].as_u64().unwrap_or_else(|| panic!("no {k} in {r}"));
+    assert!(
+        err.contains(&format!(
+            "{} rows: {} accepted, {} rejected",
+            n("rows"),
+            n("accepted"),
+            n("rejected")
+        )),
+        "{err}\n{r}"
+    );
+    assert_eq!(n("rows"), 6);
+    assert_eq!(n("rejected"), 4);
+    assert_eq!(n("unreadable_files"), 1);
+    assert!(err.contains("; 1 unreadable file"), "{err}");
+    let errors = r["errors"].as_object().unwrap();
+    let sum: u64 = errors.values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(sum, n("rejected"), "{r}");
+    assert_eq!(r["errors"]["malformed-row"], 2, "{r}");
+}
