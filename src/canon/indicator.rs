@@ -2,9 +2,11 @@
 //! says what is wrong and how to fix it.
 
 use std::cell::RefCell;
+use std::net::Ipv6Addr;
 
+use super::ip::parse_ipv6;
 use super::parse::{self, Mode};
-use super::{CanonError, MAX_INDICATOR_LEN, Rejection};
+use super::{CanonError, HostKind, MAX_INDICATOR_LEN, Rejection};
 use crate::diag::Code;
 use crate::indicator::Kind;
 
@@ -87,7 +89,37 @@ pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rej
     BUF.with_borrow_mut(|buf| canonical(kind, value, buf))
 }
 
+/// The host of `value` when it is an IPv6 address without brackets
+/// (`2001:db8::1`, `http://fe80::1/x`): the URL parser would read the part
+/// before the first `:` as the host (`2001`, the IPv4 address 0.0.7.209) or
+/// as a scheme (`fe80`).
+fn bare_ipv6(value: &str) -> Option<(&str, Ipv6Addr)> {
+    let v = value.trim();
+    let v = v.split_once("://").map_or(v, |(_, rest)| rest);
+    let host = v.split(['/', '?', '#']).next().unwrap_or(v);
+    Some((host, parse_ipv6(host.as_bytes())?))
+}
+
 fn canonical(kind: Kind, value: &str, buf: &mut [u8]) -> Result<(String, String), Rejection> {
+    if let Some((host, address)) = bare_ipv6(value) {
+        let v = shown(value);
+        return Err(if HostKind::Ipv6(address).is_reserved() {
+            reject(
+                Code::ReservedAddress,
+                format!(
+                    "`{v}` is the IPv6 address {host}, the tunnel's own internal address 245.245.0.1, which is never blocked: remove this indicator"
+                ),
+            )
+        } else {
+            reject(
+                Code::IpIndicator,
+                format!(
+                    "`{v}` has the IPv6 address {} as its host; IP indicators are not supported on mobile: use the host name instead",
+                    shown(host)
+                ),
+            )
+        });
+    }
     let (u, sp) = parse::url(value.as_bytes(), buf, Mode::Indicator)
         .map_err(|e| from_canon(kind, value, e))?;
     if u.host_kind.is_reserved() {

@@ -4,11 +4,12 @@ use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use indset::compile::Compiler;
+use indset::format::{Container, Writer};
 use indset::ingest::{Format, Options};
-use indset::{Level, Timestamp};
+use indset::{Code, Diagnostic, Timestamp};
 
 use crate::Status;
 
@@ -19,6 +20,12 @@ use crate::Status;
 /// (`<file>:<line>: <level>[<code>]: <message>`) and the summary counts add
 /// up to the number of rows. Rejected rows do not stop the compile unless
 /// `--strict` is given.
+///
+/// An input that cannot be read as an indicator list at all (empty, binary,
+/// not an indicator list) stops the compile, and so does a set of no
+/// indicators unless `--allow-empty` is given: both exit 2 and leave the
+/// output file as it was. The output and the report must not name an input
+/// or each other.
 #[derive(clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -40,6 +47,10 @@ pub struct Args {
     /// Exit 1 and write no set when any row is rejected.
     #[arg(long)]
     strict: bool,
+    /// Write the set even when it holds no indicators. Without it, a
+    /// compile that accepts nothing exits 2 and leaves the output alone.
+    #[arg(long)]
+    allow_empty: bool,
     /// Also write the counts and every diagnostic as JSON to this file.
     #[arg(long, value_name = "FILE.json")]
     report: Option<PathBuf>,
@@ -56,15 +67,18 @@ fn parse_format(s: &str) -> Result<Format, String> {
 }
 
 pub fn run(args: Args) -> Result<Status> {
+    check_outputs(&args)?;
     let now = args.now.unwrap_or_else(crate::output::system_now);
     let mut compiler = Compiler::new(Options {
         now,
         device_group: args.device_group.clone(),
     });
-    // Printed as found: the report keeps only the first of each code.
+    // Printed as found: the report keeps only the first of each code. A
+    // closed stderr does not stop the compile.
     compiler.on_diagnostic(|d| {
         let _ = writeln!(io::stderr(), "{d}");
     });
+    let mut unreadable = Vec::new();
     for input in &args.inputs {
         let bar = progress_bar(input)?;
         if let Some(bar) = &bar {
@@ -72,35 +86,51 @@ pub fn run(args: Args) -> Result<Status> {
             compiler.set_progress(move |bytes| b.set_position(bytes));
         }
         let name = input.display().to_string();
+        let file_errors = compiler.report().file_errors();
+        let seen = compiler.report().diagnostics().len();
         compiler
             .add_path(input, args.format)
             .with_context(|| format!("cannot read {name}"))?;
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
+        let report = compiler.report();
+        if report.file_errors() > file_errors {
+            let new = report.diagnostics().get(seen..).unwrap_or_default();
+            unreadable.push(why_unreadable(&name, new));
+        }
     }
     let compiled = compiler.finish();
     let report = &compiled.report;
-    let mut stderr = io::stderr().lock();
+    let mut stderr = OpenOrClosed(io::stderr().lock());
     if let Some(path) = &args.report {
         let json = crate::output::report_json(report);
         fs::write(path, format!("{json:#}\n"))
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
-    let errors = report
-        .diagnostics()
-        .iter()
-        .filter(|d| d.level() == Level::Error)
-        .count();
     writeln!(stderr, "indset: {report}")?;
-    if args.strict && errors > 0 {
+    let kept = kept(&args.output);
+    if !unreadable.is_empty() {
+        bail!(
+            "{}; no set written{kept}: fix or remove the input",
+            unreadable.join("; ")
+        );
+    }
+    let rejected = report.rejected();
+    if args.strict && rejected > 0 {
         writeln!(
             stderr,
-            "indset: {errors} row(s) rejected under --strict: no set written; fix them or drop --strict"
+            "indset: {rejected} row(s) rejected under --strict: no set written{kept}; fix them or drop --strict"
         )?;
         return Ok(Status::Rejected);
     }
-    write_atomically(&args.output, &compiled.bytes)?;
+    if compiled.indicators == 0 && !args.allow_empty {
+        bail!(
+            "no indicator accepted, so the set would be empty: no set written{kept}; \
+             check the inputs and the diagnostics above, or pass --allow-empty to write an empty set"
+        );
+    }
+    write_set(&args.output, &compiled.bytes)?;
     writeln!(
         stderr,
         "indset: wrote {} ({} indicators, {} bytes)",
@@ -127,18 +157,169 @@ fn progress_bar(input: &Path) -> Result<Option<ProgressBar>> {
     Ok(Some(bar))
 }
 
-/// Writes to a temporary file beside `path` and renames it into place, so a
-/// reader that maps `path` never sees a half-written set.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
+/// Why input `name` could not be read: the whole-file diagnostic among
+/// `new` (the diagnostics its reading added), when it is the only one.
+fn why_unreadable(name: &str, new: &[Diagnostic]) -> String {
+    let mut malformed = new.iter().filter(|d| d.code == Code::MalformedRow);
+    match (malformed.next(), malformed.next()) {
+        (Some(d), None) => format!("{name} cannot be read as an indicator list: {}", d.message),
+        _ => format!(
+            "{name} cannot be read as an indicator list (the malformed-row errors above say why)"
+        ),
+    }
+}
+
+/// `, OUT left as it was` when the output exists.
+fn kept(output: &Path) -> String {
+    if output.exists() {
+        format!(" ({} left as it was)", output.display())
+    } else {
+        String::new()
+    }
+}
+
+/// Refuses, before anything is read, an output or report that would
+/// overwrite an input or each other, or that cannot be written.
+fn check_outputs(args: &Args) -> Result<()> {
+    let output = &args.output;
+    for input in &args.inputs {
+        if same_file(output, input) {
+            bail!(
+                "-o {} is also the input {}: writing the set would destroy it; choose another output file",
+                output.display(),
+                input.display()
+            );
+        }
+        if let Some(report) = &args.report {
+            if same_file(report, input) {
+                bail!(
+                    "--report {} is also the input {}: writing the report would destroy it; choose another report file",
+                    report.display(),
+                    input.display()
+                );
+            }
+        }
+    }
+    if let Some(report) = &args.report {
+        if same_file(report, output) {
+            bail!(
+                "--report {} is also the output -o {}: give the report and the set different files",
+                report.display(),
+                output.display()
+            );
+        }
+        check_writable(report, "the report")?;
+    }
+    check_writable(output, "the set")
+}
+
+/// Whether `a` and `b` name the same file: the same device and inode when
+/// both exist, else the same canonical path (the directory canonicalised
+/// when the file does not exist yet).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    if let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) {
+        use std::os::unix::fs::MetadataExt;
+        return ma.dev() == mb.dev() && ma.ino() == mb.ino();
+    }
+    match (full_path(a), full_path(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn full_path(path: &Path) -> Option<PathBuf> {
+    if let Ok(full) = fs::canonicalize(path) {
+        return Some(full);
+    }
+    Some(
+        fs::canonicalize(directory_of(path))
+            .ok()?
+            .join(path.file_name()?),
+    )
+}
+
+/// The directory a file at `path` goes into.
+fn directory_of(path: &Path) -> &Path {
+    path.parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("cannot move the set into {}", path.display()))
+        .unwrap_or(Path::new("."))
+}
+
+/// Refuses a `path` that a file cannot be written to, naming the real
+/// problem (the temporary file beside it would fail with a less helpful
+/// message).
+fn check_writable(path: &Path, what: &str) -> Result<()> {
+    let dir = directory_of(path);
+    match fs::metadata(dir) {
+        Err(_) => bail!(
+            "cannot write {what} to {}: the directory {} does not exist; create it first",
+            path.display(),
+            dir.display()
+        ),
+        Ok(meta) if !meta.is_dir() => bail!(
+            "cannot write {what} to {}: {} is not a directory",
+            path.display(),
+            dir.display()
+        ),
+        Ok(_) => {}
+    }
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => bail!(
+            "cannot write {what} to {}: it is a directory; give a file name inside it",
+            path.display()
+        ),
+        // Renaming over a device or a FIFO would replace it, not write to it.
+        Ok(meta) if !meta.is_file() => bail!(
+            "cannot write {what} to {}: it is not a regular file; give the name of a file",
+            path.display()
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Writes the set with [`Writer::write_file`]: a new temporary file beside
+/// `path`, synced and renamed into place, so a reader that maps `path`
+/// never sees a half-written set; on failure the temporary file is removed.
+fn write_set(path: &Path, bytes: &[u8]) -> Result<()> {
+    // The compiler hands out finished bytes; `write_file` writes from a
+    // `Writer`, so the sections are copied back into one (the same layout
+    // gives the same bytes).
+    let container = Container::parse(bytes).context("the compiled set does not verify")?;
+    let mut writer = Writer::new();
+    writer.flags(container.flags());
+    for (id, section) in container.sections() {
+        writer.add_section(id, section);
+    }
+    if writer.len() != bytes.len() {
+        bail!(
+            "the compiled set does not copy into a writer ({} bytes of {})",
+            writer.len(),
+            bytes.len()
+        );
+    }
+    writer
+        .write_file(path)
+        .with_context(|| format!("cannot write the set to {}", path.display()))
+}
+
+/// Stderr for diagnostics, where a closed pipe (`indset compile ... 2>&1 |
+/// head`) is not a reason to leave the set unwritten: writes to it succeed
+/// once the reader has gone.
+struct OpenOrClosed<W>(W);
+
+impl<W: Write> Write for OpenOrClosed<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.0.write(buf) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(buf.len()),
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self.0.flush() {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
 }

@@ -23,6 +23,11 @@ use crate::output::{IndicatorJson, MappedSet, open_set};
 /// be parsed. With no QUERY, reads queries from stdin, one a line; a line
 /// that is a JSON object is read for its `url` (or `host`) field, so request
 /// logs in JSON lines can be piped in as they are.
+///
+/// A stdin line that cannot be a query is answered as `"invalid":true` with
+/// its `line` number, and the run goes on: a line longer than 1 MiB (the
+/// rest of it is skipped unread into memory), a line that is not UTF-8, a
+/// JSON object whose `url` is not a string or that has no `url`.
 #[derive(clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -86,10 +91,26 @@ pub fn run(args: Args) -> Result<Status> {
     };
     let mut out = BufWriter::new(io::stdout().lock());
     if args.queries.is_empty() {
-        for line in io::stdin().lock().lines() {
-            let line = line.context("cannot read queries from stdin")?;
-            if let Some(query) = query_of_line(&line) {
-                lookup.write(&mut out, &query)?;
+        let mut lines = Lines::new(io::stdin().lock());
+        while let Some((number, read)) = lines.next().context("cannot read queries from stdin")? {
+            let text = match read {
+                Read::TooLong(head) => {
+                    lookup.write_unreadable(&mut out, &shown_head(head), number)?;
+                    continue;
+                }
+                Read::Line(bytes) => match std::str::from_utf8(bytes) {
+                    Ok(text) => text,
+                    Err(_) => {
+                        let lossy = String::from_utf8_lossy(bytes);
+                        lookup.write_unreadable(&mut out, lossy.trim(), number)?;
+                        continue;
+                    }
+                },
+            };
+            match query_of_line(text) {
+                Query::Blank => {}
+                Query::Text(query) => lookup.write(&mut out, &query)?,
+                Query::Invalid(line) => lookup.write_unreadable(&mut out, line, number)?,
             }
         }
     } else {
@@ -100,32 +121,132 @@ pub fn run(args: Args) -> Result<Status> {
     out.flush()?;
     if args.summary {
         let c = lookup.counts;
-        let total: u64 = c.iter().sum();
-        eprintln!(
+        // Invalid queries are counted under none too.
+        let total: u64 = c[..5].iter().sum();
+        // A closed stderr leaves no one to tell.
+        let _ = writeln!(
+            io::stderr(),
             "indset: {total} queries: {} block, {} warn, {} allow, {} audit, {} none ({} invalid)",
-            c[0], c[1], c[2], c[3], c[4], c[5]
+            c[0],
+            c[1],
+            c[2],
+            c[3],
+            c[4],
+            c[5]
         );
     }
     Ok(Status::Ok)
 }
 
-/// The query on one stdin line: the line itself, or the `url` (else `host`)
-/// field of a JSON object; blank lines are skipped.
-fn query_of_line(line: &str) -> Option<String> {
-    let line = line.trim();
-    if line.is_empty() {
-        return None;
-    }
-    if line.starts_with('{') {
-        if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(line) {
-            for key in ["url", "host", "query"] {
-                if let Some(Value::String(s)) = map.get(key) {
-                    return Some(s.clone());
-                }
-            }
+/// The longest stdin line read as a query, as compile caps a row: a longer
+/// line is answered as invalid, and the rest of it is skipped without being
+/// held, so endless input (`< /dev/zero`) runs in bounded memory.
+const MAX_QUERY_LINE: usize = indset::ingest::MAX_LINE_LEN;
+
+/// A stdin line: its bytes without the line break, or the first
+/// [`MAX_QUERY_LINE`] bytes of a longer one.
+enum Read<'a> {
+    Line(&'a [u8]),
+    TooLong(&'a [u8]),
+}
+
+/// Splits a reader into lines of at most [`MAX_QUERY_LINE`] bytes.
+struct Lines<R> {
+    inner: R,
+    buf: Vec<u8>,
+    number: u64,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn new(inner: R) -> Lines<R> {
+        Lines {
+            inner,
+            buf: Vec::new(),
+            number: 0,
         }
     }
-    Some(line.to_string())
+
+    /// The next line and its 1-based number, `None` at the end of the
+    /// input.
+    fn next(&mut self) -> io::Result<Option<(u64, Read<'_>)>> {
+        self.buf.clear();
+        let mut too_long = false;
+        let mut any = false;
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                if !any {
+                    return Ok(None);
+                }
+                break;
+            }
+            any = true;
+            let newline = memchr::memchr(b'\n', chunk);
+            let take = newline.unwrap_or(chunk.len());
+            if !too_long {
+                if self.buf.len() + take > MAX_QUERY_LINE {
+                    too_long = true;
+                    let room = MAX_QUERY_LINE - self.buf.len();
+                    self.buf.extend_from_slice(&chunk[..room]);
+                } else {
+                    self.buf.extend_from_slice(&chunk[..take]);
+                }
+            }
+            self.inner.consume(take + usize::from(newline.is_some()));
+            if newline.is_some() {
+                break;
+            }
+        }
+        self.number += 1;
+        let read = if too_long {
+            Read::TooLong(&self.buf)
+        } else {
+            Read::Line(&self.buf)
+        };
+        Ok(Some((self.number, read)))
+    }
+}
+
+/// The start of an over-long line, for the `query` field.
+fn shown_head(head: &[u8]) -> String {
+    let mut s = String::from_utf8_lossy(&head[..head.len().min(100)]).into_owned();
+    s.push_str("...");
+    s
+}
+
+/// What one stdin line asks.
+enum Query<'a> {
+    /// Nothing: a blank line.
+    Blank,
+    /// The line itself, or the `url` (else `host`, else `query`) field of a
+    /// JSON object.
+    Text(std::borrow::Cow<'a, str>),
+    /// A JSON object whose field is not a string, or without one of those
+    /// fields: the (trimmed) line.
+    Invalid(&'a str),
+}
+
+fn query_of_line(line: &str) -> Query<'_> {
+    let line = line.trim();
+    if line.is_empty() {
+        return Query::Blank;
+    }
+    if line.starts_with('{') {
+        if let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(line) {
+            return match ["url", "host", "query"]
+                .into_iter()
+                .find_map(|key| map.remove(key))
+            {
+                Some(Value::String(s)) => Query::Text(s.into()),
+                _ => Query::Invalid(line),
+            };
+        }
+    }
+    Query::Text(line.into())
 }
 
 /// One output line, fields in the order of SPEC 5.
@@ -138,6 +259,9 @@ struct Line<'a> {
     audit: Option<IndicatorJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     invalid: Option<bool>,
+    /// The stdin line number of a line that could not be read as a query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
 }
 
 struct Lookup<'a> {
@@ -188,11 +312,37 @@ impl Lookup<'_> {
             indicator: indicator.as_ref().map(|i| IndicatorJson::new(i, hide)),
             audit: audit.as_ref().map(|i| IndicatorJson::new(i, hide)),
             invalid: verdict.invalid.then_some(true),
+            line: None,
         };
-        serde_json::to_writer(&mut *out, &line)?;
-        out.write_all(b"\n")?;
-        Ok(())
+        write_line(out, &line)
     }
+
+    /// Answers stdin line `number`, which cannot be read as a query, as an
+    /// invalid query: `shown` is what of it goes in the `query` field.
+    fn write_unreadable(&mut self, out: &mut impl Write, shown: &str, number: u64) -> Result<()> {
+        self.counts[4] += 1;
+        self.counts[5] += 1;
+        let line = Line {
+            query: if self.config.exclude_url_in_report {
+                "hidden"
+            } else {
+                shown
+            },
+            canonical: None,
+            action: Decision::None.as_str(),
+            indicator: None,
+            audit: None,
+            invalid: Some(true),
+            line: Some(number),
+        };
+        write_line(out, &line)
+    }
+}
+
+fn write_line(out: &mut impl Write, line: &Line<'_>) -> Result<()> {
+    serde_json::to_writer(&mut *out, line)?;
+    out.write_all(b"\n")?;
+    Ok(())
 }
 
 /// The canonical form printed beside a verdict: the URL's

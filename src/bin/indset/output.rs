@@ -1,13 +1,14 @@
 //! What the subcommands share: opening a set, the clock, the JSON shapes.
 
+use std::fs;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use indset::ingest::Report;
 use indset::set::IndicatorSet;
 use indset::verdict::IndicatorInfo;
-use indset::{Level, Timestamp};
+use indset::{Code, Level, Outcome, Timestamp};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -16,6 +17,22 @@ pub type MappedSet = IndicatorSet<memmap2::Mmap>;
 
 /// Opens and verifies a compiled set; the error says which file and why.
 pub fn open_set(path: &Path) -> Result<MappedSet> {
+    // A directory or a FIFO would fail to map with "No such device"; say
+    // what the path is instead. Opening a FIFO would also block.
+    if let Ok(meta) = fs::metadata(path) {
+        if meta.is_dir() {
+            bail!(
+                "{} is a directory, not an .indset file: give the path of a set compiled with `indset compile`",
+                path.display()
+            );
+        }
+        if !meta.is_file() {
+            bail!(
+                "{} is not a regular file (a FIFO, socket or device): give the path of an .indset file",
+                path.display()
+            );
+        }
+    }
     IndicatorSet::open(path).with_context(|| format!("cannot use the set {}", path.display()))
 }
 
@@ -60,16 +77,43 @@ impl<'a> IndicatorJson<'a> {
     }
 }
 
-/// The `--report` JSON: counts per outcome and code, and every diagnostic.
+/// The `--report` JSON: counts per outcome and code, the number of
+/// unreadable files, the diagnostics the report kept (the first of each
+/// code) and how many of each code it did not list.
+///
+/// The counts are the summary line's: `errors` counts rejected rows by code
+/// (rows rejected for an unreadable file's header included, the file
+/// itself under `unreadable_files`), `warnings` merged rows and accepted
+/// rows with a warning, `notes` skipped rows.
 pub fn report_json(report: &Report) -> Value {
     let by_code = |level: Level| -> Value {
         let mut map = serde_json::Map::new();
-        for d in report.diagnostics().iter().filter(|d| d.level() == level) {
-            let n = map.entry(d.code.as_str()).or_insert(json!(0));
-            *n = json!(n.as_u64().unwrap_or(0) + 1);
+        for code in Code::ALL.into_iter().filter(|c| c.level() == level) {
+            let n = match code.outcome() {
+                Outcome::Rejected => report.rejected_by(code),
+                Outcome::Skipped => report.skipped_by(code),
+                Outcome::Merged => report.merged_by(code),
+                Outcome::Accepted => match code {
+                    Code::PublicSuffix => report.public_suffixes(),
+                    Code::IgnoredValue => report.ignored_values(),
+                    _ => 0,
+                },
+            };
+            if n > 0 {
+                map.insert(code.as_str().into(), json!(n));
+            }
         }
         Value::Object(map)
     };
+    // The report keeps the first diagnostics of each code (stderr has
+    // every one); the rest are counted here by code.
+    let mut omitted = serde_json::Map::new();
+    for code in Code::ALL {
+        let n = report.omitted_by(code);
+        if n > 0 {
+            omitted.insert(code.as_str().into(), json!(n));
+        }
+    }
     let diagnostics: Vec<Value> = report
         .diagnostics()
         .iter()
@@ -89,9 +133,11 @@ pub fn report_json(report: &Report) -> Value {
         "rejected": report.rejected(),
         "skipped": report.skipped(),
         "merged": report.merged(),
+        "unreadable_files": report.file_errors(),
         "errors": by_code(Level::Error),
         "warnings": by_code(Level::Warning),
         "notes": by_code(Level::Note),
         "diagnostics": diagnostics,
+        "diagnostics_not_listed": omitted,
     })
 }
