@@ -5,8 +5,9 @@
 use std::panic::{self, AssertUnwindSafe};
 
 use indset::Timestamp;
-use indset::build::{KEYS, build};
 use indset::canon::{self, HOST_BUF_LEN};
+use indset::compile::build;
+use indset::format::KEYS;
 use indset::format::{Container, Writer};
 use indset::ingest::{Format, Ingester, Options};
 use indset::set::IndicatorSet;

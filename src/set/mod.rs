@@ -11,29 +11,24 @@
 //! allow/warn/block candidate decides and the last live audit candidate is
 //! reported. No allocation, no lock, no panic on any query.
 
-use std::fs::File;
 use std::ops::Range;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::build::{
-    ACTION_MASK, ACTIONS, CHAINED, COMMON_INPUTS, FILTER, HAS_EXPIRATION, HAS_META, KEYS,
-    LINE_BITS, LINES, M_ALERT, M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION, M_EXPIRATION, M_GROUPS,
-    M_ID, M_TITLE, MAX_CHAIN, META, META_INDEX, PALETTE_BITS, RECORDS, SEVERITIES, SEVERITY_MASK,
-    SEVERITY_SHIFT, SOURCES,
-};
 use crate::canon;
-use crate::format::{Container, FormatError};
+use crate::format::fst::{self as keys, Keys};
+use crate::format::packed::Packed;
+use crate::format::wire::{i64_at, str_at, u32_at, u64_at};
+use crate::format::{
+    ACTION_MASK, ACTIONS, CHAINED, COMMON_INPUTS, Container, FILTER, FormatError, HAS_EXPIRATION,
+    HAS_META, KEYS, LINE_BITS, LINES, M_ALERT, M_ALERT_VALUE, M_CATEGORY, M_DESCRIPTION,
+    M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, MAX_CHAIN, META, META_INDEX, PALETTE_BITS, RECORDS,
+    SEVERITIES, SEVERITY_MASK, SEVERITY_SHIFT, SOURCES, filter,
+};
 use crate::indicator::{Kind, Timestamp};
-use crate::packed::Packed;
 use crate::verdict::{
     Decision, ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, Role, Stats, Verdict,
 };
-
-pub(crate) mod filter;
-mod keys;
-
-use keys::Keys;
 
 /// A compiled indicator set over bytes `D`.
 ///
@@ -92,11 +87,10 @@ fn parse_sources(b: &[u8], n: usize) -> Option<(&[u8], Packed<'_>)> {
 fn nth_name(names: &[u8], i: usize) -> Option<String> {
     let mut at = 0;
     for _ in 0..i {
-        at += 4 + u32_at(names, at)? as usize;
+        let len = u32_at(names, at)? as usize;
+        at = at.checked_add(4)?.checked_add(len)?;
     }
-    let len = u32_at(names, at)? as usize;
-    let name = names.get(at + 4..(at + 4).checked_add(len)?)?;
-    Some(String::from_utf8_lossy(name).into_owned())
+    str_at(names, &mut at)
 }
 
 impl<D: AsRef<[u8]>> std::fmt::Debug for IndicatorSet<D> {
@@ -154,18 +148,6 @@ impl Clock {
 fn range_in(whole: &[u8], part: &[u8]) -> Range<usize> {
     let start = part.as_ptr() as usize - whole.as_ptr() as usize;
     start..start + part.len()
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
-    ))
 }
 
 /// The records section: the number of `Url` records and the records
@@ -798,9 +780,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         if entry.first()? & M_EXPIRATION == 0 {
             return None;
         }
-        Some(Timestamp(i64::from_le_bytes(
-            entry.get(1..9)?.try_into().ok()?,
-        )))
+        i64_at(entry, 1).map(Timestamp)
     }
 
     /// The details of the indicator a lookup of `query` in `mode` matched.
@@ -1063,17 +1043,9 @@ fn read_meta(entry: &[u8], info: &mut IndicatorInfo) {
         return;
     };
     let mut at = 1;
-    let string = |at: &mut usize| -> Option<String> {
-        let len = u32_at(entry, *at)? as usize;
-        let s = entry.get(*at + 4..(*at + 4).checked_add(len)?)?;
-        *at += 4 + len;
-        Some(String::from_utf8_lossy(s).into_owned())
-    };
+    let string = |at: &mut usize| str_at(entry, at);
     if mask & M_EXPIRATION != 0 {
-        info.expiration = entry
-            .get(1..9)
-            .and_then(|b| b.try_into().ok())
-            .map(|b| Timestamp(i64::from_le_bytes(b)));
+        info.expiration = i64_at(entry, 1).map(Timestamp);
         at = 9;
     }
     if mask & M_ALERT != 0 {
@@ -1118,12 +1090,6 @@ impl IndicatorSet<memmap2::Mmap> {
     /// The file must not be modified in place while it is open: replace it
     /// by writing a new file and renaming it over the old one.
     pub fn open(path: &Path) -> Result<Self, FormatError> {
-        let file = File::open(path)?;
-        // SAFETY: the mapping is read-only and lives as long as the set.
-        // Its contents may only change if another process writes the file
-        // in place, which the documented contract above forbids (sets are
-        // replaced by rename, which leaves this mapping on the old inode).
-        let map = unsafe { memmap2::Mmap::map(&file)? };
-        IndicatorSet::from_bytes(map)
+        IndicatorSet::from_bytes(crate::format::map(path)?)
     }
 }
