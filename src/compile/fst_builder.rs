@@ -1,11 +1,10 @@
 //! An `fst` map builder that writes exactly the bytes of
 //! `fst::MapBuilder::memory()` (fst 0.4, format version 3) for the same
-//! keys and values, in a fraction of the time on large sets.
+//! keys and values, faster on large sets.
 //!
-//! Why it exists: on a million reversed host names `fst`'s builder spends
-//! most of its time in cache misses of its node registry (a heap vector
-//! per cell, compared transition by transition) and in one allocation per
-//! node. This builder keeps the same algorithm and the same registry
+//! Why it exists: `fst`'s builder keeps a heap vector per cell of its
+//! node registry, compares nodes transition by transition, and allocates
+//! once per node. This builder keeps the same algorithm and the same registry
 //! (10,000 buckets of two most-recently-used cells, FNV hash), so it makes
 //! the same deduplication choices and the same bytes, but it keeps the
 //! full hash beside each cell (a node's transitions are only compared when

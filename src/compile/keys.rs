@@ -34,7 +34,7 @@ pub(super) fn key_into(kind: Kind, host: &str, path: &str, k: &mut Vec<u8>) {
 /// Twelve, not eight: most keys start with a top-level domain and its dot,
 /// and eight bytes leave too few of the next label to tell keys apart
 /// without reading them.
-pub(super) fn sort_prefix(key: &[u8]) -> (u64, u32) {
+pub(crate) fn sort_prefix(key: &[u8]) -> (u64, u32) {
     let mut b = [0u8; 12];
     let n = key.len().min(12);
     b[..n].copy_from_slice(&key[..n]);

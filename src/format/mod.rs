@@ -81,17 +81,17 @@
 //!
 //! A set stores eight sections, in this order. `n` is the number of
 //! records, in key byte order. A key usually has one record; a key written
-//! several times with expirations can hold up to [`MAX_CHAIN`], one per
-//! action, in order of precedence, each marked [`CHAINED`] but the last:
+//! several times with expirations can hold up to `MAX_CHAIN`, one per
+//! action, in order of precedence, each marked `CHAINED` but the last:
 //! the first one not expired decides. The key automaton maps each key to
 //! its first record.
 //!
 //! | section | contents |
 //! |---|---|
 //! | [`KEYS`] | an `fst` map from key to its first record (`format/fst.rs`) |
-//! | [`RECORDS`] | `n` (`u64`), the number of `Url` records (`u64`), `p` (`u8`, at most [`PALETTE_BITS`]), a palette of `2^p` flag bytes, then `n` palette indices of `p` bits |
-//! | [`LINES`] | `b` (`u8`, at most [`LINE_BITS`]), then `n` input lines (the id when there is none) of `b` bits; [`LINE_IN_META`] (with `b` = 24) when the line is that large or larger, with the id in metadata |
-//! | [`META_INDEX`] | `m` pairs `(record: u32, offset: u32)` sorted by record, one per record with [`HAS_META`] |
+//! | [`RECORDS`] | `n` (`u64`), the number of `Url` records (`u64`), `p` (`u8`, at most `PALETTE_BITS`), a palette of `2^p` flag bytes, then `n` palette indices of `p` bits |
+//! | [`LINES`] | `b` (`u8`, at most `LINE_BITS`), then `n` input lines (the id when there is none) of `b` bits; `LINE_IN_META` (with `b` = 24) when the line is that large or larger, with the id in metadata |
+//! | [`META_INDEX`] | `m` pairs `(record: u32, offset: u32)` sorted by record, one per record with `HAS_META` |
 //! | [`META`] | metadata entries, identical ones stored once (see below) |
 //! | [`COMMON_INPUTS`] | the 63 common input bytes of the `fst` node format, in index order |
 //! | [`FILTER`] | a blocked Bloom filter of every key's host (a `DomainName`'s domain, a `Url`'s exact host), 10 bits per key in 32-byte blocks (`format/filter.rs`); optional, a set without it walks every query |
@@ -120,11 +120,11 @@
 //!
 //! ## Records
 //!
-//! A record's flag byte: bits 0-1 action ([`ACTION_MASK`]: allow, warn,
-//! block, audit, as in [`ACTIONS`]), bits 2-4 severity ([`SEVERITY_SHIFT`],
-//! [`SEVERITY_MASK`]: 0 none, 1 informational .. 4 high), bit 5 has an
-//! expiration ([`HAS_EXPIRATION`]), bit 6 has a metadata entry
-//! ([`HAS_META`]), bit 7 the next record holds the same key ([`CHAINED`],
+//! A record's flag byte: bits 0-1 action (`ACTION_MASK`: allow, warn,
+//! block, audit, as in `ACTIONS`), bits 2-4 severity (`SEVERITY_SHIFT`,
+//! `SEVERITY_MASK`: 0 none, 1 informational .. 4 high), bit 5 has an
+//! expiration (`HAS_EXPIRATION`), bit 6 has a metadata entry
+//! (`HAS_META`), bit 7 the next record holds the same key (`CHAINED`,
 //! only with bit 5). A set holds few distinct flag bytes (one per action in
 //! a plain list), so each record stores the index of its flag byte in the
 //! palette, in as few bits as the palette needs. The palette is padded to a
@@ -132,9 +132,9 @@
 //!
 //! ## Metadata entries
 //!
-//! One byte saying which fields follow ([`M_EXPIRATION`], [`M_ID`],
-//! [`M_TITLE`], [`M_CATEGORY`], [`M_DESCRIPTION`], [`M_GROUPS`], [`M_ALERT`]
-//! the alert flag is present, [`M_ALERT_VALUE`] its value), then the
+//! One byte saying which fields follow (`M_EXPIRATION`, `M_ID`,
+//! `M_TITLE`, `M_CATEGORY`, `M_DESCRIPTION`, `M_GROUPS`, `M_ALERT`
+//! the alert flag is present, `M_ALERT_VALUE` its value), then the
 //! expiration as `i64` seconds (first, so a lookup reads it at a fixed
 //! offset), then each present string as `u32` length and UTF-8 bytes, in
 //! the order id, title, category, description, then the groups as a `u32`

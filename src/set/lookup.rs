@@ -307,7 +307,9 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             };
             addr = next;
             out = out.wrapping_add(o);
-            // The key's path is pq[..k]: SPEC 3.2's prefix rules.
+            // The key's path is pq[..k]; it matches when it ends at a `/`, at
+            // the end of the path, or before a `/` or `?` of the query (the
+            // query prefix rule of docs/matching.md).
             let k = j + 1;
             let covered = k > path.path_len
                 || b == b'/'
