@@ -13,7 +13,7 @@ use indset::set::IndicatorSet;
 
 fn lookups(c: &mut Criterion) {
     let indicators = common::million();
-    let bytes = indset::build::build(&indicators);
+    let bytes = indset::compile::build(&indicators);
     eprintln!(
         "{} indicators, {} bytes, {:.2} bytes/indicator",
         indicators.len(),

@@ -5,7 +5,7 @@
 //! is what opening a set on the device costs when the file is cached.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use indset::format::{Container, SectionId, Writer};
+use indset::format::{Container, KEYS, LINES, META, RECORDS, SOURCES, Writer};
 use std::hint::black_box;
 
 const MIB: usize = 1 << 20;
@@ -25,11 +25,11 @@ fn container() -> Vec<u8> {
             .collect()
     };
     let sizes = [
-        (SectionId::META, 100),
-        (SectionId::KEYS, 6 * MIB),
-        (SectionId::TRIE, 5 * MIB),
-        (SectionId::RECORDS, 4 * MIB),
-        (SectionId::STRINGS, MIB - 100 - 1000),
+        (META, 100),
+        (KEYS, 6 * MIB),
+        (LINES, 5 * MIB),
+        (RECORDS, 4 * MIB),
+        (SOURCES, MIB - 100 - 1000),
     ];
     let mut writer = Writer::new();
     for (id, len) in sizes {

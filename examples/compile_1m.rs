@@ -87,7 +87,7 @@ fn main() {
         }
         order = h.finalize();
         let b = Instant::now();
-        bytes = indset::build::build(&all);
+        bytes = indset::compile::build(&all);
         let bt = b.elapsed().as_secs_f64() * 1e3;
         let c2 = cpu_ms();
         ingest_cpu.push(c1 - c0);

@@ -20,8 +20,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use indset::build::{COMMON_INPUTS, FILTER, KEYS, LINES, META, META_INDEX, RECORDS};
 use indset::format::Container;
+use indset::format::{COMMON_INPUTS, FILTER, KEYS, LINES, META, META_INDEX, RECORDS};
 
 fn main() {
     let path = std::env::args()

@@ -41,7 +41,7 @@ fn main() {
     let exe = std::env::current_exe().ok().and_then(|e| modified(&e));
     if modified(&path).is_none_or(|built| exe.is_some_and(|e| e > built)) {
         std::fs::create_dir_all(&target).expect("target directory");
-        std::fs::write(&path, indset::build::build(&common::million())).expect("set written");
+        std::fs::write(&path, indset::compile::build(&common::million())).expect("set written");
     }
     let set = IndicatorSet::open(&path).expect("set opens");
     let urls = common::request_urls();

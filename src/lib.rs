@@ -48,24 +48,25 @@
 //! - [`ingest`]: the four input formats, validation, the row accounting.
 //! - [`canon`]: host and URL canonicalisation, shared by indicators and
 //!   queries.
-//! - [`compile`]: the front door for building a set; [`build`] writes the
-//!   bytes.
-//! - [`format`](mod@format): the `.indset` container and its verification.
+//! - [`compile`]: the writer, with [`Compiler`](compile::Compiler) as its
+//!   front door.
+//! - [`format`](mod@format): the `.indset` file format (the container, its
+//!   verification and the layout of every section), shared by the writer
+//!   and the reader.
 //! - [`set`]: [`IndicatorSet`](set::IndicatorSet), the lookups;
 //!   [`verdict`]: what a lookup answers.
 //! - [`swap`]: hot swapping a set while lookups run.
 //! - [`appconfig`]: the managed app configuration of the device.
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 
 pub mod appconfig;
-pub mod build;
 pub mod canon;
 pub mod compile;
 pub mod diag;
 pub mod format;
 pub mod indicator;
 pub mod ingest;
-pub(crate) mod packed;
 pub mod reference;
 pub mod set;
 pub mod swap;

@@ -3,8 +3,8 @@
 //! with the error variant that names the problem.
 
 use indset::format::{
-    ALIGN, Container, ENTRY_LEN, FormatError, HEADER_LEN, MAGIC, MAX_SECTIONS, PARALLEL_CRC,
-    Region, SectionId, VERSION, Writer,
+    ALIGN, Container, ENTRY_LEN, FormatError, HEADER_LEN, KEYS, LINES, MAGIC, MAX_SECTIONS,
+    PARALLEL_CRC, Region, SectionId, VERSION, Writer,
 };
 use proptest::prelude::*;
 
@@ -99,7 +99,7 @@ fn empty_container_round_trips() {
     let container = Container::parse(&bytes).unwrap();
     assert_eq!(container.section_count(), 0);
     assert_eq!(container.flags(), 0);
-    assert!(container.section(SectionId::KEYS).is_none());
+    assert!(container.section(KEYS).is_none());
 }
 
 #[test]
@@ -158,20 +158,20 @@ fn write_file_then_map_round_trips_and_replaces() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("set.indset");
     let mut writer = Writer::new();
-    writer.add_section(SectionId::KEYS, b"old");
+    writer.add_section(KEYS, b"old");
     writer.write_file(&path).unwrap();
     let old = indset::format::map(&path).unwrap();
 
     let mut writer = Writer::new();
-    writer.add_section(SectionId::KEYS, b"new");
+    writer.add_section(KEYS, b"new");
     writer.write_file(&path).unwrap();
     let new = indset::format::map(&path).unwrap();
 
     // The old map still sees the old file: the rename left it alone.
     let old = Container::parse(&old).unwrap();
-    assert_eq!(old.section(SectionId::KEYS), Some(&b"old"[..]));
+    assert_eq!(old.section(KEYS), Some(&b"old"[..]));
     let new = Container::parse(&new).unwrap();
-    assert_eq!(new.section(SectionId::KEYS), Some(&b"new"[..]));
+    assert_eq!(new.section(KEYS), Some(&b"new"[..]));
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "the temporary file was left behind");
 }
@@ -419,8 +419,8 @@ fn missing_section_is_named() {
 #[should_panic(expected = "added twice")]
 fn writer_refuses_duplicate_ids() {
     Writer::new()
-        .add_section(SectionId::KEYS, b"a")
-        .add_section(SectionId::KEYS, b"b");
+        .add_section(KEYS, b"a")
+        .add_section(KEYS, b"b");
 }
 
 #[test]
@@ -485,12 +485,12 @@ fn messages_say_what_is_wrong_and_what_to_do() {
         ),
         (
             FormatError::SectionOutOfBounds {
-                id: SectionId::TRIE,
+                id: LINES,
                 offset: 64,
                 len: 9,
                 file_len: 70,
             },
-            &["section 3 (trie)", "past the end", "70 bytes"],
+            &["section 18 (lines)", "past the end", "70 bytes"],
         ),
         (
             FormatError::Corrupt("the trie has a cycle"),

@@ -5,8 +5,9 @@
 use std::panic::{self, AssertUnwindSafe};
 
 use indset::Timestamp;
-use indset::build::{KEYS, build};
 use indset::canon::{self, HOST_BUF_LEN};
+use indset::compile::build;
+use indset::format::KEYS;
 use indset::format::{Container, Writer};
 use indset::ingest::{Format, Ingester, Options};
 use indset::set::IndicatorSet;
@@ -100,7 +101,7 @@ fn sample_set() -> Vec<u8> {
 /// && nbytes <= 8` in src/bytes.rs:100), called from `IndicatorSet::step`,
 /// `walk` and `iter` (src/set.rs), when lookups trusted the fst crate's
 /// node decoding. SPEC 4: "Arbitrary bytes ... give a clear error, never a
-/// panic". Fixed by the bounds-checked key reader in `src/set/keys.rs`.
+/// panic". Fixed by the bounds-checked key reader in `src/format/fst.rs`.
 #[test]
 fn crafted_keys_section_never_panics() {
     let original = sample_set();

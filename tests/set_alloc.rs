@@ -31,7 +31,7 @@ fn lookups_never_allocate() {
             ind.action = Action::Audit;
         }
     }
-    let set = IndicatorSet::from_bytes(indset::build::build(&indicators)).expect("opens");
+    let set = IndicatorSet::from_bytes(indset::compile::build(&indicators)).expect("opens");
     let urls = common::request_urls();
     assert!(urls.len() > 30_000, "{} request URLs", urls.len());
     let now = Timestamp(1_700_000_000);

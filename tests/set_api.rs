@@ -4,7 +4,7 @@
 
 mod match_support;
 
-use indset::build::build;
+use indset::compile::build;
 use indset::set::IndicatorSet;
 use indset::verdict::{
     Decision, ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, ParseModeError, Role, Stats,

@@ -5,7 +5,8 @@
 
 mod match_support;
 
-use indset::build::{COMMON_INPUTS, KEYS, LINES, RECORDS, build};
+use indset::compile::build;
+use indset::format::{COMMON_INPUTS, KEYS, LINES, RECORDS};
 use indset::format::{Container, SectionId, Writer};
 use indset::set::IndicatorSet;
 use indset::verdict::Mode;

@@ -129,7 +129,7 @@ fn opening_a_million_indicator_set_costs_under_1_mib_of_heap() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.indset");
     {
-        let bytes = indset::build::build(&generated(1_000_000));
+        let bytes = indset::compile::build(&generated(1_000_000));
         std::fs::write(&path, &bytes).unwrap();
     }
     let (grown, set) = alloc::retained(|| IndicatorSet::open(&path).expect("open"));

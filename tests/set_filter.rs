@@ -3,7 +3,8 @@
 //! without the filter does, in both modes, and a malformed filter section
 //! is refused when the set is opened.
 
-use indset::build::{self, FILTER};
+use indset::compile::build;
+use indset::format::FILTER;
 use indset::format::{Container, FormatError, Writer};
 use indset::set::IndicatorSet;
 use std::sync::Arc;
@@ -46,7 +47,7 @@ fn indicators(urls: &[String]) -> Vec<Indicator> {
 fn the_filter_changes_no_answer_on_real_requests() {
     let urls = common::request_urls();
     let hosts = common::request_hosts(&urls);
-    let bytes = build::build(&indicators(&urls));
+    let bytes = build(&indicators(&urls));
     assert!(Container::parse(&bytes).unwrap().section(FILTER).is_some());
     let filtered = IndicatorSet::from_bytes(bytes.clone()).unwrap();
     let plain = IndicatorSet::from_bytes(with_filter(&bytes, None)).unwrap();
@@ -67,7 +68,7 @@ fn the_filter_changes_no_answer_on_real_requests() {
 
 #[test]
 fn a_filter_that_is_not_whole_blocks_is_refused() {
-    let bytes = build::build(&common::real()[..1000]);
+    let bytes = build(&common::real()[..1000]);
     for bad in [&[][..], &[0u8; 31][..], &[0xff; 33][..]] {
         let err = IndicatorSet::from_bytes(with_filter(&bytes, Some(bad))).unwrap_err();
         assert!(
@@ -79,7 +80,7 @@ fn a_filter_that_is_not_whole_blocks_is_refused() {
 
 #[test]
 fn an_empty_filter_refuses_every_query_and_a_full_one_passes_all() {
-    let bytes = build::build(&common::real()[..1000]);
+    let bytes = build(&common::real()[..1000]);
     let zeros = IndicatorSet::from_bytes(with_filter(&bytes, Some(&[0; 64]))).unwrap();
     let ones = IndicatorSet::from_bytes(with_filter(&bytes, Some(&[0xff; 64]))).unwrap();
     let built = IndicatorSet::from_bytes(bytes).unwrap();
@@ -96,7 +97,7 @@ fn an_empty_filter_refuses_every_query_and_a_full_one_passes_all() {
 
 #[test]
 fn stats_list_every_section_of_the_file() {
-    let bytes = build::build(&common::real()[..1000]);
+    let bytes = build(&common::real()[..1000]);
     let c = Container::parse(&bytes).unwrap();
     let mut in_file: Vec<usize> = c.sections().map(|(_, s)| s.len()).collect();
     let set = IndicatorSet::from_bytes(bytes.clone()).unwrap();

@@ -3,7 +3,8 @@
 
 mod match_support;
 
-use indset::build::{KEYS, build};
+use indset::compile::build;
+use indset::format::KEYS;
 use indset::set::IndicatorSet;
 use indset::verdict::{Decision, Mode};
 use indset::{Action, Indicator, Kind};

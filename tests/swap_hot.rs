@@ -6,7 +6,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use indset::format::{Container, SectionId, Writer};
+use indset::format::{Container, KEYS, Writer};
 use indset::swap::SharedSet;
 
 const READERS: usize = 4;
@@ -126,7 +126,7 @@ fn a_mapped_container_can_be_swapped_under_a_reader() {
     let path = dir.path().join("set.indset");
     let write = |payload: &[u8]| {
         let mut writer = Writer::new();
-        writer.add_section(SectionId::KEYS, payload);
+        writer.add_section(KEYS, payload);
         writer.write_file(&path).unwrap();
         indset::format::map(&path).unwrap()
     };
@@ -135,10 +135,9 @@ fn a_mapped_container_can_be_swapped_under_a_reader() {
     shared.store(write(b"second"));
 
     let old = Container::parse(&running).unwrap();
-    assert_eq!(old.section(SectionId::KEYS), Some(&b"first"[..]));
-    let new = shared.with(|map| {
-        Container::parse(map).unwrap().section(SectionId::KEYS) == Some(&b"second"[..])
-    });
+    assert_eq!(old.section(KEYS), Some(&b"first"[..]));
+    let new =
+        shared.with(|map| Container::parse(map).unwrap().section(KEYS) == Some(&b"second"[..]));
     assert!(new);
 }
 

@@ -423,7 +423,7 @@ fn write_and_open(label: &str, bytes: &[u8]) -> (PathBuf, IndicatorSet<memmap2::
 fn engines(label: &str, indicators: &[Indicator], with_adblock: bool) -> (Value, Engines) {
     eprintln!("== building {label}: {} indicators", indicators.len());
     let t = Instant::now();
-    let bytes = indset::build::build(indicators);
+    let bytes = indset::compile::build(indicators);
     let build_ms = secs_ms(t.elapsed());
     let (path, _) = write_and_open(label, &bytes);
     let (open_heap, set) = alloc::retained(|| IndicatorSet::open(&path).expect("set opens"));

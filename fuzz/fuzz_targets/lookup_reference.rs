@@ -18,7 +18,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use indset::build::build;
+use indset::compile::build;
 use indset::ingest::{Format, Ingester, Options, format_timestamp};
 use indset::reference;
 use indset::set::IndicatorSet;

@@ -34,7 +34,8 @@
 use std::sync::OnceLock;
 
 use indset::Timestamp;
-use indset::build::{COMMON_INPUTS, FILTER, KEYS, LINES, META, META_INDEX, RECORDS, build};
+use indset::compile::build;
+use indset::format::{COMMON_INPUTS, FILTER, KEYS, LINES, META, META_INDEX, RECORDS};
 use indset::format::{ALIGN, Container, HEADER_LEN, MAGIC, VERSION, Writer};
 use indset::ingest::{Format, Ingester, Options};
 use indset::set::IndicatorSet;

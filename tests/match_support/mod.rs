@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use indset::build::build;
+use indset::compile::build;
 use indset::reference::{self, RefVerdict};
 use indset::set::IndicatorSet;
 use indset::verdict::{Decision, Mode, Verdict};

@@ -1,21 +1,16 @@
-//! A lean, bounds-checked reader of the key automaton (an `fst` map, format
-//! version 3, written by [`crate::build`] with the `fst` crate).
+//! The key automaton's bytes: an `fst` map (the `fst` crate's format
+//! version 3), with its node encoder ([`write_node`], used by the builder in
+//! `compile/fst_builder.rs`) beside its decoder ([`Keys`], used by every
+//! lookup).
 //!
-//! # Why not `fst::raw::Fst`
+//! # The node format
 //!
-//! The `fst` crate trusts its bytes: a file whose checksum is valid but
-//! whose automaton was crafted can make it index out of bounds. It also
-//! decodes every field of a node at each step, which made one lookup cost
-//! thousands of instructions. This reader decodes only what a step needs,
-//! reads every byte with `get`, and cannot loop: each step either consumes
-//! a query byte or moves to a strictly smaller address.
-//!
-//! # The node format (read, never written, here)
-//!
+//! A map is a header (version `u64`, map type `u64`), the nodes, and a
+//! footer (key count `u64`, root address `u64`, a masked CRC-32C `u32`).
 //! Nodes are written children first; an address is the index of a node's
 //! last byte, its state byte, and the node's other bytes precede it.
-//! Address 0 is the final node without transitions. The top two bits of
-//! the state byte give the kind:
+//! Address 0 is the final node without transitions, never written. The top
+//! two bits of the state byte give the kind:
 //!
 //! | bits | kind | layout, from low to high addresses |
 //! |---|---|---|
@@ -25,22 +20,40 @@
 //!
 //! The low six bits of a one-transition state are the index (from 1) of a
 //! common input byte, or 0 when the input byte follows. The table of common
-//! inputs is stored in the file ([`crate::build::COMMON_INPUTS`]), measured
-//! from the `fst` crate when the file is built. `sizes` holds the byte
+//! inputs ([`common_inputs`]) is stored in the file
+//! ([`COMMON_INPUTS`](crate::format::COMMON_INPUTS)), so the reader never
+//! depends on a copy of the `fst` crate's internals. `sizes` holds the byte
 //! width of a delta (high nibble) and of an output (low nibble); a
 //! transition goes to `end - delta`, where `end` is the lowest address of
 //! the node (delta 0: address 0). The low six bits of an any-transition
 //! state are the number of transitions (0: a byte follows, where 1 means
 //! 256). Inputs, deltas and outputs are stored last transition first; more
 //! than 32 transitions add a 256-byte index from input byte to transition.
+//! These are the `fst` crate's encodings (`fst::raw::node`), so the `fst`
+//! crate reads our maps back (the builder's tests check it byte for byte).
+//!
+//! # Why our own reader, not `fst::raw::Fst`
+//!
+//! The `fst` crate trusts its bytes: a file whose checksum is valid but
+//! whose automaton was crafted can make it index out of bounds. It also
+//! decodes every field of a node at each step. This reader decodes only
+//! what a step needs, reads every byte with `get`, and cannot loop: each
+//! step either consumes a query byte or moves to a strictly smaller
+//! address.
+
+use std::sync::OnceLock;
 
 /// The footer: key count (`u64`), root address (`u64`), checksum (`u32`).
 const FOOTER_LEN: usize = 20;
-/// The header: version (`u64`) and map type (`u64`).
-const HEADER_LEN: usize = 16;
-const VERSION: u64 = 3;
+/// Where a map's nodes start: after the version and type words.
+pub(crate) const HEADER_LEN: usize = 16;
+/// The `fst` format version.
+pub(crate) const VERSION: u64 = 3;
 /// More transitions than this carry a 256-byte index.
 const INDEX_THRESHOLD: usize = 32;
+/// The address of the final state with no transition and no output: never
+/// written.
+pub(crate) const EMPTY_ADDRESS: usize = 0;
 
 /// Why the key automaton was refused when the set was opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -399,6 +412,265 @@ impl<'a> Keys<'a> {
             key.push(input);
             left -= o;
             addr = to;
+        }
+    }
+}
+
+// The encoder: what `compile/fst_builder.rs` writes, in the layout the
+// reader above decodes.
+
+/// A transition of a node being written: its input byte, its output and
+/// the address of its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Transition {
+    pub(crate) inp: u8,
+    pub(crate) out: u64,
+    pub(crate) addr: usize,
+}
+
+/// A node to write: whether it is final, its final output and its
+/// transitions in input order.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Node {
+    pub(crate) is_final: bool,
+    pub(crate) final_output: u64,
+    pub(crate) trans: Vec<Transition>,
+}
+
+impl Clone for Node {
+    fn clone(&self) -> Node {
+        Node {
+            is_final: self.is_final,
+            final_output: self.final_output,
+            trans: self.trans.clone(),
+        }
+    }
+
+    /// Field by field, so that the registry's copy of a node reuses its
+    /// transitions' storage (a derived `Clone` would allocate a new vector
+    /// and free the old one every time).
+    fn clone_from(&mut self, source: &Node) {
+        self.is_final = source.is_final;
+        self.final_output = source.final_output;
+        self.trans.clone_from(&source.trans);
+    }
+}
+
+/// The table the `fst` crate uses to store frequent input bytes in a
+/// node's state byte (index `i` from 1 stands for `table[i - 1]`),
+/// measured from the crate itself: the root of a one-key map `[b]` is a
+/// one-transition state whose low six bits are `b`'s index, or 0 when `b`
+/// is not common. The writer stores it in the file
+/// ([`COMMON_INPUTS`](crate::format::COMMON_INPUTS)) and the reader takes
+/// it from there.
+pub(crate) fn common_inputs() -> &'static [u8; 63] {
+    static TABLE: OnceLock<[u8; 63]> = OnceLock::new();
+    TABLE.get_or_init(measure_common_inputs)
+}
+
+fn measure_common_inputs() -> [u8; 63] {
+    let mut table = [0u8; 63];
+    for b in 0..=u8::MAX {
+        let mut m = ::fst::MapBuilder::memory();
+        m.insert([b], 0)
+            .expect("one key is always in order, and a Vec cannot fail to grow");
+        let bytes = m.into_inner().expect("writing an fst to a Vec cannot fail");
+        let end = bytes.len() - 4;
+        let mut root = [0u8; 8];
+        root.copy_from_slice(&bytes[end - 8..end]);
+        let root = u64::from_le_bytes(root) as usize;
+        let index = usize::from(bytes[root] & 0x3F);
+        if index != 0 {
+            table[index - 1] = b;
+        }
+    }
+    table
+}
+
+/// The smallest number of bytes that holds `n` (at least 1).
+fn pack_size(n: u64) -> u8 {
+    let bytes = (64 - n.leading_zeros()).div_ceil(8);
+    bytes.max(1) as u8
+}
+
+fn pack_uint_in(out: &mut Vec<u8>, n: u64, nbytes: u8) {
+    out.extend_from_slice(&n.to_le_bytes()[..usize::from(nbytes)]);
+}
+
+fn delta(node_addr: usize, trans_addr: usize) -> u64 {
+    if trans_addr == EMPTY_ADDRESS {
+        EMPTY_ADDRESS as u64
+    } else {
+        (node_addr - trans_addr) as u64
+    }
+}
+
+/// The index of a common input byte in a state byte (1-based), 0 when it
+/// is not common; see [`common_inputs`].
+fn common_idx(input: u8) -> u8 {
+    static INDEX: std::sync::OnceLock<[u8; 256]> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index = [0u8; 256];
+        for (i, &b) in common_inputs().iter().enumerate() {
+            index[usize::from(b)] = i as u8 + 1;
+        }
+        index
+    })[usize::from(input)]
+}
+
+/// Appends `node`, whose first byte will be at `addr`, to `out`;
+/// `last_addr` is the address of the node written last (a transition to
+/// it with output 0 takes no delta).
+pub(crate) fn write_node(out: &mut Vec<u8>, last_addr: usize, addr: usize, node: &Node) {
+    assert!(node.trans.len() <= 256);
+    if node.trans.len() != 1 || node.is_final {
+        write_any_trans(out, addr, node);
+        return;
+    }
+    let t = node.trans[0];
+    let idx = common_idx(t.inp);
+    if t.addr == last_addr && t.out == 0 {
+        if idx == 0 {
+            out.push(t.inp);
+        }
+        out.push(0b11_000000 | idx);
+        return;
+    }
+    let osize = if t.out == 0 {
+        0
+    } else {
+        let n = pack_size(t.out);
+        pack_uint_in(out, t.out, n);
+        n
+    };
+    let d = delta(addr, t.addr);
+    let tsize = pack_size(d);
+    pack_uint_in(out, d, tsize);
+    out.push(tsize << 4 | osize);
+    if idx == 0 {
+        out.push(t.inp);
+    }
+    out.push(0b10_000000 | idx);
+}
+
+fn write_any_trans(out: &mut Vec<u8>, addr: usize, node: &Node) {
+    let mut tsize = 0;
+    let mut osize = pack_size(node.final_output);
+    let mut any_outs = node.final_output != 0;
+    for t in &node.trans {
+        tsize = tsize.max(pack_size(delta(addr, t.addr)));
+        osize = osize.max(pack_size(t.out));
+        any_outs |= t.out != 0;
+    }
+    let osize = if any_outs { osize } else { 0 };
+    let n = node.trans.len();
+    let mut state = if node.is_final { 0b01_000000 } else { 0 };
+    if n <= 0b00_111111 {
+        state |= n as u8;
+    }
+    if any_outs {
+        if node.is_final {
+            pack_uint_in(out, node.final_output, osize);
+        }
+        for t in node.trans.iter().rev() {
+            pack_uint_in(out, t.out, osize);
+        }
+    }
+    for t in node.trans.iter().rev() {
+        pack_uint_in(out, delta(addr, t.addr), tsize);
+    }
+    out.extend(node.trans.iter().rev().map(|t| t.inp));
+    if n > INDEX_THRESHOLD {
+        let mut index = [255u8; 256];
+        for (i, t) in node.trans.iter().enumerate() {
+            index[usize::from(t.inp)] = i as u8;
+        }
+        out.extend_from_slice(&index);
+    }
+    out.push(tsize << 4 | osize);
+    if state & 0b00_111111 == 0 {
+        // 256 transitions do not fit a byte; 1 is never written here, so
+        // it stands for 256.
+        out.push(if n == 256 { 1 } else { n as u8 });
+    }
+    out.push(state);
+}
+
+/// Appends the footer of a map of `len` keys whose root is at `root`:
+/// the key count, the root address and the masked CRC-32C of everything
+/// before the checksum.
+pub(crate) fn write_footer(out: &mut Vec<u8>, len: u64, root: usize) {
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(root as u64).to_le_bytes());
+    let sum = crc32c(out);
+    let masked = (sum.rotate_right(15)).wrapping_add(0xA282_EAD8);
+    out.extend_from_slice(&masked.to_le_bytes());
+}
+
+/// CRC-32C (Castagnoli), the checksum at the end of an `fst`, slice by 8.
+fn crc32c(bytes: &[u8]) -> u32 {
+    static TABLES: std::sync::OnceLock<[[u32; 256]; 8]> = std::sync::OnceLock::new();
+    let t = TABLES.get_or_init(|| {
+        let mut t = [[0u32; 256]; 8];
+        for (i, slot) in t[0].iter_mut().enumerate() {
+            let mut c = i as u32;
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    (c >> 1) ^ 0x82F6_3B78
+                } else {
+                    c >> 1
+                };
+            }
+            *slot = c;
+        }
+        for i in 0..256 {
+            for k in 1..8 {
+                let prev = t[k - 1][i];
+                t[k][i] = (prev >> 8) ^ t[0][(prev & 0xFF) as usize];
+            }
+        }
+        t
+    });
+    let mut crc = !0u32;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let lo = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) ^ crc;
+        let hi = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
+        crc = t[7][(lo & 0xFF) as usize]
+            ^ t[6][((lo >> 8) & 0xFF) as usize]
+            ^ t[5][((lo >> 16) & 0xFF) as usize]
+            ^ t[4][(lo >> 24) as usize]
+            ^ t[3][(hi & 0xFF) as usize]
+            ^ t[2][((hi >> 8) & 0xFF) as usize]
+            ^ t[1][((hi >> 16) & 0xFF) as usize]
+            ^ t[0][(hi >> 24) as usize];
+    }
+    for &b in chunks.remainder() {
+        crc = t[0][((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_is_crc32c() {
+        assert_eq!(crc32c(b"123456789"), 0xE306_9283);
+        assert_eq!(crc32c(b""), 0);
+    }
+
+    #[test]
+    fn pack_size_is_the_byte_count() {
+        for (n, want) in [
+            (0, 1),
+            (255, 1),
+            (256, 2),
+            (u64::from(u32::MAX), 4),
+            (u64::MAX, 8),
+        ] {
+            assert_eq!(pack_size(n), want, "{n}");
         }
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! # Layout
 //!
-//! The [`FILTER`](crate::build::FILTER) section is a whole number of 32-byte
+//! The [`FILTER`](crate::format::FILTER) section is a whole number of 32-byte
 //! blocks, each four little-endian `u64` words. A hash picks one block and
 //! one bit in each of its four words; the host may be present when all
 //! four bits are set. So a probe reads one block (half a cache line), and

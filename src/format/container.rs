@@ -1,82 +1,7 @@
-//! The `.indset` container: a verified file of typed sections.
-//!
-//! This module knows nothing about indicators. It stores a handful of byte
-//! sections under numeric ids ([`SectionId`]), protects every byte of the file
-//! with CRC-32 checksums, and on open checks the whole structure before
-//! handing out a single slice. What goes inside a section (an `fst`, a trie,
-//! fixed-size records, a string pool) is decided by the set that uses it,
-//! which validates its own sections and reports problems as
-//! [`FormatError::Corrupt`].
-//!
-//! # Layout (format version 2)
-//!
-//! All integers are little-endian. Offsets count from the first byte of the
-//! file.
-//!
-//! | offset | size | field |
-//! |-------:|-----:|-------|
-//! | 0  | 8  | magic [`MAGIC`], `89 49 4E 44 53 45 54 0A` (`\x89INDSET\n`) |
-//! | 8  | 4  | format version, [`VERSION`] |
-//! | 12 | 4  | flags: opaque to the container, defined by the set ([`Writer::flags`]) |
-//! | 16 | 8  | file length in bytes, this header included |
-//! | 24 | 4  | section count `n`, at most [`MAX_SECTIONS`] |
-//! | 28 | 4  | body checksum: CRC-32 of bytes `40..file length` (table, padding, sections) |
-//! | 32 | 4  | reserved, zero |
-//! | 36 | 4  | header checksum: CRC-32 of bytes `0..36` |
-//! | 40 | 24 × `n` | section table, one entry per section, in file order |
-//! | 40 + 24`n` | ... | the sections, each followed by zero padding up to the next multiple of 8 |
-//!
-//! A section table entry:
-//!
-//! | offset | size | field |
-//! |-------:|-----:|-------|
-//! | 0  | 4 | section id |
-//! | 4  | 4 | reserved, zero |
-//! | 8  | 8 | offset of the section's first byte |
-//! | 16 | 8 | length of the section in bytes |
-//!
-//! The first section starts right after the table, every other one at the
-//! first multiple of 8 at or after the end of the previous one; the file ends
-//! where the last section ends (or after the table when there is none). The
-//! header and every table entry are multiples of 8 bytes long, so every
-//! section starts 8-aligned in the file; a memory map is page-aligned, so the
-//! sections of a mapped file are 8-aligned in memory too.
-//!
-//! The layout is canonical: the same flags and the same sections in the same
-//! order always give the same bytes, and [`Container::parse`] accepts only
-//! files in exactly that form (padding zero, no gaps, no trailing bytes).
-//!
-//! # Verification
-//!
-//! [`Container::parse`] checks, in this order, and stops at the first problem:
-//!
-//! 1. the file holds a whole header ([`FormatError::Truncated`]);
-//! 2. the magic ([`FormatError::BadMagic`]);
-//! 3. the version ([`FormatError::UnsupportedVersion`]), before any checksum,
-//!    so that a file from another version of the format is reported as such;
-//! 4. the header checksum ([`FormatError::ChecksumMismatch`] for
-//!    [`Region::Header`]);
-//! 5. the file length against the one recorded in the header
-//!    ([`FormatError::Truncated`], [`FormatError::TrailingBytes`]);
-//! 6. the body checksum ([`FormatError::ChecksumMismatch`] for
-//!    [`Region::Body`]);
-//! 7. the structure: section count, table entries, alignment, bounds,
-//!    placement, padding and duplicate ids.
-//!
-//! CRC-32 detects every error of up to 32 consecutive bits, so every
-//! single-bit flip anywhere in a file is caught by step 2, 3, 4 or 6, and
-//! every truncation by step 1 or 5. Step 7 only fails on a file that was
-//! crafted (or written by a broken writer) with correct checksums.
-//!
-//! Verification reads every byte once and allocates nothing: its cost is
-//! that of CRC-32 with `crc32fast`'s SIMD path, which on large files is the
-//! memory's bandwidth (one core reads about 5 GB/s on the benchmark
-//! machine, `benches/open.rs`). A body of [`PARALLEL_CRC`] bytes or more is
-//! checksummed in two halves, the second on a scoped thread, when the
-//! machine has more than one core: two cores read memory faster than one.
-//! The halves' checksums are combined into the same CRC-32; if the thread
-//! cannot be started, the calling thread checksums both halves.
-
+//! The container: a verified file of typed sections (header, section
+//! table, checksums); its layout and its checks are in the
+//! [format docs](crate::format). It knows nothing about indicators: the
+//! sections of a set are described beside their ids in [`crate::format`].
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Write};
@@ -84,16 +9,16 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::wire::{u32_at, u64_at};
+
 /// The first eight bytes of every `.indset` file.
 ///
 /// The leading `0x89` keeps the file from being taken for text; the trailing
 /// line feed shows up transfers that rewrite line endings.
 pub const MAGIC: [u8; 8] = *b"\x89INDSET\n";
 
-/// The format version this build writes and reads.
-///
-/// Version 3 adds the input file of each record and lets a key hold a
-/// record for after another expires (see [`crate::build`]).
+/// The format version this build writes and reads; a file of another
+/// version is refused with [`FormatError::UnsupportedVersion`].
 pub const VERSION: u32 = 3;
 
 /// The length of the fixed header, in bytes.
@@ -116,36 +41,16 @@ const HEADER_CRC_AT: usize = 36;
 
 /// The id of a section.
 ///
-/// The container does not interpret ids. The indicator set defines its own
-/// next to the code that writes them (`build::KEYS` and its neighbours,
-/// ids `0x10` and up); the named constants here (ids 1 to 5) are generic
-/// names for other users of the container, such as its own tests and
-/// benchmarks. Ids must be unique within a file.
+/// The container does not interpret ids; the ones a set stores
+/// ([`KEYS`](crate::format::KEYS) and its neighbours, `0x10` and up) are
+/// described in [`crate::format`]. Ids must be unique within a file.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SectionId(pub u32);
 
 impl SectionId {
-    /// Set-wide metadata: counts, compile time, device group.
-    pub const META: SectionId = SectionId(1);
-    /// The `fst` of canonical keys.
-    pub const KEYS: SectionId = SectionId(2);
-    /// The reversed-label trie of hosts.
-    pub const TRIE: SectionId = SectionId(3);
-    /// Fixed-size indicator records.
-    pub const RECORDS: SectionId = SectionId(4);
-    /// The string pool (ids, titles, descriptions, values).
-    pub const STRINGS: SectionId = SectionId(5);
-
-    /// The name of a well-known id (`"keys"`), `None` for others.
+    /// The name of a section a set stores (`"keys"`), `None` for others.
     pub fn name(self) -> Option<&'static str> {
-        match self {
-            SectionId::META => Some("meta"),
-            SectionId::KEYS => Some("keys"),
-            SectionId::TRIE => Some("trie"),
-            SectionId::RECORDS => Some("records"),
-            SectionId::STRINGS => Some("strings"),
-            _ => None,
-        }
+        crate::format::section_name(self)
     }
 }
 
@@ -158,7 +63,7 @@ impl fmt::Debug for SectionId {
     }
 }
 
-/// Prints `3 (trie)` for a well-known id, `9` for others.
+/// Prints `16 (keys)` for a section a set stores, `9` for others.
 impl fmt::Display for SectionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.name() {
@@ -382,18 +287,6 @@ impl From<io::Error> for FormatError {
     }
 }
 
-/// Reads a little-endian `u32` at `at`, `None` past the end.
-fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
-    let b = bytes.get(at..)?.first_chunk::<4>()?;
-    Some(u32::from_le_bytes(*b))
-}
-
-/// Reads a little-endian `u64` at `at`, `None` past the end.
-fn read_u64(bytes: &[u8], at: usize) -> Option<u64> {
-    let b = bytes.get(at..)?.first_chunk::<8>()?;
-    Some(u64::from_le_bytes(*b))
-}
-
 /// The fixed header, decoded but not yet checked.
 struct Header {
     magic: [u8; 8],
@@ -411,13 +304,13 @@ impl Header {
     fn decode(bytes: &[u8]) -> Option<Header> {
         Some(Header {
             magic: *bytes.first_chunk::<8>()?,
-            version: read_u32(bytes, 8)?,
-            flags: read_u32(bytes, 12)?,
-            file_len: read_u64(bytes, 16)?,
-            count: read_u32(bytes, 24)?,
-            body_crc: read_u32(bytes, 28)?,
-            reserved: read_u32(bytes, 32)?,
-            header_crc: read_u32(bytes, HEADER_CRC_AT)?,
+            version: u32_at(bytes, 8)?,
+            flags: u32_at(bytes, 12)?,
+            file_len: u64_at(bytes, 16)?,
+            count: u32_at(bytes, 24)?,
+            body_crc: u32_at(bytes, 28)?,
+            reserved: u32_at(bytes, 32)?,
+            header_crc: u32_at(bytes, HEADER_CRC_AT)?,
         })
     }
 
@@ -450,10 +343,10 @@ impl Entry {
     fn decode(table: &[u8], index: usize) -> Option<Entry> {
         let at = index.checked_mul(ENTRY_LEN)?;
         Some(Entry {
-            id: SectionId(read_u32(table, at)?),
-            reserved: read_u32(table, at.checked_add(4)?)?,
-            offset: read_u64(table, at.checked_add(8)?)?,
-            len: read_u64(table, at.checked_add(16)?)?,
+            id: SectionId(u32_at(table, at)?),
+            reserved: u32_at(table, at.checked_add(4)?)?,
+            offset: u64_at(table, at.checked_add(8)?)?,
+            len: u64_at(table, at.checked_add(16)?)?,
         })
     }
 
@@ -482,7 +375,7 @@ fn align_up(n: u64) -> Option<u64> {
 
 /// A verified container borrowed from its bytes.
 ///
-/// Parsing checks every byte (see the [module docs](self)); afterwards
+/// Parsing checks every byte (see the [format docs](crate::format)); afterwards
 /// [`section`](Container::section) is a scan of the small section table and
 /// never copies. The container is `Copy`: it is two slices and the flags.
 #[derive(Clone, Copy)]
@@ -497,7 +390,7 @@ impl<'a> Container<'a> {
     ///
     /// Costs one CRC-32 pass over the file and no allocation. Never panics:
     /// any bytes that are not a valid container of this version give the
-    /// first problem found, in the order of the [module docs](self).
+    /// first problem found, in the order of the [format docs](crate::format).
     pub fn parse(bytes: &'a [u8]) -> Result<Container<'a>, FormatError> {
         let file_len = bytes.len() as u64;
         let header = Header::decode(bytes).ok_or(FormatError::Truncated {
@@ -710,14 +603,15 @@ impl fmt::Debug for Container<'_> {
 /// ```
 /// use indset::format::{Container, SectionId, Writer};
 ///
+/// let (a, b, c) = (SectionId(1), SectionId(2), SectionId(3));
 /// let mut writer = Writer::new();
-/// writer.add_section(SectionId::KEYS, b"keys").add_section(SectionId::RECORDS, &[1, 2, 3]);
+/// writer.add_section(a, b"keys").add_section(b, &[1, 2, 3]);
 /// let bytes = writer.finish();
 ///
 /// let container = Container::parse(&bytes)?;
-/// assert_eq!(container.section(SectionId::KEYS), Some(&b"keys"[..]));
-/// assert_eq!(container.require(SectionId::RECORDS)?, &[1, 2, 3]);
-/// assert!(container.section(SectionId::TRIE).is_none());
+/// assert_eq!(container.section(a), Some(&b"keys"[..]));
+/// assert_eq!(container.require(b)?, &[1, 2, 3]);
+/// assert!(container.section(c).is_none());
 /// # Ok::<(), indset::format::FormatError>(())
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -870,7 +764,7 @@ impl Writer {
 pub const PARALLEL_CRC: usize = 4 << 20;
 
 /// CRC-32 of `body`: in two halves on two threads for a large body on a
-/// machine with more than one core (see the module docs), else on this one.
+/// machine with more than one core (see the format docs), else on this one.
 fn body_crc(body: &[u8]) -> u32 {
     static CORES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let parallel = body.len() >= PARALLEL_CRC
@@ -906,6 +800,7 @@ fn body_crc(body: &[u8]) -> u32 {
 ///
 /// The file must not be modified in place while it is mapped: replace it
 /// with a new file and a rename, as [`Writer::write_file`] does.
+#[allow(unsafe_code)]
 pub fn map(path: &Path) -> Result<memmap2::Mmap, FormatError> {
     let file = File::open(path)?;
     let len = file.metadata()?.len();

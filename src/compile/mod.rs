@@ -1,5 +1,11 @@
-//! The front door for building a set: read inputs, then write `.indset`
-//! bytes.
+//! The writer: read inputs, then write `.indset` bytes.
+//!
+//! [`Compiler`] is the front door; [`build`] writes the bytes of canonical
+//! indicators. By concern: the keys, their order and the chains of records
+//! that share one (`compile/keys.rs`), the key automaton's builder
+//! (`compile/fst_builder.rs`), the section writers
+//! (`compile/sections.rs`) and the whole file (`compile/write.rs`). The
+//! layout they write is [`crate::format`]'s.
 //!
 //! ```
 //! use indset::compile::Compiler;
@@ -26,6 +32,14 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use crate::ingest::{Format, Ingester, Options, Report};
+
+mod fst_builder;
+mod keys;
+mod sections;
+mod write;
+
+pub use keys::key;
+pub use write::build;
 
 /// Reads indicator inputs and compiles them into `.indset` bytes.
 ///
@@ -89,7 +103,7 @@ impl Compiler {
         // `build` gives the same bytes in any order: input order saves
         // `Ingester::finish`'s sort.
         let (indicators, report) = self.ingester.finish_unordered();
-        let bytes = crate::build::build(&indicators);
+        let bytes = build(&indicators);
         Compiled {
             bytes,
             report,
@@ -119,7 +133,7 @@ mod tests {
         ing.read("in.txt", ROWS.as_bytes(), Format::Text)
             .expect("reads");
         let (sorted, report) = ing.finish();
-        assert_eq!(compiled.bytes, crate::build::build(&sorted));
+        assert_eq!(compiled.bytes, build(&sorted));
         assert_eq!(compiled.indicators, sorted.len());
         assert_eq!(compiled.indicators, 5);
         assert_eq!(compiled.report.accepted(), report.accepted());

@@ -1,11 +1,10 @@
 //! An `fst` map builder that writes exactly the bytes of
 //! `fst::MapBuilder::memory()` (fst 0.4, format version 3) for the same
-//! keys and values, in a fraction of the time on large sets.
+//! keys and values, faster on large sets.
 //!
-//! Why it exists: on a million reversed host names `fst`'s builder spends
-//! most of its time in cache misses of its node registry (a heap vector
-//! per cell, compared transition by transition) and in one allocation per
-//! node. This builder keeps the same algorithm and the same registry
+//! Why it exists: `fst`'s builder keeps a heap vector per cell of its
+//! node registry, compares nodes transition by transition, and allocates
+//! once per node. This builder keeps the same algorithm and the same registry
 //! (10,000 buckets of two most-recently-used cells, FNV hash), so it makes
 //! the same deduplication choices and the same bytes, but it keeps the
 //! full hash beside each cell (a node's transitions are only compared when
@@ -17,55 +16,17 @@
 //! different bytes, so that a large set is built on two threads; the `fst`
 //! crate reads the joined map back with the same keys and values (tests).
 //!
-//! The node encodings (one transition to the next node, one transition,
-//! any number of transitions with an index above 32) are `fst`'s; see
-//! `fst::raw::node`.
+//! The nodes are encoded by [`write_node`], beside their decoder in
+//! `format/fst.rs`; this module decides which nodes to write (the
+//! registry) and in which order.
 
-/// `fst`'s format version.
-const VERSION: u64 = 3;
-/// The address of the final state with no transition and no output: never
-/// written.
-const EMPTY_ADDRESS: usize = 0;
+use crate::format::fst::{self, EMPTY_ADDRESS, HEADER_LEN, Node, Transition, VERSION, write_node};
+
 /// "No address yet".
 const NONE_ADDRESS: usize = 1;
-/// Nodes with more transitions than this get a 256-byte index.
-const TRANS_INDEX_THRESHOLD: usize = 32;
 /// The registry's shape, as in `fst::raw::Builder`.
 const REGISTRY_BUCKETS: usize = 10_000;
 const REGISTRY_WAYS: usize = 2;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Transition {
-    inp: u8,
-    out: u64,
-    addr: usize,
-}
-
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Node {
-    is_final: bool,
-    final_output: u64,
-    trans: Vec<Transition>,
-}
-
-impl Clone for Node {
-    fn clone(&self) -> Node {
-        Node {
-            is_final: self.is_final,
-            final_output: self.final_output,
-            trans: self.trans.clone(),
-        }
-    }
-
-    /// Field by field, so that the registry's copy of a node reuses its
-    /// transitions' storage (a derived `Clone` would allocate a new vector
-    /// and free the old one every time).
-    fn clone_from(&mut self, source: &Node) {
-        self.is_final = source.is_final;
-        self.final_output = source.final_output;
-        self.trans.clone_from(&source.trans);
-    }
-}
 
 impl Node {
     /// `fst`'s registry hash (FNV-1a over the fields, 64 bits).
@@ -383,9 +344,6 @@ impl MapBuilder {
     }
 }
 
-/// Where a map's nodes start: after the version and type words.
-const HEADER_LEN: usize = 16;
-
 /// A map whose nodes are written, all but the root.
 pub(crate) struct Part {
     out: Vec<u8>,
@@ -406,11 +364,7 @@ impl Part {
             &mut self.last_addr,
         );
         let mut out = self.out;
-        out.extend_from_slice(&self.len.to_le_bytes());
-        out.extend_from_slice(&(root as u64).to_le_bytes());
-        let sum = crc32c(&out);
-        let masked = (sum.rotate_right(15)).wrapping_add(0xA282_EAD8);
-        out.extend_from_slice(&masked.to_le_bytes());
+        fst::write_footer(&mut out, self.len, root);
         out
     }
 }
@@ -479,163 +433,13 @@ fn compile(
     *last_addr
 }
 
-/// The smallest number of bytes that holds `n` (at least 1).
-fn pack_size(n: u64) -> u8 {
-    let bytes = (64 - n.leading_zeros()).div_ceil(8);
-    bytes.max(1) as u8
-}
-
-fn pack_uint_in(out: &mut Vec<u8>, n: u64, nbytes: u8) {
-    out.extend_from_slice(&n.to_le_bytes()[..usize::from(nbytes)]);
-}
-
-fn delta(node_addr: usize, trans_addr: usize) -> u64 {
-    if trans_addr == EMPTY_ADDRESS {
-        EMPTY_ADDRESS as u64
-    } else {
-        (node_addr - trans_addr) as u64
-    }
-}
-
-/// The index of a common input byte in a state byte (1-based), 0 when it
-/// is not common; see `build::common_inputs`.
-fn common_idx(input: u8) -> u8 {
-    static INDEX: std::sync::OnceLock<[u8; 256]> = std::sync::OnceLock::new();
-    INDEX.get_or_init(|| {
-        let mut index = [0u8; 256];
-        for (i, &b) in super::common_inputs().iter().enumerate() {
-            index[usize::from(b)] = i as u8 + 1;
-        }
-        index
-    })[usize::from(input)]
-}
-
-fn write_node(out: &mut Vec<u8>, last_addr: usize, addr: usize, node: &Node) {
-    assert!(node.trans.len() <= 256);
-    if node.trans.len() != 1 || node.is_final {
-        write_any_trans(out, addr, node);
-        return;
-    }
-    let t = node.trans[0];
-    let idx = common_idx(t.inp);
-    if t.addr == last_addr && t.out == 0 {
-        if idx == 0 {
-            out.push(t.inp);
-        }
-        out.push(0b11_000000 | idx);
-        return;
-    }
-    let osize = if t.out == 0 {
-        0
-    } else {
-        let n = pack_size(t.out);
-        pack_uint_in(out, t.out, n);
-        n
-    };
-    let d = delta(addr, t.addr);
-    let tsize = pack_size(d);
-    pack_uint_in(out, d, tsize);
-    out.push(tsize << 4 | osize);
-    if idx == 0 {
-        out.push(t.inp);
-    }
-    out.push(0b10_000000 | idx);
-}
-
-fn write_any_trans(out: &mut Vec<u8>, addr: usize, node: &Node) {
-    let mut tsize = 0;
-    let mut osize = pack_size(node.final_output);
-    let mut any_outs = node.final_output != 0;
-    for t in &node.trans {
-        tsize = tsize.max(pack_size(delta(addr, t.addr)));
-        osize = osize.max(pack_size(t.out));
-        any_outs |= t.out != 0;
-    }
-    let osize = if any_outs { osize } else { 0 };
-    let n = node.trans.len();
-    let mut state = if node.is_final { 0b01_000000 } else { 0 };
-    if n <= 0b00_111111 {
-        state |= n as u8;
-    }
-    if any_outs {
-        if node.is_final {
-            pack_uint_in(out, node.final_output, osize);
-        }
-        for t in node.trans.iter().rev() {
-            pack_uint_in(out, t.out, osize);
-        }
-    }
-    for t in node.trans.iter().rev() {
-        pack_uint_in(out, delta(addr, t.addr), tsize);
-    }
-    out.extend(node.trans.iter().rev().map(|t| t.inp));
-    if n > TRANS_INDEX_THRESHOLD {
-        let mut index = [255u8; 256];
-        for (i, t) in node.trans.iter().enumerate() {
-            index[usize::from(t.inp)] = i as u8;
-        }
-        out.extend_from_slice(&index);
-    }
-    out.push(tsize << 4 | osize);
-    if state & 0b00_111111 == 0 {
-        // 256 transitions do not fit a byte; 1 is never written here, so
-        // it stands for 256.
-        out.push(if n == 256 { 1 } else { n as u8 });
-    }
-    out.push(state);
-}
-
-/// CRC-32C (Castagnoli), the checksum at the end of an `fst`, slice by 8.
-fn crc32c(bytes: &[u8]) -> u32 {
-    static TABLES: std::sync::OnceLock<[[u32; 256]; 8]> = std::sync::OnceLock::new();
-    let t = TABLES.get_or_init(|| {
-        let mut t = [[0u32; 256]; 8];
-        for (i, slot) in t[0].iter_mut().enumerate() {
-            let mut c = i as u32;
-            for _ in 0..8 {
-                c = if c & 1 == 1 {
-                    (c >> 1) ^ 0x82F6_3B78
-                } else {
-                    c >> 1
-                };
-            }
-            *slot = c;
-        }
-        for i in 0..256 {
-            for k in 1..8 {
-                let prev = t[k - 1][i];
-                t[k][i] = (prev >> 8) ^ t[0][(prev & 0xFF) as usize];
-            }
-        }
-        t
-    });
-    let mut crc = !0u32;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let lo = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) ^ crc;
-        let hi = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
-        crc = t[7][(lo & 0xFF) as usize]
-            ^ t[6][((lo >> 8) & 0xFF) as usize]
-            ^ t[5][((lo >> 16) & 0xFF) as usize]
-            ^ t[4][(lo >> 24) as usize]
-            ^ t[3][(hi & 0xFF) as usize]
-            ^ t[2][((hi >> 8) & 0xFF) as usize]
-            ^ t[1][((hi >> 16) & 0xFF) as usize]
-            ^ t[0][(hi >> 24) as usize];
-    }
-    for &b in chunks.remainder() {
-        crc = t[0][((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8);
-    }
-    !crc
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
     fn with_fst(keys: &[(Vec<u8>, u64)]) -> Vec<u8> {
-        let mut m = fst::MapBuilder::memory();
+        let mut m = ::fst::MapBuilder::memory();
         for (k, v) in keys {
             m.insert(k, *v).expect("sorted keys");
         }
@@ -671,7 +475,7 @@ mod tests {
 
     /// What the `fst` crate reads back from `bytes`, after checking them.
     fn read_back(bytes: Vec<u8>) -> Vec<(Vec<u8>, u64)> {
-        let map = fst::Map::new(bytes).expect("a well-formed fst");
+        let map = ::fst::Map::new(bytes).expect("a well-formed fst");
         map.as_fst().verify().expect("its checksum holds");
         map.stream().into_byte_vec()
     }
@@ -713,25 +517,6 @@ mod tests {
         a.insert(b"ab", 0);
         b.insert(b"ac", 1);
         join(a.into_part(), b.into_part());
-    }
-
-    #[test]
-    fn checksum_is_crc32c() {
-        assert_eq!(crc32c(b"123456789"), 0xE306_9283);
-        assert_eq!(crc32c(b""), 0);
-    }
-
-    #[test]
-    fn pack_size_is_the_byte_count() {
-        for (n, want) in [
-            (0, 1),
-            (255, 1),
-            (256, 2),
-            (u64::from(u32::MAX), 4),
-            (u64::MAX, 8),
-        ] {
-            assert_eq!(pack_size(n), want, "{n}");
-        }
     }
 
     #[test]

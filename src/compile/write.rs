@@ -1,0 +1,393 @@
+//! Canonical indicators -> sorted keys -> the bytes of an `.indset` file:
+//! [`build`], which sorts the keys, builds the key automaton (in two parts
+//! on two threads for a large set), the filter and the sections, and
+//! writes them in the container. The layout is in [`crate::format`].
+
+use std::collections::HashMap;
+
+use super::fst_builder;
+use super::keys::{key_chains, key_into, lives_until, sort_prefix};
+use super::sections::{
+    flags, has_meta, lines_section, meta_entry, records_section, sources_section,
+};
+use crate::format::{
+    CHAINED, COMMON_INPUTS, FILTER, HAS_META, KEYS, LINE_IN_META, LINES, META, META_INDEX, RECORDS,
+    SOURCES, Writer, filter, fst,
+};
+use crate::indicator::{Indicator, Kind};
+
+/// The fewest keys for which [`build`] builds the key automaton in two
+/// parts and, on a machine with more than one core, makes the filter and
+/// the second part on a thread of their own.
+const PARALLEL_KEYS: usize = 50_000;
+
+/// Which first bytes go to the second part of the key automaton, given the
+/// key bytes that start with each: the heaviest first, each to the lighter
+/// part (the first on a tie), so that both parts take about as long.
+fn split_first_bytes(weight: &[u64; 256]) -> [bool; 256] {
+    let mut bytes: Vec<u8> = (0..=255).collect();
+    bytes.sort_by_key(|&b| (std::cmp::Reverse(weight[usize::from(b)]), b));
+    let (mut first, mut second) = (0u64, 0u64);
+    let mut in_second = [false; 256];
+    for b in bytes {
+        let w = weight[usize::from(b)];
+        if w == 0 {
+            break;
+        }
+        if second < first {
+            in_second[usize::from(b)] = true;
+            second += w;
+        } else {
+            first += w;
+        }
+    }
+    in_second
+}
+
+/// Compiles indicators into the bytes of an `.indset` file.
+///
+/// The indicators must already be canonical, filtered and merged by
+/// ingestion. Should two still share a key, the records that decide at
+/// some instant are kept (Allow > Warn > Block > Audit, then the
+/// longest-lived, then the earlier line; see docs/matching.md) and the
+/// others dropped. The output depends only on the set of indicators, not
+/// their order: the same indicators give the same bytes.
+///
+/// Costs O(n log n) time and about three times the key bytes in memory.
+/// A set of 50,000 keys or more builds its key automaton in two parts,
+/// split by the keys' first bytes and joined at the root; on a machine
+/// with more than one core the second part and the suffix filter are built
+/// on a thread of their own. The parts depend only on the keys, so the
+/// bytes are the same on any number of cores.
+pub fn build(indicators: &[Indicator]) -> Vec<u8> {
+    let parallel = indicators.len() >= PARALLEL_KEYS
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    build_with(indicators, parallel)
+}
+
+/// [`build`], with the filter made on a thread of its own or not: the
+/// bytes are the same either way.
+fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
+    // All keys in one arena (no allocation per key); `spans[i]` is the
+    // range of indicator i's key in it.
+    let mut arena: Vec<u8> = Vec::with_capacity(
+        indicators
+            .iter()
+            .map(|i| i.host.len() + i.path.len().max(1))
+            .sum(),
+    );
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(indicators.len());
+    // Each indicator's flag byte and stored line, read in input order here
+    // so that the loop in key order below touches an indicator only when
+    // it has metadata.
+    let mut record: Vec<(u8, u32)> = Vec::with_capacity(indicators.len());
+    for i in indicators {
+        let start = arena.len();
+        key_into(i.kind, &i.host, &i.path, &mut arena);
+        spans.push((start, arena.len()));
+        let line = u32::try_from(i.source.line)
+            .unwrap_or(LINE_IN_META)
+            .min(LINE_IN_META);
+        record.push((flags(i, has_meta(i)), line));
+    }
+    let key_of = |i: u32| {
+        let (s, e) = spans[i as usize];
+        &arena[s..e]
+    };
+    // The filter holds the host of every key (a set bit stays set, so the
+    // order and any repeated key do not matter): made from the arena on a
+    // second thread while this one sorts.
+    let filter_of_keys = || {
+        let mut filter = filter::with_capacity(spans.len());
+        let mut host = Vec::new();
+        for &(s, e) in &spans {
+            let key = &arena[s..e];
+            // The host of the key: up to its `/` (a `Url`) or its final `.`.
+            let end = key
+                .iter()
+                .position(|&b| b == b'/')
+                .unwrap_or(key.len().saturating_sub(1));
+            host.clear();
+            host.extend(key[..end].iter().rev());
+            filter::add(&mut filter, &host);
+        }
+        filter
+    };
+    // Sort (prefix, index) pairs: a key's first twelve bytes decide most
+    // comparisons without reading the arena. Equal keys go by action
+    // (Allow > Warn > Block > Audit), then the longest-lived first, then
+    // the earlier line and file, then input order; `key_chains` keeps
+    // the ones that decide at some instant.
+    let key_order = || {
+        let mut order: Vec<((u64, u32), u32)> = (0..indicators.len() as u32)
+            .map(|i| (sort_prefix(key_of(i)), i))
+            .collect();
+        order.sort_unstable_by(|&(pa, a), &(pb, b)| {
+            pa.cmp(&pb).then_with(|| {
+                let (ia, ib) = (&indicators[a as usize], &indicators[b as usize]);
+                key_of(a)
+                    .cmp(key_of(b))
+                    .then(ia.action.cmp(&ib.action))
+                    .then(lives_until(ib).cmp(&lives_until(ia)))
+                    .then(ia.source.line.cmp(&ib.source.line))
+                    .then_with(|| ia.source.file.cmp(&ib.source.file))
+                    .then(a.cmp(&b))
+            })
+        });
+        // Equal keys have equal prefixes: only those are read.
+        key_chains(
+            &order,
+            |a, b| a.0 == b.0 && key_of(a.1) == key_of(b.1),
+            |i| &indicators[i as usize],
+        )
+    };
+    let (filter, order) = if parallel {
+        std::thread::scope(|s| {
+            let filter = s.spawn(filter_of_keys);
+            let order = key_order();
+            let filter = filter
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (filter, order)
+        })
+    } else {
+        (filter_of_keys(), key_order())
+    };
+    // The keys, flags and lines in key order, gathered in two passes (the
+    // flags, lines and key spans, then the keys' bytes) whose reads do not
+    // depend on each other (the processor overlaps their cache misses), so
+    // that the passes below read memory in order.
+    let mut records = Vec::with_capacity(order.len());
+    let mut lines = Vec::with_capacity(order.len());
+    let mut key_spans = Vec::with_capacity(order.len());
+    let mut urls = 0u64;
+    for &(i, chained) in &order {
+        let (flag, line) = record[i as usize];
+        records.push(if chained { flag | CHAINED } else { flag });
+        lines.push(line);
+        key_spans.push(spans[i as usize]);
+        urls += u64::from(indicators[i as usize].kind == Kind::Url);
+    }
+    // A record is reached through the key automaton when the record
+    // before it does not chain to it.
+    let is_head = |rank: usize| rank == 0 || records[rank - 1] & CHAINED == 0;
+    let mut sorted = Vec::with_capacity(arena.len());
+    let mut ends = Vec::with_capacity(order.len());
+    for &(s, e) in &key_spans {
+        sorted.extend_from_slice(&arena[s..e]);
+        ends.push(sorted.len());
+    }
+    drop((key_spans, arena, spans, record));
+    let key_at = |rank: usize| {
+        let start = rank.checked_sub(1).map_or(0, |r| ends[r]);
+        &sorted[start..ends[rank]]
+    };
+    // The key automaton in two parts, by the keys' first bytes, built on
+    // two threads when there are two cores (the same parts either way, so
+    // the same bytes).
+    let in_second = if order.len() >= PARALLEL_KEYS {
+        let mut weight = [0u64; 256];
+        for rank in 0..order.len() {
+            let key = key_at(rank);
+            if let Some(&b) = key.first() {
+                weight[usize::from(b)] += key.len() as u64;
+            }
+        }
+        split_first_bytes(&weight)
+    } else {
+        [false; 256]
+    };
+    let keys_part = |second: bool| {
+        // Room for the whole part's output in most sets: reserved, and only
+        // touched as it is written.
+        let room = if second {
+            sorted.len() / 2
+        } else {
+            sorted.len()
+        };
+        let mut keys = fst_builder::MapBuilder::with_capacity(room);
+        for rank in 0..order.len() {
+            let key = key_at(rank);
+            if is_head(rank) && key.first().is_some_and(|&b| in_second[usize::from(b)]) == second {
+                keys.insert(key, rank as u64);
+            }
+        }
+        keys.into_part()
+    };
+    let meta_sections = || {
+        let mut meta_index = Vec::new();
+        let mut meta = Vec::new();
+        let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
+        for (rank, &(i, _)) in order.iter().enumerate() {
+            if records[rank] & HAS_META == 0 {
+                continue;
+            }
+            if let Some(entry) = meta_entry(&indicators[i as usize]) {
+                let offset = *seen.entry(entry).or_insert_with_key(|e| {
+                    let at = meta.len() as u32;
+                    meta.extend_from_slice(e);
+                    at
+                });
+                meta_index.extend_from_slice(&(rank as u32).to_le_bytes());
+                meta_index.extend_from_slice(&offset.to_le_bytes());
+            }
+        }
+        (meta_index, meta)
+    };
+    // A small set has one part: no second builder (and its registry) to
+    // set up for nothing.
+    let two_parts = in_second.contains(&true);
+    // The second part on a second thread while this one builds the first
+    // part and the metadata.
+    let (first, second, (meta_index, meta)) = if parallel && two_parts {
+        std::thread::scope(|s| {
+            let other = s.spawn(|| keys_part(true));
+            let first = keys_part(false);
+            let meta = meta_sections();
+            let second = other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (first, Some(second), meta)
+        })
+    } else {
+        (
+            keys_part(false),
+            two_parts.then(|| keys_part(true)),
+            meta_sections(),
+        )
+    };
+    let keys = match second {
+        Some(second) => fst_builder::join(first, second),
+        None => first.finish(),
+    };
+
+    let mut w = Writer::new();
+    w.add_section(KEYS, &keys);
+    w.add_section(RECORDS, &records_section(&records, urls));
+    w.add_section(LINES, &lines_section(&lines));
+    w.add_section(META_INDEX, &meta_index);
+    w.add_section(META, &meta);
+    w.add_section(COMMON_INPUTS, fst::common_inputs());
+    w.add_section(FILTER, &filter::to_bytes(&filter));
+    w.add_section(SOURCES, &sources_section(indicators, &order));
+    w.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::indicator::{Action, Meta, Source, Timestamp};
+    use crate::verdict::Decision;
+
+    /// `n` indicators of both kinds, some with metadata, with repeated
+    /// keys among them.
+    fn many(n: usize) -> Vec<Indicator> {
+        (0..n)
+            .map(|i| {
+                let url = i % 7 == 0;
+                let (host, path) = if url {
+                    (
+                        format!("h{}.example{}.com", i % 5_000, i % 13),
+                        format!("/p/{i}"),
+                    )
+                } else {
+                    (format!("n{i}.zone{}.net", i % 101), String::new())
+                };
+                let mut meta = Meta::default();
+                if i % 11 == 0 {
+                    meta.title = Some(format!("title {}", i % 3));
+                    meta.expiration = Some(Timestamp(1_800_000_000 + i as i64));
+                }
+                Indicator {
+                    kind: if url { Kind::Url } else { Kind::DomainName },
+                    host,
+                    path,
+                    action: [Action::Block, Action::Allow, Action::Warn, Action::Audit][i % 4],
+                    meta,
+                    source: Source {
+                        file: Arc::from(if i % 2 == 0 { "a.csv" } else { "b.txt" }),
+                        line: i as u64 + 1,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn first_bytes_split_heaviest_first_to_the_lighter_part() {
+        let mut weight = [0u64; 256];
+        weight[usize::from(b'm')] = 50;
+        weight[usize::from(b't')] = 30;
+        weight[usize::from(b'e')] = 20;
+        // `m` goes to the first part (a tie), then `t` and `e` to the
+        // second, which stays the lighter.
+        let split = split_first_bytes(&weight);
+        let second: Vec<u8> = (0..=255u8).filter(|&b| split[usize::from(b)]).collect();
+        assert_eq!(second, b"et");
+        // Equal weights: the lower byte first, alternating.
+        let mut even = [0u64; 256];
+        for b in [b'a', b'b', b'c', b'd'] {
+            even[usize::from(b)] = 10;
+        }
+        let split = split_first_bytes(&even);
+        let second: Vec<u8> = (0..=255u8).filter(|&b| split[usize::from(b)]).collect();
+        assert_eq!(second, b"bd");
+        assert_eq!(split_first_bytes(&[0; 256]), [false; 256]);
+    }
+
+    #[test]
+    fn keys_alike_past_the_sort_prefix_keep_their_order_and_winner() {
+        // Hosts that agree in far more than twelve reversed bytes, and the
+        // same key twice with different actions.
+        let ind = |host: &str, action: Action, line: u64| Indicator {
+            kind: Kind::DomainName,
+            host: host.to_string(),
+            path: String::new(),
+            action,
+            meta: Meta::default(),
+            source: Source {
+                file: Arc::from("a.txt"),
+                line,
+            },
+        };
+        let mut inds = vec![
+            ind("a.long-shared-label.example.com", Action::Block, 1),
+            ind("b.long-shared-label.example.com", Action::Warn, 2),
+            ind("long-shared-label.example.com", Action::Audit, 3),
+            ind("b.long-shared-label.example.com", Action::Allow, 4),
+            ind("net", Action::Block, 5),
+        ];
+        let first = build(&inds);
+        inds.reverse();
+        assert_eq!(build(&inds), first);
+        inds.rotate_left(2);
+        assert_eq!(build(&inds), first);
+        let set = crate::set::IndicatorSet::from_bytes(first).expect("opens");
+        assert_eq!(set.len(), 4);
+        let now = Timestamp(1_700_000_000);
+        let host = |q: &str| set.check_host_at(q, now).action;
+        assert_eq!(host("b.long-shared-label.example.com"), Decision::Allow);
+        assert_eq!(host("a.long-shared-label.example.com"), Decision::Block);
+        assert_eq!(host("c.long-shared-label.example.com"), Decision::Audit);
+        assert_eq!(host("other.net"), Decision::Block);
+    }
+
+    #[test]
+    fn the_filter_thread_changes_no_byte() {
+        let inds = many(PARALLEL_KEYS + 1_000);
+        let alone = build_with(&inds, false);
+        assert_eq!(build_with(&inds, true), alone);
+        assert_eq!(build(&inds), alone);
+        // And the set it makes answers.
+        let set = crate::set::IndicatorSet::from_bytes(alone).expect("opens");
+        let now = Timestamp(1_700_000_000);
+        let host = |q: &str| set.check_host_at(q, now).action;
+        assert_eq!(host("x.n2.zone2.net"), Decision::Warn);
+        assert_eq!(host("n3.zone3.net"), Decision::Audit);
+        assert_eq!(host("n3.zone4.net"), Decision::None);
+        let url = set.check_url_at("http://h14.example1.com/p/14", now);
+        assert_eq!(url.action, Decision::Warn);
+    }
+}

@@ -1,0 +1,343 @@
+//! The hot lookup: canonicalise the query into a stack buffer, ask the
+//! filter, walk the key automaton once, keep the last live candidate of
+//! each kind.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::IndicatorSet;
+use crate::canon;
+use crate::format::{ACTION_MASK, ACTIONS, CHAINED, HAS_EXPIRATION, MAX_CHAIN, filter};
+use crate::indicator::{Kind, Timestamp};
+use crate::verdict::{Decision, Hit, Mode, Verdict};
+
+/// The buffer for a full-mode query of at most [`SHORT_QUERY`] bytes.
+const SHORT_BUF_LEN: usize = 1024;
+/// The longest query whose canonical form always fits [`SHORT_BUF_LEN`].
+const SHORT_QUERY: usize = (SHORT_BUF_LEN - canon::MAX_HOST_LEN - 1) / 3;
+
+/// Calls `f` with a zeroed stack buffer that holds the canonical form of
+/// any query of `len` bytes. A canonical URL holds at most a 253-byte host,
+/// the root `/` and three bytes per input byte (unescaping only shrinks),
+/// so a short query gets a smaller buffer, cheaper to zero, with the same
+/// answer.
+#[inline(always)]
+fn with_url_buf<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    if len <= SHORT_QUERY {
+        f(&mut [0u8; SHORT_BUF_LEN])
+    } else {
+        f(&mut [0u8; canon::QUERY_BUF_LEN])
+    }
+}
+
+/// The canonical path and query of a full-mode query.
+#[derive(Clone, Copy)]
+pub(super) struct PathQuery<'q> {
+    pub(super) bytes: &'q [u8],
+    path_len: usize,
+    truncated: bool,
+}
+
+/// The lookup time: given, or read from the system clock the first time a
+/// candidate with an expiration needs it.
+struct Clock(Option<Timestamp>);
+
+impl Clock {
+    fn now(&mut self) -> Timestamp {
+        *self.0.get_or_insert_with(|| {
+            Timestamp(
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+            )
+        })
+    }
+}
+
+impl<D: AsRef<[u8]>> IndicatorSet<D> {
+    /// Full-mode lookup of a URL at the current time (the system clock is
+    /// read only when a matching indicator has an expiration).
+    ///
+    /// Costs one canonicalisation into a stack buffer and one walk of the
+    /// key `fst` over the host and path; never allocates, never panics. An
+    /// unparsable URL gives [`Decision::None`] with `invalid` set; an IP
+    /// literal host matches nothing.
+    pub fn check_url(&self, url: impl AsRef<[u8]>) -> Verdict {
+        self.lookup(url.as_ref(), Mode::Full, &mut Clock(None))
+    }
+
+    /// Like [`check_url`](Self::check_url) at the time `now`: indicators
+    /// whose expiration is at or before `now` are ignored.
+    pub fn check_url_at(&self, url: impl AsRef<[u8]>, now: Timestamp) -> Verdict {
+        self.lookup(url.as_ref(), Mode::Full, &mut Clock(Some(now)))
+    }
+
+    /// Domain-mode lookup of a host (SNI, DNS name or Host header; a port is
+    /// stripped, a URL reduced to its host) at the current time.
+    ///
+    /// Only `DomainName` indicators and `Url` indicators for the root path
+    /// apply. Costs one host canonicalisation and one walk over the host;
+    /// never allocates, never panics; an unparsable host gives
+    /// [`Decision::None`] with `invalid` set.
+    pub fn check_host(&self, host: impl AsRef<[u8]>) -> Verdict {
+        self.lookup(host.as_ref(), Mode::Domain, &mut Clock(None))
+    }
+
+    /// Like [`check_host`](Self::check_host) at the time `now`.
+    pub fn check_host_at(&self, host: impl AsRef<[u8]>, now: Timestamp) -> Verdict {
+        self.lookup(host.as_ref(), Mode::Domain, &mut Clock(Some(now)))
+    }
+
+    /// A lookup in either mode at the time `now`: [`check_url_at`] or
+    /// [`check_host_at`].
+    ///
+    /// [`check_url_at`]: Self::check_url_at
+    /// [`check_host_at`]: Self::check_host_at
+    pub fn check(&self, query: impl AsRef<[u8]>, mode: Mode, now: Timestamp) -> Verdict {
+        self.lookup(query.as_ref(), mode, &mut Clock(Some(now)))
+    }
+
+    fn lookup(&self, query: &[u8], mode: Mode, clock: &mut Clock) -> Verdict {
+        let mut decider = None;
+        let mut audit = None;
+        // The records are read only on a match, most lookups have none.
+        let mut emit = |mut hit: Hit| {
+            let Some((record, flags)) = self.live_record(hit.record as usize, || clock.now())
+            else {
+                return;
+            };
+            hit.record = record as u32;
+            if flags & ACTION_MASK == 3 {
+                audit = Some((hit, flags));
+            } else {
+                decider = Some((hit, flags));
+            }
+        };
+        let mut host = [0u8; canon::HOST_BUF_LEN];
+        match mode {
+            Mode::Domain => {
+                let Ok((kind, n)) = canon::query_host(query, &mut host) else {
+                    return Verdict::INVALID;
+                };
+                let host = host.get(..n).unwrap_or_default();
+                if !kind.is_ip() && self.may_match(host) {
+                    self.walk(host, None, &mut emit);
+                }
+            }
+            Mode::Full => {
+                let Ok(url) = canon::query_url_host(query, &mut host) else {
+                    return Verdict::INVALID;
+                };
+                let host = host.get(..url.host_len).unwrap_or_default();
+                if !url.host_kind.is_ip() && self.may_match(host) {
+                    // The path is canonicalised only when the walk reaches
+                    // the end of the host and a `Url` key goes on from it.
+                    if let Some(at) = self.walk_host(host, &mut emit) {
+                        if self.keys().step(at.0, b'/').is_some() {
+                            with_url_buf(query.len(), |buf| {
+                                self.walk_url_path(at, host, &url, buf, &mut emit);
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let action = match (decider, audit) {
+            (Some((_, flags)), _) => Decision::from(ACTIONS[(flags & ACTION_MASK) as usize]),
+            (None, Some(_)) => Decision::Audit,
+            (None, None) => Decision::None,
+        };
+        Verdict {
+            action,
+            indicator: decider.map(|(h, _)| h),
+            audit: audit.map(|(h, _)| h),
+            invalid: false,
+        }
+    }
+
+    /// The path half of a full-mode lookup: canonicalises the path and
+    /// query of `url` after `host` in `buf` (as [`canon::url`] would with
+    /// that buffer) and walks them from `at`, the state after the host.
+    #[inline(never)]
+    fn walk_url_path(
+        &self,
+        at: (usize, u64),
+        host: &[u8],
+        url: &canon::QueryUrl<'_>,
+        buf: &mut [u8],
+        emit: &mut impl FnMut(Hit),
+    ) {
+        let Some(pbuf) = buf.get_mut(host.len()..) else {
+            return;
+        };
+        let w = url.path(pbuf);
+        let path = PathQuery {
+            bytes: pbuf.get(..w.len).unwrap_or_default(),
+            path_len: w.path_len,
+            truncated: w.truncated,
+        };
+        self.walk_path(at, host.len(), path, emit);
+    }
+
+    /// Canonicalises `query` into a stack buffer and calls `f` with the
+    /// host and (full mode) path, unless the host is an IP literal. `None`
+    /// when the query cannot be parsed.
+    pub(super) fn with_canonical(
+        &self,
+        query: &[u8],
+        mode: Mode,
+        f: impl FnOnce(&[u8], Option<PathQuery<'_>>),
+    ) -> Option<()> {
+        match mode {
+            Mode::Domain => {
+                let mut buf = [0u8; canon::HOST_BUF_LEN];
+                let (kind, n) = canon::query_host(query, &mut buf).ok()?;
+                if !kind.is_ip() {
+                    f(buf.get(..n)?, None);
+                }
+            }
+            Mode::Full => with_url_buf(query.len(), |buf| Self::full_url(query, buf, f))?,
+        }
+        Some(())
+    }
+
+    #[inline(always)]
+    fn full_url(
+        query: &[u8],
+        buf: &mut [u8],
+        f: impl FnOnce(&[u8], Option<PathQuery<'_>>),
+    ) -> Option<()> {
+        let u = canon::url(query, buf).ok()?;
+        if !u.host_kind.is_ip() {
+            let path = PathQuery {
+                bytes: u.path_and_query.as_bytes(),
+                path_len: u.path_len,
+                truncated: u.truncated,
+            };
+            f(u.host.as_bytes(), Some(path));
+        }
+        Some(())
+    }
+
+    /// Whether a key may match `host` or one of its parent domains: `false`
+    /// answers most lookups that match nothing without a walk.
+    #[inline]
+    fn may_match(&self, host: &[u8]) -> bool {
+        filter::may_match(self.section(&self.filter), host)
+    }
+
+    /// Walks the keys for `host` (and `path` in full mode; in domain mode
+    /// only the root path `/`) and calls `emit` for every matching
+    /// indicator, in increasing precedence. At most one step per byte of
+    /// the host and path.
+    pub(super) fn walk(
+        &self,
+        host: &[u8],
+        path: Option<PathQuery<'_>>,
+        emit: &mut impl FnMut(Hit),
+    ) {
+        let Some(at) = self.walk_host(host, emit) else {
+            return;
+        };
+        match path {
+            Some(path) => self.walk_path(at, host.len(), path, emit),
+            None => {
+                if let Some((root, o)) = self.keys().step(at.0, b'/') {
+                    self.emit_at(root, at.1.wrapping_add(o), Kind::Url, host.len() + 1, emit);
+                }
+            }
+        }
+    }
+
+    /// Calls `emit` when the state `addr` is final: the key read so far
+    /// (`len` bytes of the query, output `out`) is an indicator.
+    #[inline(always)]
+    fn emit_at(&self, addr: usize, out: u64, kind: Kind, len: usize, emit: &mut impl FnMut(Hit)) {
+        if let Some(f) = self.keys().final_output(addr) {
+            let record = out.wrapping_add(f);
+            if let (Ok(record), Ok(len)) = (u32::try_from(record), u16::try_from(len)) {
+                emit(Hit { record, kind, len });
+            }
+        }
+    }
+
+    /// Walks `host` from its rightmost byte: `DomainName` keys on label
+    /// boundaries, then the exact host. The state and output after the
+    /// host, when the walk gets that far.
+    #[inline(always)]
+    fn walk_host(&self, host: &[u8], emit: &mut impl FnMut(Hit)) -> Option<(usize, u64)> {
+        let keys = self.keys();
+        let mut addr = keys.root();
+        let mut out = 0u64;
+        for (i, &b) in host.iter().enumerate().rev() {
+            let (next, o) = keys.step(addr, b)?;
+            addr = next;
+            out = out.wrapping_add(o);
+            if b == b'.' {
+                self.emit_at(addr, out, Kind::DomainName, host.len() - i - 1, emit);
+            }
+        }
+        if let Some((exact, o)) = keys.step(addr, b'.') {
+            self.emit_at(
+                exact,
+                out.wrapping_add(o),
+                Kind::DomainName,
+                host.len(),
+                emit,
+            );
+        }
+        Some((addr, out))
+    }
+
+    /// Walks the canonical path and query from `at`, the state after a
+    /// host of `host_len` bytes: the `Url` keys of that exact host, in
+    /// increasing path length.
+    fn walk_path(
+        &self,
+        at: (usize, u64),
+        host_len: usize,
+        path: PathQuery<'_>,
+        emit: &mut impl FnMut(Hit),
+    ) {
+        let keys = self.keys();
+        let (mut addr, mut out) = at;
+        let pq = path.bytes;
+        for (j, &b) in pq.iter().enumerate() {
+            let Some((next, o)) = keys.step(addr, b) else {
+                return;
+            };
+            addr = next;
+            out = out.wrapping_add(o);
+            // The key's path is pq[..k]; it matches when it ends at a `/`, at
+            // the end of the path, or before a `/` or `?` of the query (the
+            // query prefix rule of docs/matching.md).
+            let k = j + 1;
+            let covered = k > path.path_len
+                || b == b'/'
+                || (k == pq.len() && !path.truncated)
+                || matches!(pq.get(k), Some(b'/' | b'?'));
+            if covered {
+                self.emit_at(addr, out, Kind::Url, host_len + k, emit);
+            }
+        }
+    }
+
+    /// The record that decides for the key whose first record is `first`,
+    /// and its flags: the first of the key's records that has not expired
+    /// at `now()` (read only when a record has an expiration); `None` when
+    /// all have.
+    #[inline]
+    fn live_record(&self, first: usize, mut now: impl FnMut() -> Timestamp) -> Option<(usize, u8)> {
+        let records = self.records();
+        let mut record = first;
+        loop {
+            let flags = records.flags(record)?;
+            if flags & HAS_EXPIRATION == 0 || self.expiration(record).is_none_or(|e| e > now()) {
+                return Some((record, flags));
+            }
+            if flags & CHAINED == 0 || record - first + 1 >= MAX_CHAIN {
+                return None;
+            }
+            record += 1;
+        }
+    }
+}

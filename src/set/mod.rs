@@ -1,0 +1,249 @@
+//! [`IndicatorSet`]: a compiled set, opened over any bytes (a `Vec<u8>`, an
+//! `include_bytes!`, a memory map) without copying them, and its lookups.
+//!
+//! A lookup canonicalises the query into a stack buffer and asks the
+//! suffix filter (`format/filter.rs`) whether any key may match the host;
+//! most queries that match nothing stop there. Otherwise it walks the key
+//! automaton once (with the bounds-checked reader in `format/fst.rs`): the
+//! host from its rightmost byte, then (full mode) the path. Every final
+//! state on the way is a candidate, and candidates come in increasing
+//! precedence (see [`crate::format`]'s keys), so the last live
+//! allow/warn/block candidate decides and the last live audit candidate is
+//! reported. No allocation, no lock, no panic on any query.
+//!
+//! By concern: opening and validating the sections (`set/open.rs`), the
+//! hot lookup (`set/lookup.rs`), and the reports: explain, info, iter and
+//! stats (`set/explain.rs`). This file holds the set and the readers of
+//! its records that all three share.
+
+use std::ops::Range;
+
+use crate::format::fst::Keys;
+use crate::format::packed::Packed;
+use crate::format::wire::{i64_at, str_at, u32_at};
+use crate::format::{CHAINED, M_EXPIRATION, MAX_CHAIN};
+use crate::indicator::Timestamp;
+
+mod explain;
+mod lookup;
+mod open;
+
+/// A compiled indicator set over bytes `D`.
+///
+/// Opening verifies the container and the sections (see
+/// [`IndicatorSet::from_bytes`]); afterwards every lookup is read-only, so
+/// one set can serve any number of threads.
+pub struct IndicatorSet<D: AsRef<[u8]>> {
+    data: D,
+    keys: Range<usize>,
+    root: usize,
+    common: Range<usize>,
+    len: usize,
+    /// The whole records section, its palette and its packed indices.
+    records: Range<usize>,
+    palette: Range<usize>,
+    record_index: (Range<usize>, u8),
+    /// The number of `Url` records.
+    urls: usize,
+    /// The whole lines section and its packed lines.
+    lines: Range<usize>,
+    line_values: (Range<usize>, u8),
+    meta_index: Range<usize>,
+    meta: Range<usize>,
+    /// Empty when the file has no filter.
+    filter: Range<usize>,
+    /// The whole sources section, its file names and its packed indices.
+    sources: Range<usize>,
+    source_names: Range<usize>,
+    source_index: (Range<usize>, u8),
+}
+
+/// The `i`-th of the file names (each a `u32` length and its bytes).
+fn nth_name(names: &[u8], i: usize) -> Option<String> {
+    let mut at = 0;
+    for _ in 0..i {
+        let len = u32_at(names, at)? as usize;
+        at = at.checked_add(4)?.checked_add(len)?;
+    }
+    str_at(names, &mut at)
+}
+
+impl<D: AsRef<[u8]>> std::fmt::Debug for IndicatorSet<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndicatorSet")
+            .field("len", &self.len())
+            .field("bytes", &self.bytes().len())
+            .finish()
+    }
+}
+
+/// The flag bytes of the records: a palette and each record's index in it.
+#[derive(Clone, Copy)]
+struct Records<'a> {
+    palette: &'a [u8],
+    index: Packed<'a>,
+    len: usize,
+}
+
+impl Records<'_> {
+    /// The flag byte of `record`, `None` past the last record.
+    #[inline]
+    fn flags(&self, record: usize) -> Option<u8> {
+        if record >= self.len {
+            return None;
+        }
+        let i = self.index.get(record)?;
+        self.palette.get(i as usize).copied()
+    }
+
+    /// Each flag byte in use and its number of records: read from the
+    /// palette when the indices take no bits (every record has the first
+    /// entry), else one pass over the indices, which take at least a bit
+    /// of the file each.
+    fn histogram(&self) -> impl Iterator<Item = (u8, usize)> + '_ {
+        let mut per_index = [0usize; 256];
+        if self.index.bits() == 0 {
+            per_index[0] = self.len;
+        } else {
+            for r in 0..self.len {
+                if let Some(i) = self.index.get(r) {
+                    per_index[(i & 0xFF) as usize] += 1;
+                }
+            }
+        }
+        self.palette
+            .iter()
+            .zip(per_index)
+            .filter(|&(_, n)| n > 0)
+            .map(|(&f, n)| (f, n))
+    }
+
+    /// How many records have every bit of `mask`: read from the palette
+    /// when its entries agree, else from the [`histogram`](Self::histogram).
+    fn count(&self, mask: u8) -> usize {
+        let has = |f: u8| f & mask == mask;
+        if self.palette.iter().all(|&f| has(f)) {
+            self.len
+        } else if !self.palette.iter().any(|&f| has(f)) {
+            0
+        } else {
+            self.histogram()
+                .filter(|&(f, _)| has(f))
+                .map(|(_, n)| n)
+                .sum()
+        }
+    }
+}
+
+impl<D: AsRef<[u8]>> IndicatorSet<D> {
+    fn bytes(&self) -> &[u8] {
+        self.data.as_ref()
+    }
+
+    #[inline]
+    fn keys(&self) -> Keys<'_> {
+        Keys::at(
+            self.section(&self.keys),
+            self.section(&self.common),
+            self.root,
+        )
+    }
+
+    fn section(&self, r: &Range<usize>) -> &[u8] {
+        self.bytes().get(r.clone()).unwrap_or(&[])
+    }
+
+    #[inline]
+    fn records(&self) -> Records<'_> {
+        let (index, bits) = &self.record_index;
+        Records {
+            palette: self.section(&self.palette),
+            index: Packed::at(self.section(index), *bits),
+            len: self.len,
+        }
+    }
+
+    /// The stored line of `record` (0 past the last record).
+    fn line(&self, record: usize) -> u32 {
+        let (values, bits) = &self.line_values;
+        if record >= self.len {
+            return 0;
+        }
+        Packed::at(self.section(values), *bits)
+            .get(record)
+            .unwrap_or(0)
+    }
+
+    /// The number of indicators. O(1).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the set holds no indicator. O(1).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The records of the key whose first record is `first`, in order of
+    /// precedence.
+    fn chain(&self, first: usize) -> impl Iterator<Item = usize> + '_ {
+        let records = self.records();
+        let mut next = Some(first);
+        std::iter::from_fn(move || {
+            let record = next?;
+            let flags = records.flags(record)?;
+            next = (flags & CHAINED != 0 && record + 1 - first < MAX_CHAIN).then_some(record + 1);
+            Some(record)
+        })
+    }
+
+    /// The first record of the key `record` holds.
+    fn chain_head(&self, record: usize) -> usize {
+        let records = self.records();
+        let mut head = record;
+        while head > 0
+            && record - head + 1 < MAX_CHAIN
+            && records.flags(head - 1).is_some_and(|f| f & CHAINED != 0)
+        {
+            head -= 1;
+        }
+        head
+    }
+
+    /// The input file of `record`, as named when the set was compiled.
+    fn source(&self, record: usize) -> String {
+        let (index, bits) = &self.source_index;
+        Packed::at(self.section(index), *bits)
+            .get(record)
+            .and_then(|i| nth_name(self.section(&self.source_names), i as usize))
+            .unwrap_or_default()
+    }
+
+    /// The metadata entry of a record, or `None` when it has none.
+    fn meta_entry(&self, record: usize) -> Option<&[u8]> {
+        let index = self.section(&self.meta_index);
+        let (mut lo, mut hi) = (0, index.len() / 8);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let r = u32_at(index, mid * 8)? as usize;
+            if r == record {
+                let offset = u32_at(index, mid * 8 + 4)? as usize;
+                return self.section(&self.meta).get(offset..);
+            }
+            if r < record {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        None
+    }
+
+    fn expiration(&self, record: usize) -> Option<Timestamp> {
+        let entry = self.meta_entry(record)?;
+        if entry.first()? & M_EXPIRATION == 0 {
+            return None;
+        }
+        i64_at(entry, 1).map(Timestamp)
+    }
+}
