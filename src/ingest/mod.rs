@@ -1125,7 +1125,7 @@ impl Ingester {
     /// (input order; the same inputs give the same order), and the report.
     ///
     /// For a caller that does not need [`Ingester::finish`]'s order, such
-    /// as [`build`](crate::build::build), whose output does not depend on
+    /// as [`build`](crate::compile::build), whose output does not depend on
     /// it: it saves a sort, and the indicators stay in the order their
     /// strings were allocated, so reading and freeing them walks memory in
     /// order.
