@@ -2,8 +2,6 @@
 //! from a file, and the details reported by `info`, `explain`, `iter` and
 //! `stats`.
 
-mod match_support;
-
 use indset::build::build;
 use indset::set::IndicatorSet;
 use indset::verdict::{
@@ -11,7 +9,7 @@ use indset::verdict::{
     Verdict,
 };
 use indset::{Action, Indicator, Kind, Severity, Timestamp};
-use match_support::{NOW, compile, expiring, ind};
+use indset_test_support::fixtures::{NOW, compile, expiring, ind, try_ind};
 
 const fn assert_send_sync<T: Send + Sync>() {}
 
@@ -254,7 +252,7 @@ mod packed_records {
             Kind::Url => format!("u{i}.example/p"),
             Kind::DomainName => format!("d{i}.example"),
         };
-        let mut ind = match_support::try_ind(kind, &value, actions[action], 1).expect("valid");
+        let mut ind = try_ind(kind, &value, actions[action], 1).expect("valid");
         ind.meta.severity = [
             None,
             Some(Severity::Informational),

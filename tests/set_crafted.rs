@@ -3,14 +3,12 @@
 //! the set itself must: opening fails cleanly, or every lookup answers
 //! (no panic, no endless walk).
 
-mod match_support;
-
 use indset::build::{COMMON_INPUTS, KEYS, LINES, RECORDS, build};
 use indset::format::{Container, SectionId, Writer};
 use indset::set::IndicatorSet;
 use indset::verdict::Mode;
 use indset::{Action, Indicator, Kind};
-use match_support::{NOW, ind};
+use indset_test_support::fixtures::{NOW, ind};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
