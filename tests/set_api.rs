@@ -1,36 +1,12 @@
-//! The set's public surface: thread safety, deterministic builds, opening
-//! from a file, and the details reported by `info`, `explain`, `iter` and
-//! `stats`.
+//! The set's public surface: deterministic builds, opening from a file,
+//! and the details reported by `info`, `explain`, `iter` and `stats`.
+//! (Thread and unwind safety: `tests/api_traits.rs`.)
 
 use indset::build::build;
 use indset::set::IndicatorSet;
-use indset::verdict::{
-    Decision, ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, ParseModeError, Role, Stats,
-    Verdict,
-};
+use indset::verdict::{Decision, IndicatorInfo, Mode, Role, Verdict};
 use indset::{Action, Indicator, Kind, Severity, Timestamp};
 use indset_test_support::fixtures::{NOW, compile, expiring, ind, try_ind};
-
-const fn assert_send_sync<T: Send + Sync>() {}
-
-/// Compile-time: every public type of the matcher can cross threads.
-const _: () = {
-    assert_send_sync::<IndicatorSet<Vec<u8>>>();
-    assert_send_sync::<IndicatorSet<&'static [u8]>>();
-    assert_send_sync::<IndicatorSet<memmap2::Mmap>>();
-    assert_send_sync::<Verdict>();
-    assert_send_sync::<Decision>();
-    assert_send_sync::<Mode>();
-    assert_send_sync::<Hit>();
-    assert_send_sync::<IndicatorInfo>();
-    assert_send_sync::<Explanation>();
-    assert_send_sync::<ExplainedMatch>();
-    assert_send_sync::<Role>();
-    assert_send_sync::<Stats>();
-    assert_send_sync::<ParseModeError>();
-    assert_send_sync::<indset::reference::RefVerdict>();
-    assert_send_sync::<indset::format::FormatError>();
-};
 
 fn sample() -> Vec<Indicator> {
     let mut titled = ind(Kind::Url, "https://example.com/bad?x=1", Action::Block);
