@@ -18,15 +18,13 @@
 //! number of requests, which `scripts/instructions.sh` runs and prints.
 //! Timings belong to `cargo bench`.
 
-#[path = "../benches/common/mod.rs"]
-mod common;
-
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use indset::set::IndicatorSet;
 use indset::verdict::Decision;
+use indset_test_support::data;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -41,11 +39,11 @@ fn main() {
     let exe = std::env::current_exe().ok().and_then(|e| modified(&e));
     if modified(&path).is_none_or(|built| exe.is_some_and(|e| e > built)) {
         std::fs::create_dir_all(&target).expect("target directory");
-        std::fs::write(&path, indset::compile::build(&common::million())).expect("set written");
+        std::fs::write(&path, indset::compile::build(&data::million())).expect("set written");
     }
     let set = IndicatorSet::open(&path).expect("set opens");
-    let urls = common::request_urls();
-    let hosts = common::request_hosts(&urls);
+    let urls = data::request_urls();
+    let hosts = data::request_hosts(&urls);
     let now = indset::Timestamp(1_700_000_000);
     let check = |q: &str| {
         if mode == "full" {

@@ -20,7 +20,7 @@ esac
 
 export INDSET_BENCH_RUSTC="$(rustc -V)"
 start=$(date +%s)
-cargo bench --bench suite
+cargo bench -p indset-bench --bench suite
 end=$(date +%s)
 echo "suite: $((end - start)) s wall, compile included"
 python3 - "$results" "$((end - start))" <<'PY'
@@ -31,7 +31,7 @@ r["wall_seconds_with_compile"] = wall
 json.dump(r, open(path, "w"), indent=2)
 PY
 if [ -z "${INDSET_BENCH_QUICK:-}" ]; then
-  mkdir -p benches/results
-  cp "$results" benches/results/bench-results.json
+  mkdir -p bench/results
+  cp "$results" bench/results/bench-results.json
 fi
 python3 scripts/chart.py "$results"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns target/bench-results.json (written by `cargo bench --bench suite`)
 into BENCHMARKS.md's tables (between the `<!-- results:begin -->` and
-`<!-- results:end -->` markers) and benches/results/scaling.svg.
+`<!-- results:end -->` markers) and bench/results/scaling.svg.
 
 Standard library only: the SVG is written by hand, so CI needs no plotting
 package.
@@ -16,7 +16,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "BENCHMARKS.md")
-SVG = os.path.join(ROOT, "benches", "results", "scaling.svg")
+SVG = os.path.join(ROOT, "bench", "results", "scaling.svg")
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 SIZES = ["10k", "100k", "1m", "10m"]
@@ -352,7 +352,7 @@ def main():
         "",
         workload_table(r),
         "",
-        "![median lookup against set size and query length](benches/results/scaling.svg)",
+        "![median lookup against set size and query length](bench/results/scaling.svg)",
     ]
     os.makedirs(os.path.dirname(SVG), exist_ok=True)
     with open(SVG, "w") as f:

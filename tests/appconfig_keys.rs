@@ -253,9 +253,3 @@ fn invalid_json_is_an_error_with_a_source() {
         assert!(std::error::Error::source(&err).is_some());
     }
 }
-
-#[test]
-fn errors_are_send_and_sync() {
-    fn check<T: Send + Sync + std::error::Error + 'static>() {}
-    check::<AppConfigError>();
-}

@@ -5,16 +5,14 @@
 
 use indset::canon::{self, HOST_BUF_LEN, QUERY_BUF_LEN};
 
-#[path = "../benches/shared/alloc.rs"]
-mod alloc;
+use indset_test_support::alloc;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
 
 use alloc::allocations_on_this_thread as allocations;
 
-#[path = "../benches/common/mod.rs"]
-mod common;
+use indset_test_support::data as common;
 
 #[test]
 fn real_requests_canonicalise_without_allocating() {

@@ -506,15 +506,6 @@ fn messages_say_what_is_wrong_and_what_to_do() {
     }
 }
 
-#[test]
-fn public_types_are_send_and_sync() {
-    fn check<T: Send + Sync>() {}
-    check::<Container<'static>>();
-    check::<Writer>();
-    check::<FormatError>();
-    check::<SectionId>();
-}
-
 // ---------------------------------------------------------------------------
 // Properties
 

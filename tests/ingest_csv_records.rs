@@ -160,8 +160,7 @@ impl Read for Long {
     }
 }
 
-#[path = "../benches/shared/alloc.rs"]
-mod alloc;
+use indset_test_support::alloc;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;

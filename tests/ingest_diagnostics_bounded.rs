@@ -9,8 +9,7 @@ use std::rc::Rc;
 use indset::ingest::{Format, Ingester, MAX_DIAGNOSTICS_PER_CODE, Options};
 use indset::{Code, Timestamp};
 
-#[path = "../benches/shared/alloc.rs"]
-mod alloc;
+use indset_test_support::alloc;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;

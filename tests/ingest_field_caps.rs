@@ -6,8 +6,7 @@ use std::io::{self, Read};
 use indset::ingest::{Format, Ingester, Options, Report};
 use indset::{Code, Indicator, Timestamp};
 
-#[path = "../benches/shared/alloc.rs"]
-mod alloc;
+use indset_test_support::alloc;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;

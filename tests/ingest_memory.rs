@@ -4,8 +4,7 @@
 use indset::Timestamp;
 use indset::ingest::{Format, Ingester, Options};
 
-#[path = "../benches/shared/alloc.rs"]
-mod alloc;
+use indset_test_support::alloc;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;

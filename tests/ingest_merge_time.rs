@@ -3,8 +3,6 @@
 //! while another lives is kept for after it expires), and every indicator
 //! of a set has an id of its own.
 
-mod match_support;
-
 use std::collections::HashSet;
 
 use indset::compile::Compiler;
@@ -13,7 +11,7 @@ use indset::reference;
 use indset::set::IndicatorSet;
 use indset::verdict::{Decision, Mode};
 use indset::{Action, Code, Indicator, Kind, Timestamp};
-use match_support::{ref_shape, set_shape, try_ind};
+use indset_test_support::fixtures::{ref_shape, set_shape, try_ind};
 use proptest::prelude::*;
 use proptest::sample::select;
 

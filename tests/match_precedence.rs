@@ -2,11 +2,9 @@
 //! up, and names the expected action, deciding indicator and audit. The
 //! reference matcher must give the same answer, so each case checks both.
 
-mod match_support;
-
 use indset::verdict::{Decision, Mode};
 use indset::{Action, Indicator, Kind, Meta, Source};
-use match_support::{NOW, Shape, both, compile, describe, expiring, ind};
+use indset_test_support::fixtures::{NOW, Shape, both, compile, describe, expiring, ind};
 
 use Action::{Allow, Audit, Block, Warn};
 use Kind::{DomainName as D, Url as U};

@@ -1,13 +1,11 @@
 //! The compiled set gives the reference matcher's verdict on random
 //! indicator sets and on queries derived from them, in both modes.
 
-mod match_support;
-
 use std::collections::HashSet;
 
 use indset::verdict::Mode;
 use indset::{Action, Indicator, Kind, Timestamp};
-use match_support::{NOW, both, compile, describe, try_ind};
+use indset_test_support::fixtures::{NOW, both, compile, describe, try_ind};
 use proptest::prelude::*;
 use proptest::sample::select;
 

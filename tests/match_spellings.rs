@@ -2,11 +2,9 @@
 //! a plain prefix, and the spellings that only some servers treat as one
 //! path stay distinct paths.
 
-mod match_support;
-
 use indset::verdict::{Decision, Mode};
 use indset::{Action, Kind};
-use match_support::{NOW, compile, ind};
+use indset_test_support::fixtures::{NOW, compile, ind};
 
 /// `(query, decision)` against Blocks on `h8.test/p?x=1` and `h9.test/bad`.
 const SPELLINGS: &[(&str, Decision)] = &[

@@ -3,10 +3,8 @@
 //! real lists (StevenBlack hosts and URLhaus), some with expirations and
 //! titles so the metadata path is exercised too.
 
-#[path = "../benches/shared/alloc.rs"]
-mod alloc;
-#[path = "../benches/common/mod.rs"]
-mod common;
+use indset_test_support::alloc;
+use indset_test_support::data as common;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;

@@ -1,38 +1,12 @@
-//! The set's public surface: thread safety, deterministic builds, opening
-//! from a file, and the details reported by `info`, `explain`, `iter` and
-//! `stats`.
-
-mod match_support;
+//! The set's public surface: deterministic builds, opening from a file,
+//! and the details reported by `info`, `explain`, `iter` and `stats`.
+//! (Thread and unwind safety: `tests/api_traits.rs`.)
 
 use indset::compile::build;
 use indset::set::IndicatorSet;
-use indset::verdict::{
-    Decision, ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, ParseModeError, Role, Stats,
-    Verdict,
-};
+use indset::verdict::{Decision, IndicatorInfo, Mode, Role, Verdict};
 use indset::{Action, Indicator, Kind, Severity, Timestamp};
-use match_support::{NOW, compile, expiring, ind};
-
-const fn assert_send_sync<T: Send + Sync>() {}
-
-/// Compile-time: every public type of the matcher can cross threads.
-const _: () = {
-    assert_send_sync::<IndicatorSet<Vec<u8>>>();
-    assert_send_sync::<IndicatorSet<&'static [u8]>>();
-    assert_send_sync::<IndicatorSet<memmap2::Mmap>>();
-    assert_send_sync::<Verdict>();
-    assert_send_sync::<Decision>();
-    assert_send_sync::<Mode>();
-    assert_send_sync::<Hit>();
-    assert_send_sync::<IndicatorInfo>();
-    assert_send_sync::<Explanation>();
-    assert_send_sync::<ExplainedMatch>();
-    assert_send_sync::<Role>();
-    assert_send_sync::<Stats>();
-    assert_send_sync::<ParseModeError>();
-    assert_send_sync::<indset::reference::RefVerdict>();
-    assert_send_sync::<indset::format::FormatError>();
-};
+use indset_test_support::fixtures::{NOW, compile, expiring, ind, try_ind};
 
 fn sample() -> Vec<Indicator> {
     let mut titled = ind(Kind::Url, "https://example.com/bad?x=1", Action::Block);
@@ -254,7 +228,7 @@ mod packed_records {
             Kind::Url => format!("u{i}.example/p"),
             Kind::DomainName => format!("d{i}.example"),
         };
-        let mut ind = match_support::try_ind(kind, &value, actions[action], 1).expect("valid");
+        let mut ind = try_ind(kind, &value, actions[action], 1).expect("valid");
         ind.meta.severity = [
             None,
             Some(Severity::Informational),

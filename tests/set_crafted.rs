@@ -3,15 +3,13 @@
 //! the set itself must: opening fails cleanly, or every lookup answers
 //! (no panic, no endless walk).
 
-mod match_support;
-
 use indset::compile::build;
 use indset::format::{COMMON_INPUTS, KEYS, LINES, RECORDS};
 use indset::format::{Container, SectionId, Writer};
 use indset::set::IndicatorSet;
 use indset::verdict::Mode;
 use indset::{Action, Indicator, Kind};
-use match_support::{NOW, ind};
+use indset_test_support::fixtures::{NOW, ind};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 

@@ -13,8 +13,7 @@ use indset::swap::SharedSet;
 use indset::verdict::Decision;
 use indset::{Action, Indicator, Kind, Meta, Source, Timestamp};
 
-#[path = "../benches/shared/alloc.rs"]
-mod alloc;
+use indset_test_support::alloc;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;

@@ -11,8 +11,7 @@ use std::sync::Arc;
 
 use indset::{Action, Indicator, Kind};
 
-#[path = "../benches/common/mod.rs"]
-mod common;
+use indset_test_support::data as common;
 
 /// The same file with the filter section replaced (`None`: removed).
 fn with_filter(bytes: &[u8], filter: Option<&[u8]>) -> Vec<u8> {

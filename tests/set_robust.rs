@@ -1,14 +1,12 @@
 //! A lookup never panics, whatever the query; opening never panics,
 //! whatever the bytes.
 
-mod match_support;
-
 use indset::compile::build;
 use indset::format::KEYS;
 use indset::set::IndicatorSet;
 use indset::verdict::{Decision, Mode};
 use indset::{Action, Indicator, Kind};
-use match_support::{NOW, both, compile, ind};
+use indset_test_support::fixtures::{NOW, both, compile, ind};
 use proptest::prelude::*;
 
 fn small_set() -> Vec<Indicator> {

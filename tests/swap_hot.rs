@@ -141,13 +141,6 @@ fn a_mapped_container_can_be_swapped_under_a_reader() {
     assert!(new);
 }
 
-#[test]
-fn shared_sets_are_send_and_sync() {
-    fn check<T: Send + Sync>() {}
-    check::<SharedSet<memmap2::Mmap>>();
-    check::<SharedSet<Vec<u8>>>();
-}
-
 /// Records the thread that drops it.
 struct DroppedOn(Arc<std::sync::Mutex<Option<thread::ThreadId>>>);
 

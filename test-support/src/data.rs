@@ -1,8 +1,7 @@
-//! Shared inputs for the benchmarks (and the allocation test): the real
-//! lists in `data/`, read with deliberately simple code, a deterministic
-//! generator of realistic names to grow them to any size, and the real
-//! request URLs.
-#![allow(dead_code)]
+//! The real lists in `data/`, read with deliberately simple code, and a
+//! deterministic generator of realistic names to grow them to any size:
+//! the inputs of the quick lookup benchmark, the allocation tests and the
+//! profiling example.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -10,9 +9,14 @@ use std::sync::Arc;
 
 use indset::{Action, Indicator, Kind, Meta, Source, canon};
 
-/// The crate's `data/` directory.
+use crate::rng::Rng;
+
+/// The repository's `data/` directory.
 pub fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("test-support/ sits in the repository")
+        .join("data")
 }
 
 fn read(name: &str) -> String {
@@ -143,10 +147,6 @@ pub fn dedup(all: Vec<Indicator>) -> Vec<Indicator> {
         .collect()
 }
 
-#[path = "../shared/rng.rs"]
-mod rng;
-pub use rng::Rng;
-
 const SYLLABLES: &[&str] = &[
     "ka", "ro", "mi", "net", "lo", "an", "ex", "sta", "tri", "ver", "po", "lin", "da", "shop",
     "ma", "te", "cloud", "go", "bit", "pay", "sec", "ur", "in", "fo", "zo", "qui", "ba", "de",
@@ -252,16 +252,11 @@ pub fn million() -> Vec<Indicator> {
 
 /// The `url` of every line of `data/requests-top500-2019.jsonl.gz`.
 pub fn request_urls() -> Vec<String> {
-    requests::read(&data_dir())
-        .into_iter()
-        .map(|r| r.url)
-        .collect()
+    crate::requests::all().into_iter().map(|r| r.url).collect()
 }
 
-#[path = "../shared/requests.rs"]
-mod requests;
-
-/// The host of each request URL, as a domain-mode query sees it (SNI).
+/// The host of each request URL that has one, as a domain-mode query sees
+/// it (SNI); URLs without a valid host are left out.
 pub fn request_hosts(urls: &[String]) -> Vec<String> {
     urls.iter()
         .filter_map(|u| {

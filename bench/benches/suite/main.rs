@@ -18,9 +18,6 @@
 //! `INDSET_BENCH_QUICK=1` runs a smoke version (no 10M point, short
 //! measurements) to check the suite itself.
 
-#[path = "../shared/alloc.rs"]
-mod alloc;
-mod data;
 mod peers;
 mod timing;
 
@@ -33,6 +30,8 @@ use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use indset::Indicator;
 use indset::set::IndicatorSet;
 use indset::verdict::{Decision, Mode};
+use indset_bench as data;
+use indset_test_support::alloc;
 use serde_json::{Map, Value, json};
 
 use data::{NOW, Request};
@@ -67,7 +66,7 @@ impl Config {
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
 
 fn load_average() -> String {

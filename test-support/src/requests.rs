@@ -1,8 +1,9 @@
-//! The real requests in `data/requests-top500-2019.jsonl.gz`, read once
-//! for both benchmark binaries.
+//! The real requests in `data/requests-top500-2019.jsonl.gz`: the queries
+//! of the benchmarks, the allocation tests and the profiling example.
 
 use std::io::Read;
-use std::path::Path;
+
+use crate::data::data_dir;
 
 /// One real request: what a browser would pass to an adblock engine.
 #[derive(Clone)]
@@ -15,11 +16,11 @@ pub struct Request {
     pub cpt: String,
 }
 
-/// Every line of the requests file in `data`, in file order; lines that
-/// are not JSON objects with a `url` are left out.
-pub fn read(data: &Path) -> Vec<Request> {
-    let gz =
-        std::fs::File::open(data.join("requests-top500-2019.jsonl.gz")).expect("requests file");
+/// Every line of the requests file, in file order; lines that are not
+/// JSON objects with a `url` are left out.
+pub fn all() -> Vec<Request> {
+    let gz = std::fs::File::open(data_dir().join("requests-top500-2019.jsonl.gz"))
+        .expect("requests file");
     let mut text = String::new();
     flate2::read::GzDecoder::new(gz)
         .read_to_string(&mut text)

@@ -3,12 +3,10 @@
 //! of allocations in the process, and the allocations of one thread.
 //!
 //! A binary installs it with
-//! `#[global_allocator] static GLOBAL: alloc::Counting = alloc::Counting;`.
+//! `#[global_allocator] static GLOBAL: Counting = Counting;`.
 //! The process-wide counters are only meaningful around code that runs
 //! alone; [`allocations_on_this_thread`] is not disturbed by other threads
 //! (a test harness runs tests in parallel).
-
-#![allow(dead_code)] // each binary uses its own part of this
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

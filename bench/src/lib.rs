@@ -1,27 +1,24 @@
-//! The suite's inputs: the real lists of `data/` read through the public
-//! [`Ingester`], a deterministic generator that grows them to any size with
-//! names shaped like theirs, the real request URLs, and the query mixes.
+//! The benchmark suite's inputs (`benches/suite`, `examples/compile_1m.rs`):
+//! the real lists of `data/` read through the public [`Ingester`], a
+//! deterministic generator that grows them to any size with names shaped
+//! like theirs, the real request URLs, and the query mixes.
 //!
 //! Everything goes through `indset::ingest` and `indset::canon` only, so a
 //! change of the set's internals never breaks these benchmarks.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indset::compile::{Compiled, Compiler};
 use indset::ingest::{Format, Ingester, Options};
-use std::sync::Arc;
-
 use indset::{Action, Indicator, Kind, Meta, Source, Timestamp, canon};
+pub use indset_test_support::data::data_dir;
+pub use indset_test_support::requests::Request;
+pub use indset_test_support::rng::Rng;
 
 /// The compile and lookup time of every run: nothing in `data/` expires.
 pub const NOW: Timestamp = Timestamp(1_700_000_000);
-
-/// The crate's `data/` directory.
-pub fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
-}
 
 /// The real indicator lists and the format each is read in.
 /// `urlhaus-filter-online.txt` is left out: it is the adblock-syntax source
@@ -84,10 +81,6 @@ impl Inputs {
         out
     }
 }
-
-#[path = "../shared/rng.rs"]
-mod rng;
-pub use rng::Rng;
 
 /// Draws from observed counts.
 struct Histogram<T> {
@@ -344,13 +337,9 @@ pub fn sample(all: &[Indicator], n: usize, seed: u64) -> Vec<Indicator> {
     idx.into_iter().map(|i| all[i].clone()).collect()
 }
 
-#[path = "../shared/requests.rs"]
-mod shared_requests;
-pub use shared_requests::Request;
-
 /// Every line of `data/requests-top500-2019.jsonl.gz`.
 pub fn requests() -> Vec<Request> {
-    shared_requests::read(&data_dir())
+    indset_test_support::requests::all()
 }
 
 /// A URL that some indicator of `i` matches in full mode: a subdomain and

@@ -1,7 +1,7 @@
 //! Times the compile of SPEC 6's 1,000,000-indicator set, ingest and build
 //! apart, on the same input as `benches/suite` (`compile_1m`).
 //!
-//! `cargo run --release --example compile_1m -- [RUNS] [OUT.indset]`
+//! `cargo run --release -p indset-bench --example compile_1m -- [RUNS] [OUT.indset]`
 //! prints each run, the medians, and a checksum of the set's bytes (the
 //! indicators without metadata, as the lookup benchmarks build them), so
 //! two builds of the crate can be compared for speed and for identical
@@ -11,10 +11,6 @@
 //! (to profile `indset compile` on the same input).
 
 use std::time::Instant;
-
-#[allow(dead_code)]
-#[path = "../benches/suite/data.rs"]
-mod data;
 
 /// This process's CPU time (user + system, all threads) in ms, from
 /// `/proc/self/stat` (Linux; 0 elsewhere): less disturbed than wall time
@@ -54,8 +50,8 @@ fn main() {
     let out = args.next();
 
     let t = Instant::now();
-    let real = data::real();
-    let (inputs, million) = data::sized(&real, 1_000_000);
+    let real = indset_bench::real();
+    let (inputs, million) = indset_bench::sized(&real, 1_000_000);
     eprintln!(
         "input: {} real, {} in all, ready in {:.1} s",
         real.len(),

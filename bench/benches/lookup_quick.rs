@@ -3,16 +3,15 @@
 //! real request URLs of `data/` as queries. The full suite against peers
 //! lives elsewhere; this one guards the per-flow path.
 
-mod common;
-
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use indset::set::IndicatorSet;
+use indset_test_support::data;
 
 fn lookups(c: &mut Criterion) {
-    let indicators = common::million();
+    let indicators = data::million();
     let bytes = indset::compile::build(&indicators);
     eprintln!(
         "{} indicators, {} bytes, {:.2} bytes/indicator",
@@ -22,8 +21,8 @@ fn lookups(c: &mut Criterion) {
     );
     let set = IndicatorSet::from_bytes(bytes).expect("set opens");
     eprintln!("{:?}", set.stats());
-    let urls = common::request_urls();
-    let hosts = common::request_hosts(&urls);
+    let urls = data::request_urls();
+    let hosts = data::request_hosts(&urls);
     let now = indset::Timestamp(1_700_000_000);
 
     let mut g = c.benchmark_group("lookup_1m");

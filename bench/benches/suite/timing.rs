@@ -14,7 +14,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use crate::data::Rng;
+use indset_test_support::rng::Rng;
 
 /// Percentiles of per-lookup times, in nanoseconds.
 #[derive(Clone, Copy, Debug)]

@@ -1,7 +1,5 @@
-//! The benchmarks' fixed-seed random numbers, shared by `benches/common`
-//! (the quick lookup bench) and `benches/suite` (the SPEC 6 suite).
-// Each bench binary uses only some of these methods.
-#![allow(dead_code)]
+//! Fixed-seed random numbers, for the generators of [`crate::data`] and
+//! of the benchmark suite.
 
 /// A fixed-seed splitmix64: the same names on every machine and run.
 pub struct Rng(u64);

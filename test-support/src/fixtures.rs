@@ -1,6 +1,5 @@
-//! Helpers shared by the matcher's tests: indicators from short strings,
-//! and a comparison of a compiled set against the reference matcher.
-#![allow(dead_code)]
+//! The matcher's tests' fixtures: indicators from short strings, and a
+//! comparison of a compiled set against the reference matcher.
 
 use std::sync::Arc;
 
@@ -8,26 +7,16 @@ use indset::compile::build;
 use indset::reference::{self, RefVerdict};
 use indset::set::IndicatorSet;
 use indset::verdict::{Decision, Mode, Verdict};
-use indset::{Action, Indicator, Kind, Meta, Source, Timestamp, canon};
+use indset::{Action, Indicator, Kind, Timestamp};
 
 /// The time the tables look up at.
 pub const NOW: Timestamp = Timestamp(1_700_000_000);
 
 /// A canonical indicator from a value as a user writes it; `None` when the
 /// canonicaliser rejects it.
+/// Its source is line `line` of a file named `test`.
 pub fn try_ind(kind: Kind, value: &str, action: Action, line: u64) -> Option<Indicator> {
-    let (host, path) = canon::indicator(kind, value).ok()?;
-    Some(Indicator {
-        kind,
-        host,
-        path,
-        action,
-        meta: Meta::default(),
-        source: Source {
-            file: Arc::from("test"),
-            line,
-        },
-    })
+    crate::data::indicator(kind, value, action, &Arc::from("test"), line)
 }
 
 /// Like [`try_ind`], panicking on a rejected value (tables only).
