@@ -60,12 +60,13 @@ pub(super) fn lines_section(lines: &[u32]) -> Vec<u8> {
     out
 }
 
-/// Whether [`meta_entry`] gives an entry for `ind`.
-pub(super) fn has_meta(ind: &Indicator) -> bool {
+/// Whether [`meta_entry`] gives an entry for `ind`, whose line is
+/// `number` in the set's numbering of lines.
+pub(super) fn has_meta(ind: &Indicator, number: u64) -> bool {
     let m = &ind.meta;
     m.expiration.is_some()
         || m.id.is_some()
-        || ind.source.line >= u64::from(LINE_IN_META)
+        || number >= u64::from(LINE_IN_META)
         || m.title.is_some()
         || m.category.is_some()
         || m.description.is_some()
@@ -73,12 +74,14 @@ pub(super) fn has_meta(ind: &Indicator) -> bool {
         || m.generate_alert.is_some()
 }
 
-/// The metadata entry of an indicator, or `None` when it needs none.
-pub(super) fn meta_entry(ind: &Indicator) -> Option<Vec<u8>> {
+/// The metadata entry of an indicator whose line is `number` in the
+/// set's numbering of lines, or `None` when it needs none. A number too
+/// large for the lines section puts the id in the entry.
+pub(super) fn meta_entry(ind: &Indicator, number: u64) -> Option<Vec<u8>> {
     let m = &ind.meta;
     let id = match &m.id {
         Some(id) => Some(id.clone()),
-        None if ind.source.line < u64::from(LINE_IN_META) => None,
+        None if number < u64::from(LINE_IN_META) => None,
         None => Some(format!("{}:{}", ind.source.file, ind.source.line)),
     };
     let strings = [
@@ -125,33 +128,64 @@ pub(super) fn meta_entry(ind: &Indicator) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The [`SOURCES`](crate::format::SOURCES) section: `b` (`u8`), the number of file names (`u32`),
-/// each name (`u32` length and UTF-8 bytes) in byte order, then each
-/// record's file as an index of `b` bits.
-pub(super) fn sources_section(indicators: &[Indicator], order: &[(u32, bool)]) -> Vec<u8> {
-    let mut names: Vec<&str> = order
-        .iter()
-        .map(|&(i, _)| &*indicators[i as usize].source.file)
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    let bits = packed::bits_for(names.len().saturating_sub(1) as u32);
-    let index: Vec<u32> = order
-        .iter()
-        .map(|&(i, _)| {
-            let name = &*indicators[i as usize].source.file;
-            names.binary_search(&name).unwrap_or(0) as u32
-        })
-        .collect();
-    // Padded with empty names to a power of two, so that every index of
-    // `bits` bits names one.
-    names.resize(1 << bits, "");
-    let mut out = vec![bits];
-    out.extend_from_slice(&(names.len() as u32).to_le_bytes());
-    for name in &names {
-        wire::push_str(&mut out, name);
+/// The input files of `indicators` and where their lines start in the
+/// set's numbering of lines: each file, in byte order of names, takes the
+/// lines after the ones before it (up to its largest line, and one more
+/// for a line 0), so that one number names a file and a line.
+pub(super) struct Sources<'i> {
+    names: Vec<(&'i str, u64)>,
+}
+
+impl<'i> Sources<'i> {
+    pub(super) fn of(indicators: &'i [Indicator]) -> Sources<'i> {
+        let mut largest: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+        let mut last: Option<(&std::sync::Arc<str>, u64)> = None;
+        for i in indicators {
+            let file = &i.source.file;
+            if let Some((f, max)) = &mut last {
+                if std::sync::Arc::ptr_eq(f, file) {
+                    *max = (*max).max(i.source.line);
+                    continue;
+                }
+                let m = largest.entry(&**f).or_insert(0);
+                *m = (*m).max(*max);
+            }
+            last = Some((file, i.source.line));
+        }
+        if let Some((f, max)) = last {
+            let m = largest.entry(&**f).or_insert(0);
+            *m = (*m).max(max);
+        }
+        let mut names: Vec<(&str, u64)> = largest.into_iter().collect();
+        names.sort_unstable();
+        let mut base = 0u64;
+        for (_, n) in &mut names {
+            let lines = *n + 1;
+            *n = base;
+            base = base.saturating_add(lines);
+        }
+        Sources { names }
     }
-    let index = index.into_iter();
-    out.extend_from_slice(&packed::pack(index, bits));
-    out
+
+    /// The number of `line` of `file` in the set's numbering.
+    pub(super) fn number(&self, file: &str, line: u64) -> u64 {
+        let base = self
+            .names
+            .binary_search_by(|(n, _)| (*n).cmp(file))
+            .map_or(0, |i| self.names[i].1);
+        base.saturating_add(line)
+    }
+
+    /// The [`SOURCES`](crate::format::SOURCES) section: the number of
+    /// files (`u32`), then for each in byte order of names its first
+    /// number (`u64`) and its name (`u32` length and UTF-8 bytes).
+    pub(super) fn section(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&(self.names.len() as u32).to_le_bytes());
+        for (name, base) in &self.names {
+            out.extend_from_slice(&base.to_le_bytes());
+            wire::push_str(&mut out, name);
+        }
+        out
+    }
 }

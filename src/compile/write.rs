@@ -7,9 +7,7 @@ use std::collections::HashMap;
 
 use super::fst_builder;
 use super::keys::{key_chains, key_into, lives_until, sort_prefix};
-use super::sections::{
-    flags, has_meta, lines_section, meta_entry, records_section, sources_section,
-};
+use super::sections::{Sources, flags, has_meta, lines_section, meta_entry, records_section};
 use crate::format::{
     CHAINED, COMMON_INPUTS, FILTER, HAS_META, KEYS, LINE_IN_META, LINES, META, META_INDEX, RECORDS,
     SOURCES, Writer, filter, fst,
@@ -80,15 +78,16 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
     // Each indicator's flag byte and stored line, read in input order here
     // so that the loop in key order below touches an indicator only when
     // it has metadata.
+    let sources = Sources::of(indicators);
+    let number = |i: &Indicator| sources.number(&i.source.file, i.source.line);
     let mut record: Vec<(u8, u32)> = Vec::with_capacity(indicators.len());
     for i in indicators {
         let start = arena.len();
         key_into(i.kind, &i.host, &i.path, &mut arena);
         spans.push((start, arena.len()));
-        let line = u32::try_from(i.source.line)
-            .unwrap_or(LINE_IN_META)
-            .min(LINE_IN_META);
-        record.push((flags(i, has_meta(i)), line));
+        let n = number(i);
+        let line = u32::try_from(n).unwrap_or(LINE_IN_META).min(LINE_IN_META);
+        record.push((flags(i, has_meta(i, n)), line));
     }
     let key_of = |i: u32| {
         let (s, e) = spans[i as usize];
@@ -222,7 +221,8 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
             if records[rank] & HAS_META == 0 {
                 continue;
             }
-            if let Some(entry) = meta_entry(&indicators[i as usize]) {
+            let ind = &indicators[i as usize];
+            if let Some(entry) = meta_entry(ind, number(ind)) {
                 let offset = *seen.entry(entry).or_insert_with_key(|e| {
                     let at = meta.len() as u32;
                     meta.extend_from_slice(e);
@@ -269,7 +269,7 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
     w.add_section(META, &meta);
     w.add_section(COMMON_INPUTS, fst::common_inputs());
     w.add_section(FILTER, &filter::to_bytes(&filter));
-    w.add_section(SOURCES, &sources_section(indicators, &order));
+    w.add_section(SOURCES, &sources.section());
     w.finish()
 }
 

@@ -90,12 +90,12 @@
 //! |---|---|
 //! | [`KEYS`] | an `fst` map from key to its first record (`format/fst.rs`) |
 //! | [`RECORDS`] | `n` (`u64`), the number of `Url` records (`u64`), `p` (`u8`, at most `PALETTE_BITS`), a palette of `2^p` flag bytes, then `n` palette indices of `p` bits |
-//! | [`LINES`] | `b` (`u8`, at most `LINE_BITS`), then `n` input lines (the id when there is none) of `b` bits; `LINE_IN_META` (with `b` = 24) when the line is that large or larger, with the id in metadata |
+//! | [`LINES`] | `b` (`u8`, at most `LINE_BITS`), then `n` line numbers of `b` bits, each an input file's first number (in [`SOURCES`]) plus the line; `LINE_IN_META` (with `b` = 24) when the number is that large or larger, with the id (`file:line`) in metadata |
 //! | [`META_INDEX`] | `m` pairs `(record: u32, offset: u32)` sorted by record, one per record with `HAS_META` |
 //! | [`META`] | metadata entries, identical ones stored once (see below) |
 //! | [`COMMON_INPUTS`] | the 63 common input bytes of the `fst` node format, in index order |
 //! | [`FILTER`] | a blocked Bloom filter of every key's host (a `DomainName`'s domain, a `Url`'s exact host), 10 bits per key in 32-byte blocks (`format/filter.rs`); optional, a set without it walks every query |
-//! | [`SOURCES`] | `b` (`u8`), `2^b` (`u32`), `2^b` file names (`u32` length and bytes; in byte order, then empty ones), then `n` file indices of `b` bits |
+//! | [`SOURCES`] | `k` (`u32`), then `k` input files in byte order of names, each its first line number (`u64`, not decreasing: a file takes the numbers from its first up to its largest line, and the next file starts after them) and its name (`u32` length and UTF-8 bytes) |
 //!
 //! Packed integers sit end to end, lowest bit first (value `i` in bits
 //! `i * b .. (i + 1) * b`, `format/packed.rs`), each array at the width its

@@ -99,9 +99,8 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         let (kind, value) = decode_key(key);
         let flags = self.records().flags(record).unwrap_or(0);
         let severity = ((flags >> SEVERITY_SHIFT) & SEVERITY_MASK) as usize;
-        let line = self.line(record);
         let mut info = IndicatorInfo {
-            id: format!("{}:{line}", self.source(record)),
+            id: self.id(record),
             kind,
             value,
             action: ACTIONS[(flags & ACTION_MASK) as usize],

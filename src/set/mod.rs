@@ -20,7 +20,7 @@ use std::ops::Range;
 
 use crate::format::fst::Keys;
 use crate::format::packed::Packed;
-use crate::format::wire::{i64_at, str_at, u32_at};
+use crate::format::wire::{i64_at, u32_at, u64_at};
 use crate::format::{CHAINED, M_EXPIRATION, MAX_CHAIN};
 use crate::indicator::Timestamp;
 
@@ -52,20 +52,30 @@ pub struct IndicatorSet<D: AsRef<[u8]>> {
     meta: Range<usize>,
     /// Empty when the file has no filter.
     filter: Range<usize>,
-    /// The whole sources section, its file names and its packed indices.
+    /// The sources section: the input files and their first line
+    /// numbers.
     sources: Range<usize>,
-    source_names: Range<usize>,
-    source_index: (Range<usize>, u8),
 }
 
-/// The `i`-th of the file names (each a `u32` length and its bytes).
-fn nth_name(names: &[u8], i: usize) -> Option<String> {
-    let mut at = 0;
-    for _ in 0..i {
-        let len = u32_at(names, at)? as usize;
-        at = at.checked_add(4)?.checked_add(len)?;
+/// The input file and line of the line number `number` in the sources
+/// section `b` (see [`crate::format`]): the last file whose first number is
+/// at most `number`.
+fn file_and_line(b: &[u8], number: u64) -> Option<(String, u64)> {
+    let count = u32_at(b, 0)? as usize;
+    let mut at = 4;
+    let mut found = None;
+    for _ in 0..count {
+        let base = u64_at(b, at)?;
+        let len = u32_at(b, at + 8)? as usize;
+        let name = b.get(at + 12..(at + 12).checked_add(len)?)?;
+        if base > number {
+            break;
+        }
+        found = Some((name, number - base));
+        at += 12 + len;
     }
-    str_at(names, &mut at)
+    let (name, line) = found?;
+    Some((String::from_utf8_lossy(name).into_owned(), line))
 }
 
 impl<D: AsRef<[u8]>> std::fmt::Debug for IndicatorSet<D> {
@@ -210,13 +220,14 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         head
     }
 
-    /// The input file of `record`, as named when the set was compiled.
-    fn source(&self, record: usize) -> String {
-        let (index, bits) = &self.source_index;
-        Packed::at(self.section(index), *bits)
-            .get(record)
-            .and_then(|i| nth_name(self.section(&self.source_names), i as usize))
-            .unwrap_or_default()
+    /// The id of `record` without a portal id: its input file (as named
+    /// when the set was compiled) and line.
+    fn id(&self, record: usize) -> String {
+        let number = self.line(record);
+        match file_and_line(self.section(&self.sources), u64::from(number)) {
+            Some((file, line)) => format!("{file}:{line}"),
+            None => number.to_string(),
+        }
     }
 
     /// The metadata entry of a record, or `None` when it has none.

@@ -14,27 +14,28 @@ use crate::format::{
     SOURCES, filter,
 };
 
-/// The sources section: the file names (as many as `b` bits can name)
-/// and one packed index per record.
-fn parse_sources(b: &[u8], n: usize) -> Option<(&[u8], Packed<'_>)> {
-    let bits = *b.first()?;
-    if bits > 16 {
-        return None;
-    }
-    let count = u32_at(b, 1)? as usize;
-    if count != 1 << bits {
-        return None;
-    }
-    let mut at = 5;
+/// Whether `b` is a sources section: a count of files, then each file's
+/// first line number (not decreasing) and name, filling the section.
+fn valid_sources(b: &[u8]) -> bool {
+    let Some(count) = u32_at(b, 0) else {
+        return false;
+    };
+    let mut at = 4usize;
+    let mut previous = 0u64;
     for _ in 0..count {
-        let len = u32_at(b, at)? as usize;
-        at = at.checked_add(4)?.checked_add(len)?;
-        if at > b.len() {
-            return None;
+        let (Some(base), Some(len)) = (u64_at(b, at), u32_at(b, at + 8)) else {
+            return false;
+        };
+        if base < previous {
+            return false;
+        }
+        previous = base;
+        match at.checked_add(12 + len as usize) {
+            Some(next) if next <= b.len() => at = next,
+            _ => return false,
         }
     }
-    let index = Packed::new(b.get(at..)?, bits, n)?;
-    Some((b.get(5..at)?, index))
+    at == b.len()
 }
 
 fn range_in(whole: &[u8], part: &[u8]) -> Range<usize> {
@@ -125,9 +126,11 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             ));
         }
         let sources_bytes = c.require(SOURCES)?;
-        let (source_names, source_index) = parse_sources(sources_bytes, n).ok_or(
-            FormatError::Corrupt("sources: not file names and one packed index per record"),
-        )?;
+        if !valid_sources(sources_bytes) {
+            return Err(FormatError::Corrupt(
+                "sources: not file names with increasing first lines",
+            ));
+        }
         let with_meta = view.count(HAS_META);
         if meta_index.len() % 8 != 0 {
             return Err(FormatError::Corrupt("metadata index: not pairs of u32"));
@@ -163,11 +166,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             .root();
         let record_index = (range_in(whole, view.index.bytes()), view.index.bits());
         let line_values = (range_in(whole, line_values.bytes()), line_values.bits());
-        let source_index = (range_in(whole, source_index.bytes()), source_index.bits());
-        let (sources, source_names) = (
-            range_in(whole, sources_bytes),
-            range_in(whole, source_names),
-        );
+        let sources = range_in(whole, sources_bytes);
         let (records, palette, lines, meta_index, meta, common) = (
             range_in(whole, records_bytes),
             range_in(whole, view.palette),
@@ -192,8 +191,6 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             meta,
             filter,
             sources,
-            source_names,
-            source_index,
         })
     }
 }
