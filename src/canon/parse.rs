@@ -1,5 +1,5 @@
 //! Splitting a URL into scheme, host and path as browsers do, and the
-//! canonical URL of SPEC 1.3 written into the caller's buffer.
+//! canonical URL (`docs/canonicalisation.md`, URLs) written into the caller's buffer.
 
 use super::escape::Unescaper;
 use super::host::{self, RawHost};

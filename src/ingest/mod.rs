@@ -1,5 +1,5 @@
-//! Readers for the four input formats (SPEC 2), validation (SPEC 1.1-1.5)
-//! and the row accounting (SPEC 1.6).
+//! Readers for the four input formats, validation and the row accounting
+//! (`docs/inputs.md` for users; this module doc is the detailed reference).
 //!
 //! An [`Ingester`] reads any number of inputs, in any of the formats of
 //! [`Format`], and turns every *row* into exactly one outcome: accepted,
@@ -165,7 +165,7 @@ pub use time::{format_timestamp, parse_timestamp};
 
 use validate::RawRow;
 
-/// An input format (SPEC 2), as given to `--format`.
+/// An input format (`docs/inputs.md`, Formats), as given to `--format`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Format {
     /// Choose by content, then by file extension (the default): a first
@@ -528,8 +528,9 @@ fn same_key(a: &Indicator, b: &Indicator) -> bool {
 /// A fast non-cryptographic hasher (the FxHash mix) for the set of accepted
 /// keys. The keys are canonical hosts and paths from the administrator's own
 /// indicator files being compiled, not requests from the network, so
-/// resistance to hash flooding (SipHash's purpose) buys nothing here, and
-/// SipHash was a tenth of the ingestion time.
+/// resistance to hash flooding (SipHash's purpose) buys nothing here,
+/// while the hash runs once per row (BENCHMARKS.md, Measurements behind
+/// choices in the code).
 #[derive(Default, Clone, Copy)]
 struct FxHasher(u64);
 
@@ -609,9 +610,9 @@ const BATCH: usize = 8192;
 /// The fewest rows worth a thread of their own.
 const MIN_ROWS_PER_THREAD: usize = 1024;
 
-/// Validates `rows` (SPEC 1.1-1.4), in order, on up to `threads` threads,
-/// appending the results to `out`; `rows` is left empty, its storage kept
-/// for the next batch.
+/// Validates `rows` (the order of checks is in the module doc), in order,
+/// on up to `threads` threads, appending the results to `out`; `rows` is
+/// left empty, its storage kept for the next batch.
 fn check_all(
     rows: &mut Vec<RawRow>,
     out: &mut Vec<Checked>,

@@ -1,4 +1,4 @@
-//! Row validation (SPEC 1.1-1.4), in the order documented in the module
+//! Row validation (`docs/inputs.md`, Outcomes), in the order documented in the module
 //! docs: type, action, value, expiration, then the skips.
 
 use std::borrow::Cow;

@@ -249,7 +249,7 @@ fn query_of_line(line: &str) -> Query<'_> {
     Query::Text(line.into())
 }
 
-/// One output line, fields in the order of SPEC 5.
+/// One output line, fields in the order the README's `indset lookup` shows.
 #[derive(Serialize)]
 struct Line<'a> {
     query: &'a str,
