@@ -283,6 +283,20 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Checked {
             ),
         )));
     }
+    // An empty field is no group; a list with a blank name in it (`,`,
+    // `Sales,`) is refused rather than read as fewer groups, which could
+    // widen the row to every device.
+    if row.groups.len() > 1 && row.groups.iter().any(|g| g.trim().is_empty()) {
+        return Err(refuse((
+            Code::MalformedRow,
+            format!(
+                "`{}`: the device groups `{}` include an empty name: name each group, \
+                 separated by commas, or leave the field empty for every device",
+                shown(&row.value),
+                row.groups.join(",")
+            ),
+        )));
+    }
     let groups: Vec<String> = row
         .groups
         .into_iter()

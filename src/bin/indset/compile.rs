@@ -73,10 +73,13 @@ pub fn run(args: Args) -> Result<Status> {
         now,
         device_group: args.device_group.clone(),
     });
-    // Printed as found: the report keeps only the first of each code. A
-    // closed stderr does not stop the compile.
-    compiler.on_diagnostic(|d| {
-        let _ = writeln!(io::stderr(), "{d}");
+    // Printed as found (buffered: a list of a million duplicates is a
+    // million lines), flushed when the compiler lets go of it, before the
+    // summary: the report keeps only the first of each code. A closed
+    // stderr does not stop the compile.
+    let mut diagnostics = io::BufWriter::with_capacity(64 * 1024, io::stderr());
+    compiler.on_diagnostic(move |d| {
+        let _ = writeln!(diagnostics, "{d}");
     });
     let mut unreadable = Vec::new();
     for input in &args.inputs {
