@@ -108,3 +108,25 @@ fn groups_named_by_id_stay_with_those_groups() {
     let (v, _) = ingest("ids.json", json, now().device_group("id:5"));
     assert_eq!(v[0].action, Action::Allow, "the set of group id 5 has it");
 }
+
+#[test]
+fn text_lines_that_are_not_hosts_are_refused_with_a_hint() {
+    let text = "{\n\"indicatorValue\": \"a.test\",\n}\nIndicatorType;IndicatorValue;Action\n\
+                DomainName;h1.test;Allow\na\"b.test\n<html>\nallow.\nok.test\n\
+                http://x.test/p;q=1\n";
+    let (v, r) = ingest("mixed.txt", text, now());
+    let hosts: Vec<&str> = v.iter().map(|i| i.host.as_str()).collect();
+    // A `;` in a URL's path is fine; everything else here is not a host.
+    assert_eq!(hosts, ["ok.test", "x.test"], "{:?}", r.diagnostics());
+    assert_eq!(r.rejected_by(Code::MalformedRow), 8, "{:?}", r.diagnostics());
+    let hint = |line: u64| {
+        r.diagnostics()
+            .iter()
+            .find(|d| d.line == line)
+            .map(|d| d.message.clone())
+            .unwrap_or_default()
+    };
+    assert!(hint(1).contains("JSON"), "{}", hint(1));
+    assert!(hint(4).contains("separated by `;`"), "{}", hint(4));
+    assert!(hint(8).contains("action word"), "{}", hint(8));
+}
