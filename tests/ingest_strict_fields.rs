@@ -118,7 +118,12 @@ fn text_lines_that_are_not_hosts_are_refused_with_a_hint() {
     let hosts: Vec<&str> = v.iter().map(|i| i.host.as_str()).collect();
     // A `;` in a URL's path is fine; everything else here is not a host.
     assert_eq!(hosts, ["ok.test", "x.test"], "{:?}", r.diagnostics());
-    assert_eq!(r.rejected_by(Code::MalformedRow), 8, "{:?}", r.diagnostics());
+    assert_eq!(
+        r.rejected_by(Code::MalformedRow),
+        8,
+        "{:?}",
+        r.diagnostics()
+    );
     let hint = |line: u64| {
         r.diagnostics()
             .iter()
