@@ -589,6 +589,17 @@ fn os_and_json_errors_are_printed_once() {
     let out = s.lookup(&["--app-config", &s.arg("none.json"), "a.example"], b"");
     let err = text(&out.stderr);
     assert_eq!(occurrences(&err, "(os error 2)"), 1, "{err}");
+
+    // An unreadable input: its JSON error once, then where it is.
+    fs::write(s.path("bad.json"), "{bad").unwrap();
+    let out = run(
+        &["compile", "-o", &s.arg("bad.indset"), &s.arg("bad.json")],
+        b"",
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(occurrences(&err, "line 1 column"), 1, "{err}");
+    assert!(err.contains("bad.json:1 above says why"), "{err}");
 }
 
 #[test]

@@ -160,12 +160,16 @@ fn progress_bar(input: &Path) -> Result<Option<ProgressBar>> {
     Ok(Some(bar))
 }
 
-/// Why input `name` could not be read: the whole-file diagnostic among
-/// `new` (the diagnostics its reading added), when it is the only one.
+/// Why input `name` could not be read: where the whole-file diagnostic
+/// among `new` (the diagnostics its reading added) is, when it is the only
+/// one (its message is printed above; it is not repeated).
 fn why_unreadable(name: &str, new: &[Diagnostic]) -> String {
     let mut malformed = new.iter().filter(|d| d.code == Code::MalformedRow);
     match (malformed.next(), malformed.next()) {
-        (Some(d), None) => format!("{name} cannot be read as an indicator list: {}", d.message),
+        (Some(d), None) => format!(
+            "{name} cannot be read as an indicator list (the error at {}:{} above says why)",
+            d.file, d.line
+        ),
         _ => format!(
             "{name} cannot be read as an indicator list (the malformed-row errors above say why)"
         ),
