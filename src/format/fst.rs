@@ -20,7 +20,7 @@
 //!
 //! The low six bits of a one-transition state are the index (from 1) of a
 //! common input byte, or 0 when the input byte follows. The table of common
-//! inputs ([`common_inputs`]) is stored in the file
+//! inputs ([`COMMON_INPUT_BYTES`]) is stored in the file
 //! ([`COMMON_INPUTS`](crate::format::COMMON_INPUTS)), so the reader never
 //! depends on a copy of the `fst` crate's internals. `sizes` holds the byte
 //! width of a delta (high nibble) and of an output (low nibble); a
@@ -40,8 +40,6 @@
 //! what a step needs, reads every byte with `get`, and cannot loop: each
 //! step either consumes a query byte or moves to a strictly smaller
 //! address.
-
-use std::sync::OnceLock;
 
 /// The footer: key count (`u64`), root address (`u64`), checksum (`u32`).
 const FOOTER_LEN: usize = 20;
@@ -457,35 +455,13 @@ impl Clone for Node {
 }
 
 /// The table the `fst` crate uses to store frequent input bytes in a
-/// node's state byte (index `i` from 1 stands for `table[i - 1]`),
-/// measured from the crate itself: the root of a one-key map `[b]` is a
-/// one-transition state whose low six bits are `b`'s index, or 0 when `b`
-/// is not common. The writer stores it in the file
+/// node's state byte: index `i` from 1 stands for `COMMON_INPUT_BYTES[i -
+/// 1]`. It is the `fst` crate's own table (a test measures it from the
+/// crate). The writer stores it in the file
 /// ([`COMMON_INPUTS`](crate::format::COMMON_INPUTS)) and the reader takes
 /// it from there.
-pub(crate) fn common_inputs() -> &'static [u8; 63] {
-    static TABLE: OnceLock<[u8; 63]> = OnceLock::new();
-    TABLE.get_or_init(measure_common_inputs)
-}
-
-fn measure_common_inputs() -> [u8; 63] {
-    let mut table = [0u8; 63];
-    for b in 0..=u8::MAX {
-        let mut m = ::fst::MapBuilder::memory();
-        m.insert([b], 0)
-            .expect("one key is always in order, and a Vec cannot fail to grow");
-        let bytes = m.into_inner().expect("writing an fst to a Vec cannot fail");
-        let end = bytes.len() - 4;
-        let mut root = [0u8; 8];
-        root.copy_from_slice(&bytes[end - 8..end]);
-        let root = u64::from_le_bytes(root) as usize;
-        let index = usize::from(bytes[root] & 0x3F);
-        if index != 0 {
-            table[index - 1] = b;
-        }
-    }
-    table
-}
+pub(crate) const COMMON_INPUT_BYTES: [u8; 63] =
+    *b"te/oasripcnw.hlm-du012g=:bf3y5&_4v9678k%?xCDASFIBEjPTzRNM+LOqHG";
 
 /// The smallest number of bytes that holds `n` (at least 1).
 fn pack_size(n: u64) -> u8 {
@@ -506,16 +482,18 @@ fn delta(node_addr: usize, trans_addr: usize) -> u64 {
 }
 
 /// The index of a common input byte in a state byte (1-based), 0 when it
-/// is not common; see [`common_inputs`].
+/// is not common; see [`COMMON_INPUT_BYTES`].
 fn common_idx(input: u8) -> u8 {
-    static INDEX: std::sync::OnceLock<[u8; 256]> = std::sync::OnceLock::new();
-    INDEX.get_or_init(|| {
+    const INDEX: [u8; 256] = {
         let mut index = [0u8; 256];
-        for (i, &b) in common_inputs().iter().enumerate() {
-            index[usize::from(b)] = i as u8 + 1;
+        let mut i = 0;
+        while i < COMMON_INPUT_BYTES.len() {
+            index[COMMON_INPUT_BYTES[i] as usize] = i as u8 + 1;
+            i += 1;
         }
         index
-    })[usize::from(input)]
+    };
+    INDEX[usize::from(input)]
 }
 
 /// Appends `node`, whose first byte will be at `addr`, to `out`;
@@ -654,6 +632,26 @@ fn crc32c(bytes: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table is the `fst` crate's: the root of a one-key map `[b]` is a
+    /// one-transition state whose low six bits are `b`'s index, or 0 when
+    /// `b` is not common.
+    #[test]
+    fn common_input_bytes_are_the_fst_crates() {
+        let mut measured = [0u8; 63];
+        for b in 0..=u8::MAX {
+            let mut m = ::fst::MapBuilder::memory();
+            m.insert([b], 0).unwrap();
+            let bytes = m.into_inner().unwrap();
+            let end = bytes.len() - 4;
+            let root = u64::from_le_bytes(bytes[end - 8..end].try_into().unwrap()) as usize;
+            let index = usize::from(bytes[root] & 0x3F);
+            if index != 0 {
+                measured[index - 1] = b;
+            }
+        }
+        assert_eq!(measured, COMMON_INPUT_BYTES);
+    }
 
     #[test]
     fn checksum_is_crc32c() {
