@@ -51,6 +51,7 @@ pub(crate) const VERSION: u64 = 3;
 const INDEX_THRESHOLD: usize = 32;
 /// The address of the final state with no transition and no output: never
 /// written.
+#[cfg(feature = "compile")]
 pub(crate) const EMPTY_ADDRESS: usize = 0;
 
 /// Why the key automaton was refused when the set was opened.
@@ -419,6 +420,7 @@ impl<'a> Keys<'a> {
 
 /// A transition of a node being written: its input byte, its output and
 /// the address of its target.
+#[cfg(feature = "compile")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Transition {
     pub(crate) inp: u8,
@@ -428,6 +430,7 @@ pub(crate) struct Transition {
 
 /// A node to write: whether it is final, its final output and its
 /// transitions in input order.
+#[cfg(feature = "compile")]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Node {
     pub(crate) is_final: bool,
@@ -435,6 +438,7 @@ pub(crate) struct Node {
     pub(crate) trans: Vec<Transition>,
 }
 
+#[cfg(feature = "compile")]
 impl Clone for Node {
     fn clone(&self) -> Node {
         Node {
@@ -460,19 +464,23 @@ impl Clone for Node {
 /// crate). The writer stores it in the file
 /// ([`COMMON_INPUTS`](crate::format::COMMON_INPUTS)) and the reader takes
 /// it from there.
+#[cfg(feature = "compile")]
 pub(crate) const COMMON_INPUT_BYTES: [u8; 63] =
     *b"te/oasripcnw.hlm-du012g=:bf3y5&_4v9678k%?xCDASFIBEjPTzRNM+LOqHG";
 
 /// The smallest number of bytes that holds `n` (at least 1).
+#[cfg(feature = "compile")]
 fn pack_size(n: u64) -> u8 {
     let bytes = (64 - n.leading_zeros()).div_ceil(8);
     bytes.max(1) as u8
 }
 
+#[cfg(feature = "compile")]
 fn pack_uint_in(out: &mut Vec<u8>, n: u64, nbytes: u8) {
     out.extend_from_slice(&n.to_le_bytes()[..usize::from(nbytes)]);
 }
 
+#[cfg(feature = "compile")]
 fn delta(node_addr: usize, trans_addr: usize) -> u64 {
     if trans_addr == EMPTY_ADDRESS {
         EMPTY_ADDRESS as u64
@@ -483,6 +491,7 @@ fn delta(node_addr: usize, trans_addr: usize) -> u64 {
 
 /// The index of a common input byte in a state byte (1-based), 0 when it
 /// is not common; see [`COMMON_INPUT_BYTES`].
+#[cfg(feature = "compile")]
 fn common_idx(input: u8) -> u8 {
     const INDEX: [u8; 256] = {
         let mut index = [0u8; 256];
@@ -499,6 +508,7 @@ fn common_idx(input: u8) -> u8 {
 /// Appends `node`, whose first byte will be at `addr`, to `out`;
 /// `last_addr` is the address of the node written last (a transition to
 /// it with output 0 takes no delta).
+#[cfg(feature = "compile")]
 pub(crate) fn write_node(out: &mut Vec<u8>, last_addr: usize, addr: usize, node: &Node) {
     assert!(node.trans.len() <= 256);
     if node.trans.len() != 1 || node.is_final {
@@ -531,6 +541,7 @@ pub(crate) fn write_node(out: &mut Vec<u8>, last_addr: usize, addr: usize, node:
     out.push(0b10_000000 | idx);
 }
 
+#[cfg(feature = "compile")]
 fn write_any_trans(out: &mut Vec<u8>, addr: usize, node: &Node) {
     let mut tsize = 0;
     let mut osize = pack_size(node.final_output);
@@ -577,6 +588,7 @@ fn write_any_trans(out: &mut Vec<u8>, addr: usize, node: &Node) {
 /// Appends the footer of a map of `len` keys whose root is at `root`:
 /// the key count, the root address and the masked CRC-32C of everything
 /// before the checksum.
+#[cfg(feature = "compile")]
 pub(crate) fn write_footer(out: &mut Vec<u8>, len: u64, root: usize) {
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&(root as u64).to_le_bytes());
@@ -586,6 +598,7 @@ pub(crate) fn write_footer(out: &mut Vec<u8>, len: u64, root: usize) {
 }
 
 /// CRC-32C (Castagnoli), the checksum at the end of an `fst`, slice by 8.
+#[cfg(feature = "compile")]
 fn crc32c(bytes: &[u8]) -> u32 {
     static TABLES: std::sync::OnceLock<[[u32; 256]; 8]> = std::sync::OnceLock::new();
     let t = TABLES.get_or_init(|| {
