@@ -10,10 +10,11 @@
 #
 # The targets are built with `cargo fuzz build -O --sanitizer none`: the
 # library denies `unsafe` except at its one memory-map site
-# (src/format/container.rs), which the targets do not reach (they open sets
-# with `IndicatorSet::from_bytes`), so AddressSanitizer finds nothing the
-# Rust bounds checks do not, and its build is slower to build and to run
-# (BENCHMARKS.md, Measurements behind choices in the code). `-O` without `-a` leaves debug assertions and overflow
+# (`format::map` in src/format/container.rs), which the targets do not
+# reach (they open sets with `IndicatorSet::from_bytes`), so
+# AddressSanitizer finds nothing the Rust bounds checks do not, and its
+# build is slower to build and to run (BENCHMARKS.md, Measurements behind
+# choices in the code). `-O` without `-a` leaves debug assertions and overflow
 # checks off, as in the library's release build. cargo-fuzz needs nightly features;
 # RUSTC_BOOTSTRAP=1 lets the stable toolchain build them.
 #

@@ -135,6 +135,18 @@ impl Severity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Timestamp(pub i64);
 
+impl Timestamp {
+    /// The system clock's current time, in whole seconds: the one place
+    /// the library and the binary read the clock. A clock set before 1970
+    /// reads as the epoch.
+    pub fn now() -> Timestamp {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Timestamp(secs)
+    }
+}
+
 /// Where an indicator was written: the input file and its 1-based line.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Source {

@@ -62,10 +62,12 @@
 
 pub mod appconfig;
 pub mod canon;
+#[cfg(feature = "compile")]
 pub mod compile;
 pub mod diag;
 pub mod format;
 pub mod indicator;
+#[cfg(feature = "compile")]
 pub mod ingest;
 pub mod reference;
 pub mod set;

@@ -267,7 +267,7 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
     w.add_section(LINES, &lines_section(&lines));
     w.add_section(META_INDEX, &meta_index);
     w.add_section(META, &meta);
-    w.add_section(COMMON_INPUTS, fst::common_inputs());
+    w.add_section(COMMON_INPUTS, &fst::COMMON_INPUT_BYTES);
     w.add_section(FILTER, &filter::to_bytes(&filter));
     w.add_section(SOURCES, &sources.section());
     w.finish()

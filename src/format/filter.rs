@@ -32,9 +32,11 @@
 /// Bytes per block.
 pub(crate) const BLOCK: usize = 32;
 /// 64-bit words per block.
+#[cfg(feature = "compile")]
 const WORDS: usize = BLOCK / 8;
 
 /// Filter bits per host: about 1.5% false "maybe" per probed suffix.
+#[cfg(feature = "compile")]
 const BITS_PER_HOST: usize = 10;
 
 const K: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -172,12 +174,14 @@ pub(crate) fn may_match(filter: &[u8], host: &[u8]) -> bool {
 }
 
 /// Builds a filter for `hosts` hosts, added one by one with [`add`].
+#[cfg(feature = "compile")]
 pub(crate) fn with_capacity(hosts: usize) -> Vec<u64> {
     let blocks = (hosts * BITS_PER_HOST).div_ceil(BLOCK * 8).max(1);
     vec![0; blocks * WORDS]
 }
 
 /// Adds `host` (its whole length, every label) to a filter.
+#[cfg(feature = "compile")]
 pub(crate) fn add(filter: &mut [u64], host: &[u8]) {
     let blocks = filter.len() / WORDS;
     let mut state = SEED;
@@ -194,6 +198,7 @@ pub(crate) fn add(filter: &mut [u64], host: &[u8]) {
 }
 
 /// The section bytes of a built filter.
+#[cfg(feature = "compile")]
 pub(crate) fn to_bytes(filter: &[u64]) -> Vec<u8> {
     filter.iter().flat_map(|w| w.to_le_bytes()).collect()
 }

@@ -20,7 +20,7 @@
 //!
 //! The low six bits of a one-transition state are the index (from 1) of a
 //! common input byte, or 0 when the input byte follows. The table of common
-//! inputs ([`common_inputs`]) is stored in the file
+//! inputs ([`COMMON_INPUT_BYTES`]) is stored in the file
 //! ([`COMMON_INPUTS`](crate::format::COMMON_INPUTS)), so the reader never
 //! depends on a copy of the `fst` crate's internals. `sizes` holds the byte
 //! width of a delta (high nibble) and of an output (low nibble); a
@@ -41,8 +41,6 @@
 //! step either consumes a query byte or moves to a strictly smaller
 //! address.
 
-use std::sync::OnceLock;
-
 /// The footer: key count (`u64`), root address (`u64`), checksum (`u32`).
 const FOOTER_LEN: usize = 20;
 /// Where a map's nodes start: after the version and type words.
@@ -53,6 +51,7 @@ pub(crate) const VERSION: u64 = 3;
 const INDEX_THRESHOLD: usize = 32;
 /// The address of the final state with no transition and no output: never
 /// written.
+#[cfg(feature = "compile")]
 pub(crate) const EMPTY_ADDRESS: usize = 0;
 
 /// Why the key automaton was refused when the set was opened.
@@ -421,6 +420,7 @@ impl<'a> Keys<'a> {
 
 /// A transition of a node being written: its input byte, its output and
 /// the address of its target.
+#[cfg(feature = "compile")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Transition {
     pub(crate) inp: u8,
@@ -430,6 +430,7 @@ pub(crate) struct Transition {
 
 /// A node to write: whether it is final, its final output and its
 /// transitions in input order.
+#[cfg(feature = "compile")]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Node {
     pub(crate) is_final: bool,
@@ -437,6 +438,7 @@ pub(crate) struct Node {
     pub(crate) trans: Vec<Transition>,
 }
 
+#[cfg(feature = "compile")]
 impl Clone for Node {
     fn clone(&self) -> Node {
         Node {
@@ -457,46 +459,28 @@ impl Clone for Node {
 }
 
 /// The table the `fst` crate uses to store frequent input bytes in a
-/// node's state byte (index `i` from 1 stands for `table[i - 1]`),
-/// measured from the crate itself: the root of a one-key map `[b]` is a
-/// one-transition state whose low six bits are `b`'s index, or 0 when `b`
-/// is not common. The writer stores it in the file
+/// node's state byte: index `i` from 1 stands for `COMMON_INPUT_BYTES[i -
+/// 1]`. It is the `fst` crate's own table (a test measures it from the
+/// crate). The writer stores it in the file
 /// ([`COMMON_INPUTS`](crate::format::COMMON_INPUTS)) and the reader takes
 /// it from there.
-pub(crate) fn common_inputs() -> &'static [u8; 63] {
-    static TABLE: OnceLock<[u8; 63]> = OnceLock::new();
-    TABLE.get_or_init(measure_common_inputs)
-}
-
-fn measure_common_inputs() -> [u8; 63] {
-    let mut table = [0u8; 63];
-    for b in 0..=u8::MAX {
-        let mut m = ::fst::MapBuilder::memory();
-        m.insert([b], 0)
-            .expect("one key is always in order, and a Vec cannot fail to grow");
-        let bytes = m.into_inner().expect("writing an fst to a Vec cannot fail");
-        let end = bytes.len() - 4;
-        let mut root = [0u8; 8];
-        root.copy_from_slice(&bytes[end - 8..end]);
-        let root = u64::from_le_bytes(root) as usize;
-        let index = usize::from(bytes[root] & 0x3F);
-        if index != 0 {
-            table[index - 1] = b;
-        }
-    }
-    table
-}
+#[cfg(feature = "compile")]
+pub(crate) const COMMON_INPUT_BYTES: [u8; 63] =
+    *b"te/oasripcnw.hlm-du012g=:bf3y5&_4v9678k%?xCDASFIBEjPTzRNM+LOqHG";
 
 /// The smallest number of bytes that holds `n` (at least 1).
+#[cfg(feature = "compile")]
 fn pack_size(n: u64) -> u8 {
     let bytes = (64 - n.leading_zeros()).div_ceil(8);
     bytes.max(1) as u8
 }
 
+#[cfg(feature = "compile")]
 fn pack_uint_in(out: &mut Vec<u8>, n: u64, nbytes: u8) {
     out.extend_from_slice(&n.to_le_bytes()[..usize::from(nbytes)]);
 }
 
+#[cfg(feature = "compile")]
 fn delta(node_addr: usize, trans_addr: usize) -> u64 {
     if trans_addr == EMPTY_ADDRESS {
         EMPTY_ADDRESS as u64
@@ -506,21 +490,25 @@ fn delta(node_addr: usize, trans_addr: usize) -> u64 {
 }
 
 /// The index of a common input byte in a state byte (1-based), 0 when it
-/// is not common; see [`common_inputs`].
+/// is not common; see [`COMMON_INPUT_BYTES`].
+#[cfg(feature = "compile")]
 fn common_idx(input: u8) -> u8 {
-    static INDEX: std::sync::OnceLock<[u8; 256]> = std::sync::OnceLock::new();
-    INDEX.get_or_init(|| {
+    const INDEX: [u8; 256] = {
         let mut index = [0u8; 256];
-        for (i, &b) in common_inputs().iter().enumerate() {
-            index[usize::from(b)] = i as u8 + 1;
+        let mut i = 0;
+        while i < COMMON_INPUT_BYTES.len() {
+            index[COMMON_INPUT_BYTES[i] as usize] = i as u8 + 1;
+            i += 1;
         }
         index
-    })[usize::from(input)]
+    };
+    INDEX[usize::from(input)]
 }
 
 /// Appends `node`, whose first byte will be at `addr`, to `out`;
 /// `last_addr` is the address of the node written last (a transition to
 /// it with output 0 takes no delta).
+#[cfg(feature = "compile")]
 pub(crate) fn write_node(out: &mut Vec<u8>, last_addr: usize, addr: usize, node: &Node) {
     assert!(node.trans.len() <= 256);
     if node.trans.len() != 1 || node.is_final {
@@ -553,6 +541,7 @@ pub(crate) fn write_node(out: &mut Vec<u8>, last_addr: usize, addr: usize, node:
     out.push(0b10_000000 | idx);
 }
 
+#[cfg(feature = "compile")]
 fn write_any_trans(out: &mut Vec<u8>, addr: usize, node: &Node) {
     let mut tsize = 0;
     let mut osize = pack_size(node.final_output);
@@ -599,6 +588,7 @@ fn write_any_trans(out: &mut Vec<u8>, addr: usize, node: &Node) {
 /// Appends the footer of a map of `len` keys whose root is at `root`:
 /// the key count, the root address and the masked CRC-32C of everything
 /// before the checksum.
+#[cfg(feature = "compile")]
 pub(crate) fn write_footer(out: &mut Vec<u8>, len: u64, root: usize) {
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&(root as u64).to_le_bytes());
@@ -608,6 +598,7 @@ pub(crate) fn write_footer(out: &mut Vec<u8>, len: u64, root: usize) {
 }
 
 /// CRC-32C (Castagnoli), the checksum at the end of an `fst`, slice by 8.
+#[cfg(feature = "compile")]
 fn crc32c(bytes: &[u8]) -> u32 {
     static TABLES: std::sync::OnceLock<[[u32; 256]; 8]> = std::sync::OnceLock::new();
     let t = TABLES.get_or_init(|| {
@@ -654,6 +645,26 @@ fn crc32c(bytes: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table is the `fst` crate's: the root of a one-key map `[b]` is a
+    /// one-transition state whose low six bits are `b`'s index, or 0 when
+    /// `b` is not common.
+    #[test]
+    fn common_input_bytes_are_the_fst_crates() {
+        let mut measured = [0u8; 63];
+        for b in 0..=u8::MAX {
+            let mut m = ::fst::MapBuilder::memory();
+            m.insert([b], 0).unwrap();
+            let bytes = m.into_inner().unwrap();
+            let end = bytes.len() - 4;
+            let root = u64::from_le_bytes(bytes[end - 8..end].try_into().unwrap()) as usize;
+            let index = usize::from(bytes[root] & 0x3F);
+            if index != 0 {
+                measured[index - 1] = b;
+            }
+        }
+        assert_eq!(measured, COMMON_INPUT_BYTES);
+    }
 
     #[test]
     fn checksum_is_crc32c() {

@@ -192,6 +192,7 @@ pub(crate) fn section_name(id: SectionId) -> Option<&'static str> {
 /// The widest line in [`LINES`], in bits; larger lines go to metadata.
 pub(crate) const LINE_BITS: u8 = 24;
 /// The line stored for a record whose line is in its metadata id.
+#[cfg(feature = "compile")]
 pub(crate) const LINE_IN_META: u32 = (1 << LINE_BITS) - 1;
 /// The widest palette index in [`RECORDS`], in bits (a palette of 256).
 pub(crate) const PALETTE_BITS: u8 = 8;

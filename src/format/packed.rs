@@ -7,6 +7,7 @@
 pub(crate) const MAX_BITS: u8 = 32;
 
 /// The bits needed to store every value up to `max` (0 for `max` 0).
+#[cfg(feature = "compile")]
 pub(crate) fn bits_for(max: u32) -> u8 {
     (32 - max.leading_zeros()) as u8
 }
@@ -19,6 +20,7 @@ pub(crate) fn byte_len(n: usize, bits: u8) -> Option<usize> {
 
 /// Packs `values` at `bits` each (at most [`MAX_BITS`]), keeping the low
 /// `bits` bits of each value.
+#[cfg(feature = "compile")]
 pub(crate) fn pack(values: impl ExactSizeIterator<Item = u32>, bits: u8) -> Vec<u8> {
     debug_assert!(bits <= MAX_BITS);
     let mut out = Vec::with_capacity(byte_len(values.len(), bits).unwrap_or(0));

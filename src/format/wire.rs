@@ -25,6 +25,7 @@ pub(crate) fn i64_at(bytes: &[u8], at: usize) -> Option<i64> {
 }
 
 /// Appends a string as its length (`u32`) and its UTF-8 bytes.
+#[cfg(feature = "compile")]
 pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u32).to_le_bytes());
     out.extend_from_slice(s.as_bytes());

@@ -307,10 +307,7 @@ impl Options {
     /// Options for compiling at the current system time, for all device
     /// groups.
     pub fn now() -> Options {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        Options::at(Timestamp(secs))
+        Options::at(Timestamp::now())
     }
 
     /// The same options, compiling for device group `group`.

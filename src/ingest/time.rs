@@ -1,5 +1,23 @@
 //! RFC 3339 / ISO 8601 times as the portal writes them, to and from
 //! [`Timestamp`].
+//!
+//! # Why not `jiff` or `time`
+//!
+//! The grammar here is the portal's, not a library's. Measured against
+//! `jiff` 1.0.3 (`s.parse::<jiff::Timestamp>()`, falling back to
+//! `jiff::civil::DateTime` read as UTC), on the 25 spellings the tests
+//! below pin: `jiff` reads a leap second `23:59:60` as `23:59:59`, one
+//! second earlier, and accepts the offset `+25:00`; it also accepts
+//! spellings the portal never writes and this parser rejects (`20251231`,
+//! an hour alone as in `2025-12-31T00`, `T0000`, `+002025-12-31`, a
+//! bracketed time zone), and rejects fractions longer than nine digits.
+//! Keeping the accepted forms would need a shape check in front of `jiff`
+//! as long as this parser, leaving `jiff` only the calendar arithmetic
+//! (the four small functions at the end). This parser also costs 31 to
+//! 38 ns per expiration where `jiff` costs 132 to 183 ns (a million
+//! parses of four portal spellings, release build). The calendar
+//! arithmetic is checked against `jiff` by a property test over the
+//! years 1 to 9999.
 
 use crate::indicator::Timestamp;
 
@@ -217,6 +235,30 @@ mod tests {
             "12/31/2025 00:00",
         ] {
             assert_eq!(parse_timestamp(s), None, "{s:?}");
+        }
+    }
+
+    /// `jiff`, a well-kept date library, as the reference for the
+    /// calendar: formatting any second from 0001-01-02 to 9999-12-30 gives
+    /// `jiff`'s text, and parsing it back, at any whole-minute offset,
+    /// gives the same second.
+    mod against_jiff {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn calendar_agrees(t in -62_135_510_400i64..=253_402_214_399, off_min in -1439i32..=1439) {
+                let reference = jiff::Timestamp::from_second(t).unwrap();
+                prop_assert_eq!(format_timestamp(Timestamp(t)), reference.to_string());
+
+                let tz = jiff::tz::TimeZone::fixed(jiff::tz::Offset::from_seconds(off_min * 60).unwrap());
+                let local = tz.to_datetime(reference);
+                let sign = if off_min < 0 { '-' } else { '+' };
+                let (h, m) = (off_min.abs() / 60, off_min.abs() % 60);
+                let text = format!("{local}{sign}{h:02}:{m:02}");
+                prop_assert_eq!(parse_timestamp(&text), Some(Timestamp(t)), "{}", text);
+            }
         }
     }
 

@@ -2,8 +2,6 @@
 //! filter, walk the key automaton once, keep the last live candidate of
 //! each kind.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use super::IndicatorSet;
 use crate::canon;
 use crate::format::{ACTION_MASK, ACTIONS, CHAINED, HAS_EXPIRATION, MAX_CHAIN, filter};
@@ -43,13 +41,7 @@ struct Clock(Option<Timestamp>);
 
 impl Clock {
     fn now(&mut self) -> Timestamp {
-        *self.0.get_or_insert_with(|| {
-            Timestamp(
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
-            )
-        })
+        *self.0.get_or_insert_with(Timestamp::now)
     }
 }
 

@@ -68,7 +68,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
 
 pub fn run(args: Args) -> Result<Status> {
     check_outputs(&args)?;
-    let now = args.now.unwrap_or_else(crate::output::system_now);
+    let now = args.now.unwrap_or_else(Timestamp::now);
     let mut compiler = Compiler::new(Options {
         now,
         device_group: args.device_group.clone(),

@@ -39,7 +39,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Status> {
     let set = open_set(&args.set)?;
-    let now = args.now.unwrap_or_else(crate::output::system_now);
+    let now = args.now.unwrap_or_else(Timestamp::now);
     let ex = set.explain(&args.query, args.mode, now);
     let mut out = io::stdout().lock();
     writeln!(out, "query:     {}", args.query)?;

@@ -81,7 +81,7 @@ pub fn run(args: Args) -> Result<Status> {
             _ => Mode::Full,
         });
     let set = open_set(&args.set)?;
-    let now = args.now.unwrap_or_else(crate::output::system_now);
+    let now = args.now.unwrap_or_else(Timestamp::now);
     let mut lookup = Lookup {
         set: &set,
         mode,

@@ -2,7 +2,6 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use indset::ingest::Report;
@@ -34,15 +33,6 @@ pub fn open_set(path: &Path) -> Result<MappedSet> {
         }
     }
     IndicatorSet::open(path).with_context(|| format!("cannot use the set {}", path.display()))
-}
-
-/// The current time, in whole seconds.
-pub fn system_now() -> Timestamp {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    Timestamp(secs)
 }
 
 /// Parses `--now`.
