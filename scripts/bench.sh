@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the benchmark suite (SPEC 6 against the peers, one run), then turns
-# target/bench-results.json into BENCHMARKS.md's tables and chart.
+# Runs the benchmark suite (the figures of docs/figures.md against the
+# peers, one run), then turns target/bench-results.json into BENCHMARKS.md's
+# tables and chart.
 #
 #   scripts/bench.sh            the full suite (about 10 minutes on 2 cores)
 #   scripts/bench.sh --quick    a smoke run: no 10M point, short measurements

@@ -9,17 +9,19 @@
 #   scripts/fuzz.sh repro TARGET FILE     run one input through a target
 #
 # The targets are built with `cargo fuzz build -O --sanitizer none`: the
-# library is safe Rust (no `unsafe`), so AddressSanitizer finds nothing the
-# Rust bounds checks do not, and the ASan build is about twice as slow to
-# build and to run. `-O` without `-a` leaves debug assertions and overflow
+# library denies `unsafe` except at its one memory-map site
+# (src/format/container.rs), which the targets do not reach (they open sets
+# with `IndicatorSet::from_bytes`), so AddressSanitizer finds nothing the
+# Rust bounds checks do not, and its build is slower to build and to run
+# (BENCHMARKS.md, Measurements behind choices in the code). `-O` without `-a` leaves debug assertions and overflow
 # checks off, as in the library's release build. cargo-fuzz needs nightly features;
 # RUSTC_BOOTSTRAP=1 lets the stable toolchain build them.
 #
 # The build goes to a target directory outside the work tree
 # ($INDSET_FUZZ_TARGET_DIR, default ~/.cache/indset-fuzz/target), so that a
 # fresh clone on the same machine (CI) reuses the instrumented dependencies
-# (idna/ICU, psl, fst, url...): building them costs about 3 CPU-minutes,
-# most of the smoke run's budget; indset and the targets alone, about 1.
+# (idna/ICU, psl, fst, url...): building them is most of the smoke run's
+# budget (BENCHMARKS.md, Measurements behind choices in the code).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

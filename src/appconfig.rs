@@ -1,5 +1,5 @@
 //! Managed app configuration: the settings an MDM pushes to the app
-//! (SPEC 3.4).
+//! (the README's "Managed app configuration").
 //!
 //! The MDM delivers a flat JSON object. Three keys matter; each takes a
 //! boolean, written as a JSON boolean or as the string `"true"` or `"false"`:
@@ -27,7 +27,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-/// The device settings of SPEC 3.4, as read from the managed app
+/// The device settings (the README's "Managed app configuration"), as read from the managed app
 /// configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AppConfig {

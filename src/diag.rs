@@ -1,7 +1,7 @@
 //! Diagnostics: one line per rejected, skipped or suspicious input row.
 //!
 //! Every diagnostic prints as `<file>:<line>: <level>[<code>]: <message>`,
-//! the format of SPEC 2, and its [`Code`] is stable: scripts may match on it.
+//! the format of `docs/inputs.md` (Outcomes), and its [`Code`] is stable: scripts may match on it.
 
 use std::fmt;
 use std::sync::Arc;
@@ -155,7 +155,7 @@ impl fmt::Display for Code {
     }
 }
 
-/// What became of an input row (SPEC 1.6): exactly one per row.
+/// What became of an input row (see `docs/inputs.md`, Outcomes): exactly one per row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Outcome {
     /// Compiled into the set.

@@ -36,8 +36,9 @@ impl fmt::Display for Kind {
 
 /// What a matching indicator asks the device to do.
 ///
-/// The derived order is the merge precedence of SPEC 1.5 for equal keys:
-/// `Allow < Warn < Block < Audit`, so the *smallest* action wins a conflict.
+/// The derived order is the merge precedence for equal keys
+/// (`docs/matching.md`, Rows with the same value): `Allow < Warn < Block <
+/// Audit`, so the *smallest* action wins a conflict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
     /// Let the connection through; overrides less specific blocks.
@@ -143,7 +144,7 @@ pub struct Source {
     pub line: u64,
 }
 
-/// The fields kept and reported with every match (SPEC 1.4).
+/// The fields kept and reported with every match (`docs/inputs.md`, Formats).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Meta {
     /// The portal's id; `None` means "use the input line number".
@@ -166,7 +167,7 @@ pub struct Meta {
 
 /// One accepted, canonical indicator.
 ///
-/// `host` is the canonical host of SPEC 1.3 (lower case, punycode, no
+/// `host` is the canonical host of `docs/canonicalisation.md` (lower case, punycode, no
 /// leading, trailing or doubled dots). For a [`Kind::Url`], `path` is the
 /// canonical path with its query (`/`, `/a/b`, `/a?x=1`); for a
 /// [`Kind::DomainName`] it is empty.

@@ -59,7 +59,8 @@ fn canonical_query(query: &[u8], mode: Mode) -> Result<Option<Query>, canon::Can
     }
 }
 
-/// SPEC 3.2: does indicator `ind` match the query?
+/// Does indicator `ind` match the query? (`docs/matching.md`, Kinds of
+/// indicator, Paths and queries, Modes)
 fn matches(ind: &Indicator, q: &Query, mode: Mode) -> bool {
     match ind.kind {
         Kind::DomainName => {
@@ -87,7 +88,7 @@ fn matches(ind: &Indicator, q: &Query, mode: Mode) -> bool {
     }
 }
 
-/// SPEC 3.3: how specific a match is; larger is more specific.
+/// How specific a match is; larger is more specific (`docs/matching.md`, Which indicator decides).
 fn specificity(ind: &Indicator) -> (u8, usize) {
     match ind.kind {
         Kind::Url => (1, ind.path.len()),

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use crate::indicator::{Action, Kind, Severity, Timestamp};
 
-/// What a lookup asks the device to do (SPEC 3.3).
+/// What a lookup asks the device to do (`docs/matching.md`, Which indicator decides).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Decision {
     /// Nothing matched (or the query was unparsable, or an IP literal).
@@ -57,7 +57,7 @@ impl fmt::Display for Decision {
     }
 }
 
-/// What a lookup can see (SPEC 3.1).
+/// What a lookup can see (`docs/matching.md`, Modes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Mode {
     /// Supervised devices: the query is a full URL; every indicator applies.

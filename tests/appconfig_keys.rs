@@ -1,4 +1,4 @@
-//! Managed app configuration (SPEC 3.4): every key in its spellings, the
+//! Managed app configuration (the README's table of keys): every key in its spellings, the
 //! defaults, and errors that name the key and say what is accepted.
 
 use indset::appconfig::{AppConfig, AppConfigError};

@@ -139,7 +139,8 @@ proptest! {
     /// Random strings over the IP alphabet, wherever a browser accepts them.
     #[test]
     fn ip_alphabet_agrees_with_browser(h in "[0-9a-fxX.:\\[\\]]{1,24}") {
-        // Runs of dots and leading dots are collapsed by SPEC 1.3, where a
+        // Runs of dots and leading dots are collapsed by the host rules
+        // (`docs/canonicalisation.md`, Trimming, case and dots), where a
         // browser refuses an empty IPv4 part: compare only single dots.
         prop_assume!(!h.contains("..") && !h.starts_with('.'));
         if browser(&h).is_some() {

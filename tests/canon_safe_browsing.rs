@@ -4,11 +4,11 @@
 //! (the same list is carried by many client test suites, e.g. GNOME
 //! Epiphany's `tests/ephy-gsb-utils-test.c`).
 //!
-//! Every published pair is listed as published. SPEC 1.3 follows Safe
-//! Browsing except where it says otherwise (the port is dropped, no scheme
-//! gives `http`, hosts are IDNA-converted, IPs normalised, trailing dots
-//! stripped); where that changes an expectation the case is in
-//! `EXPECTED_FAILURES` with the SPEC's answer and the reason. A case in the
+//! Every published pair is listed as published. `docs/canonicalisation.md`
+//! follows Safe Browsing except where it says otherwise (the port is
+//! dropped, no scheme gives `http`, hosts are IDNA-converted, IPs
+//! normalised, trailing dots stripped); where that changes an expectation
+//! the case is in `EXPECTED_FAILURES` with our answer and the reason. A case in the
 //! ledger that passes also fails the test, so the ledger never goes stale.
 
 use indset::canon::url_string;
@@ -68,7 +68,7 @@ const PUBLISHED: &[(&str, &str)] = &[
     ),
 ];
 
-/// (input, what SPEC gives instead, why).
+/// (input, what `docs/canonicalisation.md` gives instead, why).
 const EXPECTED_FAILURES: &[(&str, &str, &str)] = &[(
     // The published input is the two bytes 0x01 0x80, which is not UTF-8;
     // a Rust `&str` cannot hold it, so the table writes U+0080 (the bytes
@@ -118,7 +118,8 @@ fn raw_bytes_host() {
     assert_eq!((u.host, u.path_and_query), ("%01%80.com", "/"));
 }
 
-/// SPEC 1.3 rules beyond the published list, where SPEC decides.
+/// Rules of `docs/canonicalisation.md` beyond the published list, where
+/// they decide.
 const SPEC_CASES: &[(&str, &str)] = &[
     // No scheme gives `http`; the scheme is case-insensitive.
     ("HTTPS://Example.COM/A", "https://example.com/A"),

@@ -1,4 +1,4 @@
-//! End to end: the `indset` binary as a user runs it (SPEC 5).
+//! End to end: the `indset` binary as a user runs it (the README).
 
 use std::fs;
 use std::io::Write;
@@ -215,7 +215,7 @@ fn lookup_json_has_the_spec_shape_and_precedence() {
     assert!(lines[0].get("invalid").is_none());
 }
 
-/// The fields appear in the order SPEC 5 shows them.
+/// The fields appear in the order the README's `indset lookup` shows them.
 fn in_order(raw: &str, parts: &[&str]) {
     let mut at = 0;
     for p in parts {

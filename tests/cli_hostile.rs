@@ -356,23 +356,25 @@ fn a_json_line_without_a_string_url_is_invalid() {
         "{\"url\":null,\"host\":\"example.com\"}\n",
         "{\"cpt\":\"script\"}\n",
         "{\"url\":[\"https://example.com/\"]}\n",
+        "{\"url\":\"http://good.test/\"\n",
         "{\"url\":\"https://example.com/\"}\n",
         "{\"host\":\"partner.example.com\"}\n",
     );
     let out = s.lookup(&["--summary"], input.as_bytes());
     let lines = json_lines(&out);
-    assert_eq!(lines.len(), 6);
-    for (l, line) in lines[..4].iter().zip(input.lines()) {
+    assert_eq!(lines.len(), 7);
+    // The fifth line opens an object it does not close: not a URL either.
+    for (l, line) in lines[..5].iter().zip(input.lines()) {
         assert_eq!(l["invalid"], true, "{l}");
         assert_eq!(l["action"], "none", "{l}");
         assert_eq!(l["query"], line, "{l}");
         assert_eq!(l["canonical"], Value::Null, "{l}");
     }
-    assert_eq!(lines[4]["action"], "block");
-    assert_eq!(lines[5]["action"], "allow");
+    assert_eq!(lines[5]["action"], "block");
+    assert_eq!(lines[6]["action"], "allow");
     assert!(
         text(&out.stderr)
-            .contains("6 queries: 1 block, 0 warn, 1 allow, 0 audit, 4 none (4 invalid)"),
+            .contains("7 queries: 1 block, 0 warn, 1 allow, 0 audit, 5 none (5 invalid)"),
         "{}",
         text(&out.stderr)
     );
@@ -587,6 +589,17 @@ fn os_and_json_errors_are_printed_once() {
     let out = s.lookup(&["--app-config", &s.arg("none.json"), "a.example"], b"");
     let err = text(&out.stderr);
     assert_eq!(occurrences(&err, "(os error 2)"), 1, "{err}");
+
+    // An unreadable input: its JSON error once, then where it is.
+    fs::write(s.path("bad.json"), "{bad").unwrap();
+    let out = run(
+        &["compile", "-o", &s.arg("bad.indset"), &s.arg("bad.json")],
+        b"",
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(occurrences(&err, "line 1 column"), 1, "{err}");
+    assert!(err.contains("bad.json:1 above says why"), "{err}");
 }
 
 #[test]

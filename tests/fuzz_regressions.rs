@@ -100,8 +100,9 @@ fn sample_set() -> Vec<u8> {
 /// fst-0.4.7/src/raw/node.rs:302, 698, 727; `assertion failed: 1 <= nbytes
 /// && nbytes <= 8` in src/bytes.rs:100), called from `IndicatorSet::step`,
 /// `walk` and `iter` (src/set.rs), when lookups trusted the fst crate's
-/// node decoding. SPEC 4: "Arbitrary bytes ... give a clear error, never a
-/// panic". Fixed by the bounds-checked key reader in `src/format/fst.rs`.
+/// node decoding. Whatever the bytes, a clear error, never a panic
+/// (`docs/format.md`, Verified when opened). Fixed by the bounds-checked
+/// key reader in `src/format/fst.rs`.
 #[test]
 fn crafted_keys_section_never_panics() {
     let original = sample_set();
@@ -155,9 +156,10 @@ fn crafted_keys_section_never_panics() {
 }
 
 /// `canon_url`, agreement with the `url` crate: WHATWG accepts a `*` in a
-/// host, SPEC 1.3 refuses it (`wildcard`); a query keeps its bytes, which
-/// for a long host with escaped characters can exceed 253 bytes. An
-/// intended difference: the target compares only hosts SPEC accepts.
+/// host, the host rules refuse it (`wildcard`,
+/// `docs/canonicalisation.md`); a query keeps its bytes, which for a long
+/// host with escaped characters can exceed 253 bytes. An
+/// intended difference: the target compares only hosts the rules accept.
 #[test]
 fn wildcard_host_is_an_intended_difference_from_whatwg() {
     let u = url::Url::parse("http://a*b.example/").unwrap();
@@ -174,8 +176,9 @@ fn wildcard_host_is_an_intended_difference_from_whatwg() {
 /// `canon_url`, agreement with the `url` crate: an IPv4 address spelled
 /// with leading zeros (`http://000…0.0.0.0/`) is `0.0.0.0` to WHATWG
 /// however long it is. Past 253 bytes it was refused as too long before it
-/// was read as an address; it is now an IP literal (SPEC 1.1: every form a
-/// browser accepts as an IPv4 address) up to the 1 KiB raw-host buffer of
+/// was read as an address; it is now an IP literal
+/// (`docs/canonicalisation.md`, IP literals: every form a browser accepts
+/// as an IPv4 address) up to the 1 KiB raw-host buffer of
 /// a query. Past that buffer it stays too long: an intended difference
 /// (the target does not compare such hosts). Either way it matches nothing.
 #[test]

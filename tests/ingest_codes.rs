@@ -1,4 +1,4 @@
-//! Every diagnostic code of SPEC 1, each with a twin that must pass, in
+//! Every diagnostic code of `docs/inputs.md` (Outcomes), each with a twin that must pass, in
 //! tables grouped by meaning. Each case is one row, read both as a csv
 //! file and as a json file, so both readers map fields the same way.
 

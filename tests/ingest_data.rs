@@ -8,7 +8,7 @@
 //!   actions `Block`, no expiration, no groups; no `Url`/`DomainName` host
 //!   is a dotted quad, none has a `*`, a scheme other than http(s) or a
 //!   non-ASCII byte; no domain is a public suffix. Keys (type, lower-cased
-//!   host, path with runs of `/` collapsed as SPEC 1.3 requires) have 15
+//!   host, path with runs of `/` collapsed, `docs/canonicalisation.md`, Path) have 15
 //!   repeats: `grep -c 'original//rump_img'` = 1 beside its single-slash
 //!   twin, and 14 `web.archive.org/web/...if_/http://154.216.19.139/...`
 //!   rows each beside an `http:/154...` twin (`grep -c 'if_/http:/1'` =

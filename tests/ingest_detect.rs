@@ -112,7 +112,7 @@ fn commas_in_a_hosts_file_are_rejected_with_a_hint() {
 }
 
 /// A NUL byte is a row error wherever it is, in every format: early in
-/// the file (where it used to drop the whole file) or late.
+/// the file (within the bytes read to detect the format) or late.
 #[test]
 fn a_nul_byte_costs_only_its_row_in_every_format() {
     let pad = "a.test\n".repeat(2000);

@@ -1,4 +1,4 @@
-//! SPEC 3 as tables: each case compiles a few indicators, looks one query
+//! `docs/matching.md` as tables: each case compiles a few indicators, looks one query
 //! up, and names the expected action, deciding indicator and audit. The
 //! reference matcher must give the same answer, so each case checks both.
 
@@ -327,8 +327,9 @@ fn unparsable_queries_are_invalid_and_none() {
             "{query:?} {mode:?}: {v:?}"
         );
     }
-    // A query host that breaks the host rules keeps its bytes (SPEC 1.3,
-    // as Safe Browsing does), so a hostile name under an indicated domain
+    // A query host that breaks the host rules keeps its bytes, as Safe
+    // Browsing does (`docs/canonicalisation.md`, Indicators and queries
+    // differ in one place), so a hostile name under an indicated domain
     // is still caught rather than waved through as invalid.
     for (query, mode) in [("*.example.com", Domain), ("http://a b.example.com/", Full)] {
         let v = set.check(query, mode, NOW);

@@ -1,5 +1,5 @@
 //! The `.indset` file as the engine meets it: damaged bytes, the heap cost
-//! of opening, and hot swapping real sets under load (SPEC 4).
+//! of opening, and hot swapping real sets under load (`docs/format.md`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

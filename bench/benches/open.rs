@@ -1,4 +1,4 @@
-//! Opening a set: verifying a 16 MiB container (SPEC 6: open <= 5 ms).
+//! Opening a set: verifying a 16 MiB container (`docs/figures.md`: open <= 5 ms).
 //!
 //! `parse` checks bytes already in memory (the CRC-32 pass); `map+parse`
 //! adds mapping a file from the page cache and faulting its pages in, which

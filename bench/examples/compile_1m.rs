@@ -1,4 +1,4 @@
-//! Times the compile of SPEC 6's 1,000,000-indicator set, ingest and build
+//! Times the compile of the 1,000,000-indicator set of `docs/figures.md`, ingest and build
 //! apart, on the same input as `benches/suite` (`compile_1m`).
 //!
 //! `cargo run --release -p indset-bench --example compile_1m -- [RUNS] [OUT.indset]`
@@ -115,7 +115,7 @@ fn main() {
         bytes.len(),
         crc32fast::hash(&bytes)
     );
-    // The SPEC 6 figure: `Compiler`, as `indset compile` runs it (titles
+    // The figure of `docs/figures.md`: `Compiler`, as `indset compile` runs it (titles
     // and descriptions kept, the indicators freed at the end).
     let mut whole = Vec::new();
     for run in 0..runs {

@@ -61,7 +61,7 @@ impl Inputs {
     }
 
     /// Ingests everything, as `indset compile` would (no progress bar).
-    /// Titles and descriptions are dropped afterwards: SPEC 6's size budget
+    /// Titles and descriptions are dropped afterwards: the size budget of `docs/figures.md`
     /// is for indicators without them.
     pub fn ingest(&self) -> Vec<Indicator> {
         let mut ing = Ingester::new(Options::at(NOW));

@@ -173,30 +173,30 @@ fn check_indicators(text: &str, big: &Result<Url<'_>, canon::CanonError>) {
     }
 }
 
-/// The host the `url` crate (WHATWG) gives, brought to SPEC 1.3's form, or
-/// `None` where the two are meant to differ.
+/// The host the `url` crate (WHATWG) gives, brought to our canonical form
+/// (`docs/canonicalisation.md`, Hosts), or `None` where the two are meant
+/// to differ.
 ///
-/// Intended differences, each from SPEC 1.3:
-/// - SPEC strips leading and trailing dots and collapses runs of dots
-///   ("strip leading and trailing dots, collapse runs of dots to one");
-///   WHATWG keeps them: the `url` host is cleaned the same way here. A
-///   host of dots only is then empty, which SPEC calls `invalid-host`.
-/// - SPEC limits a label to 63 bytes and a host to 253 ("a label is 1 to
-///   63 bytes, the host at most 253 bytes"); WHATWG has no limit. A query
-///   host over a limit is invalid and "keeps its bytes" (not punycode), or
-///   is refused when over 253: not compared.
-/// - SPEC unescapes the host "repeatedly until nothing changes"; WHATWG
+/// Intended differences, each from `docs/canonicalisation.md`:
+/// - we drop leading and trailing dots and count a run of dots as one
+///   (Trimming, case and dots); WHATWG keeps them: the `url` host is
+///   cleaned the same way here. A host of dots only is then empty, which
+///   is `invalid-host`.
+/// - we limit a label to 63 bytes and a host to 253 (Limits); WHATWG has
+///   no limit. A query host over a limit is invalid and keeps its bytes
+///   (not punycode), or is refused when over 253: not compared.
+/// - we unescape the host until nothing changes (Unescaping); WHATWG
 ///   decodes once and then refuses a `%`. Where `url` refuses, nothing is
 ///   compared, so this shows only through inputs `url` accepts, where a
 ///   single pass already reached the fixed point.
 /// - A query host is unescaped into a 1 KiB stack buffer
-///   (`MAX_RAW_HOST`), more than SPEC's 253 bytes; a longer one is refused
+///   (`MAX_RAW_HOST`), more than the 253-byte host limit; a longer one is refused
 ///   as too long. WHATWG reads an IPv4 address padded with any number of
-///   zeros (`000…0.0.0.0`), as SPEC does up to that buffer: over 1 KiB,
+///   zeros (`000…0.0.0.0`), as we do up to that buffer: over 1 KiB,
 ///   not compared (it matches nothing either way).
-/// - A host that is not valid IDNA "keeps its bytes" in SPEC; WHATWG
+/// - A query host that is not valid IDNA keeps its bytes with us; WHATWG
 ///   refuses the URL: not compared (the `url` parse fails). Conversely a
-///   host WHATWG accepts but SPEC refuses (a `*`: `wildcard`) is kept as
+///   host WHATWG accepts but our host rules refuse (a `*`: `wildcard`) is kept as
 ///   bytes by a query: not compared either (see [`check_url_crate`]).
 fn url_crate_host(u: &url::Url) -> Option<String> {
     let host = match u.host()? {
@@ -222,9 +222,9 @@ fn check_url_crate(text: &str, big: &Result<Url<'_>, canon::CanonError>) {
     let Some(theirs) = url_crate_host(&parsed) else {
         return;
     };
-    // SPEC's own host rules on the host `url` gave: where they refuse it
-    // (a `*`, "a `*` anywhere is rejected"; a character UTS 46 disallows
-    // under SPEC's settings), a query keeps the raw bytes, escaped, which
+    // Our own host rules on the host `url` gave: where they refuse it
+    // (a `*` anywhere; a character UTS 46 disallows under our settings),
+    // a query keeps the raw bytes, escaped, which
     // may differ from `url`'s or exceed 253 bytes: not compared.
     let mut out = [0u8; HOST_BUF_LEN];
     let Ok((_, n)) = canon::host(theirs.as_bytes(), &mut out) else {

@@ -4,7 +4,7 @@
 //! `hosts`), the name the input is read under (for `auto`'s extension
 //! check), the compile time and the device group; the rest is the input.
 //!
-//! Properties (SPEC 1.6, 2):
+//! Properties (`docs/inputs.md`, Outcomes and Formats):
 //! 1. no panic, and reading from memory never fails;
 //! 2. the row accounting adds up: `accepted + rejected + skipped + merged
 //!    == rows`, and `Report::adds_up` says so;

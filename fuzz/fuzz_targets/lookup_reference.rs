@@ -14,7 +14,7 @@
 //!    compile to the same bytes;
 //! 2. for every query, in both modes, at an arbitrary `now`: the set's
 //!    action, `invalid` flag, deciding indicator and audit indicator are
-//!    the reference matcher's (SPEC 3).
+//!    the reference matcher's (`docs/matching.md`).
 #![no_main]
 
 use arbitrary::Arbitrary;

@@ -1,4 +1,4 @@
-//! The host rules of SPEC 1.3: the one function that decides what a host
+//! The host rules (`docs/canonicalisation.md`, Hosts): the one function that decides what a host
 //! is, for indicators and queries alike.
 
 use idna::uts46::{AsciiDenyList, ErrorPolicy, Hyphens, ProcessingError, ProcessingSuccess, Uts46};
@@ -212,7 +212,8 @@ pub(super) fn canonical(
         Ok(ProcessingSuccess::Passthrough) => {
             if n > MAX_HOST_LEN {
                 // Browsers read an IPv4 address padded with any number of
-                // zeros: it is an IP literal (SPEC 1.1), not a long name.
+                // zeros: it is an IP literal, not a long name
+                // (`docs/canonicalisation.md`, IP literals).
                 if ends_in_number(cleaned) {
                     let a = parse_ipv4(cleaned).ok_or(BAD_IPV4)?;
                     return Ok((HostKind::Ipv4(a), write_ipv4(a, out)));

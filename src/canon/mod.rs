@@ -1,4 +1,4 @@
-//! Host and URL canonicalisation (SPEC 1.3): the one place that knows the
+//! Host and URL canonicalisation (`docs/canonicalisation.md`): the one place that knows the
 //! rules. Indicators and queries go through the same functions, so an
 //! indicator and a request that mean the same host give the same bytes.
 //!
@@ -6,9 +6,9 @@
 //! exception, inside the `idna` crate: an IDN host with more than eight
 //! labels from its first non-ASCII label on makes one allocation.)
 //!
-//! Where SPEC 1.3 is silent, these choices hold:
+//! Where Safe Browsing's and WHATWG's rules leave room, these choices hold:
 //! - IP literals follow the WHATWG URL host parser (what a browser
-//!   connects to), after SPEC's dot cleaning: `1..2.3.4` is `1.2.3.4`.
+//!   connects to), after the dot cleaning of the host rules: `1..2.3.4` is `1.2.3.4`.
 //!   A host whose last label is a number but which is no IPv4 address
 //!   (`1.2.3.256`, `example.09`) is `invalid-host`, as in a browser.
 //! - A query host that breaks the rules keeps its bytes (lower-cased,
@@ -96,9 +96,9 @@ pub fn query_host(
     url::query_host(input, out)
 }
 
-/// Canonicalises a full-mode query URL into `buf`, following SPEC 1.3 and
-/// Safe Browsing v4. Never allocates (see the module docs for the IDN
-/// exception); linear in the input.
+/// Canonicalises a full-mode query URL into `buf`, following
+/// `docs/canonicalisation.md` (URLs) and Safe Browsing v4. Never allocates
+/// (see the module docs for the IDN exception); linear in the input.
 ///
 /// A host that breaks the host rules keeps its bytes (`http://a b.com/`
 /// gives the host `a%20b.com`); [`indicator`](fn@indicator) refuses it instead.

@@ -1,5 +1,6 @@
-//! The canonical URL written into the caller's buffer: the URL is split,
-//! then its host canonicalised, then its path and query written.
+//! The canonical URL (`docs/canonicalisation.md`, URLs) written into the
+//! caller's buffer: the URL is split, then its host canonicalised, then
+//! its path and query written.
 
 use super::error::CanonError;
 use super::host::{self, HOST_BUF_LEN, HostKind, RawHost};

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use super::{csv, hosts};
 
-/// An input format (SPEC 2), as given to `--format`.
+/// An input format (`docs/inputs.md`, Formats), as given to `--format`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Format {
     /// Choose by content, then by file extension (the default): a first

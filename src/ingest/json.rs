@@ -291,6 +291,12 @@ impl<'de> Visitor<'de> for Top<'_, '_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
             if key.eq_ignore_ascii_case("value") || key.eq_ignore_ascii_case("indicators") {
+                if self.0.found_list {
+                    return Err(de::Error::custom(format!(
+                        "a second indicator array, `{key}`: the object must hold one \
+                         `value` or `Indicators` array"
+                    )));
+                }
                 map.next_value_seed(List(&mut *self.0))?;
                 self.0.found_list = true;
             } else {
@@ -343,7 +349,7 @@ impl<'de> DeserializeSeed<'de> for Element<'_, '_, '_> {
         self.0.element = Some(line);
         let shared = &self.0.shared;
         shared.element.set(Some(shared.given.get()));
-        let value = <Value as serde::Deserialize>::deserialize(d)?;
+        let value = d.deserialize_any(ElementVisitor)?;
         self.0.shared.element.set(None);
         self.0.element = None;
         match to_row(line, value) {
@@ -351,6 +357,61 @@ impl<'de> DeserializeSeed<'de> for Element<'_, '_, '_> {
             Err((code, message)) => self.0.sink.refuse(line, code, message),
         }
         Ok(())
+    }
+}
+
+/// An element as written: an object's fields in order, every one kept
+/// (a field written twice is refused, not resolved to one of its values),
+/// or what else it is.
+enum Elem {
+    Object(Vec<(String, Value)>),
+    Other(&'static str),
+}
+
+struct ElementVisitor;
+
+impl<'de> Visitor<'de> for ElementVisitor {
+    type Value = Elem;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an indicator object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Elem, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(entry) = map.next_entry::<String, Value>()? {
+            fields.push(entry);
+        }
+        Ok(Elem::Object(fields))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Elem, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Elem::Other("an array"))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Elem, E> {
+        Ok(Elem::Other("a boolean"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Elem, E> {
+        Ok(Elem::Other("a number"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Elem, E> {
+        Ok(Elem::Other("a number"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Elem, E> {
+        Ok(Elem::Other("a number"))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Elem, E> {
+        Ok(Elem::Other("a string"))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Elem, E> {
+        Ok(Elem::Other("null"))
     }
 }
 
@@ -407,20 +468,33 @@ fn text(key: &str, v: Value) -> Result<Option<String>, Bad> {
     }
 }
 
-fn to_row(line: u64, v: Value) -> Result<RawRow, Bad> {
-    let Value::Object(fields) = v else {
-        return Err(malformed(format!(
-            "the element is {}, not an object: each element must be an indicator \
-             object with indicatorValue, indicatorType and action",
-            type_name(&v)
-        )));
+fn to_row(line: u64, v: Elem) -> Result<RawRow, Bad> {
+    let fields = match v {
+        Elem::Object(fields) => fields,
+        Elem::Other(what) => {
+            return Err(malformed(format!(
+                "the element is {what}, not an object: each element must be an indicator \
+                 object with indicatorValue, indicatorType and action"
+            )));
+        }
     };
     let mut row = RawRow {
         line,
         ..RawRow::default()
     };
+    let mut seen: Vec<String> = Vec::new();
     for (key, v) in fields {
         let k = key.to_ascii_lowercase();
+        let known = KNOWN_FIELDS.contains(&k.as_str());
+        if known && seen.contains(&k) {
+            return Err(malformed(format!(
+                "the field `{key}` is written twice (names are case-insensitive): keep \
+                 one, so that the indicator is the one you read"
+            )));
+        }
+        if known {
+            seen.push(k.clone());
+        }
         match k.as_str() {
             "indicatorvalue" => row.value = text(&key, v)?.unwrap_or_default(),
             "indicatortype" => row.kind = text(&key, v)?.unwrap_or_default().into(),
@@ -437,12 +511,34 @@ fn to_row(line: u64, v: Value) -> Result<RawRow, Bad> {
                     other => text(&key, other)?,
                 }
             }
-            "rbacgroupnames" | "rbacgroups" => row.groups = groups(&key, v)?,
+            "rbacgroupnames" | "rbacgroups" => row.groups.extend(groups(&key, v)?),
+            // Groups named by id only: the row is still for those groups
+            // alone, never for every device.
+            "rbacgroupids" => row
+                .groups
+                .extend(groups(&key, v)?.into_iter().map(|id| format!("id:{id}"))),
             _ => {}
         }
     }
     Ok(row)
 }
+
+/// The fields an element is read for, lower-case: each may be written once.
+const KNOWN_FIELDS: &[&str] = &[
+    "indicatorvalue",
+    "indicatortype",
+    "action",
+    "expirationtime",
+    "title",
+    "severity",
+    "description",
+    "category",
+    "id",
+    "generatealert",
+    "rbacgroupnames",
+    "rbacgroups",
+    "rbacgroupids",
+];
 
 fn groups(key: &str, v: Value) -> Result<Vec<String>, Bad> {
     // One more than the limit is enough to reject the row.
@@ -459,7 +555,12 @@ fn groups(key: &str, v: Value) -> Result<Vec<String>, Bad> {
             .into_iter()
             .take(MAX_GROUPS + 1)
             .map(|g| match g {
+                Value::String(s) if s.trim().is_empty() => Err(malformed(format!(
+                    "`{key}` holds an empty group name: name each group, or give no \
+                     groups for an indicator that applies to every device"
+                ))),
                 Value::String(s) => nul(key, &s).map(|()| s),
+                Value::Number(n) if key.eq_ignore_ascii_case("rbacGroupIds") => Ok(n.to_string()),
                 other => Err(malformed(format!(
                     "`{key}` holds {}, not a group name: write an array of strings",
                     type_name(&other)

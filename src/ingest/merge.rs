@@ -30,8 +30,9 @@ fn same_key(a: &Indicator, b: &Indicator) -> bool {
 /// A fast non-cryptographic hasher (the FxHash mix) for the set of accepted
 /// keys. The keys are canonical hosts and paths from the administrator's own
 /// indicator files being compiled, not requests from the network, so
-/// resistance to hash flooding (SipHash's purpose) buys nothing here, and
-/// SipHash was a tenth of the ingestion time.
+/// resistance to hash flooding (SipHash's purpose) buys nothing here,
+/// while the hash runs once per row (BENCHMARKS.md, Measurements behind
+/// choices in the code).
 #[derive(Default, Clone, Copy)]
 struct FxHasher(u64);
 

@@ -1,5 +1,5 @@
-//! Readers for the four input formats (SPEC 2), validation (SPEC 1.1-1.5)
-//! and the row accounting (SPEC 1.6).
+//! Readers for the four input formats, validation and the row accounting
+//! (`docs/inputs.md` for users; this module doc is the detailed reference).
 //!
 //! An [`Ingester`] reads any number of inputs, in any of the formats of
 //! [`Format`], and turns every *row* into exactly one outcome: accepted,

@@ -9,6 +9,9 @@
 //! - A comma before the first `/` (where a host is; a URL's path may hold
 //!   commas) makes a `malformed-row` with a hint: such a line is a CSV row,
 //!   which read as a host would become a junk Block indicator.
+//! - A host holding `{ } " ; ' < > |` or a backquote is a `malformed-row`
+//!   with a hint (JSON, a `;`-separated CSV row, markup): no host name has
+//!   them.
 //! - The type is `Url` when the value starts with a scheme (`x://`) or
 //!   contains a `/`, else `DomainName`.
 //! - Adblock filter syntax is refused as `malformed-row` (see the module
@@ -45,7 +48,7 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
         }
         let mut words = text.split_whitespace();
         let (action, value) = match (words.next(), words.next(), words.next()) {
-            (Some(a), None, _) if Action::parse(a).is_some() => {
+            (Some(a), None, _) if Action::parse(a.trim_matches('.')).is_some() => {
                 sink.malformed(
                     no,
                     format!(
@@ -84,6 +87,10 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
                 continue;
             }
         };
+        if let Some(message) = not_a_host(value) {
+            sink.malformed(no, message);
+            continue;
+        }
         // A URL has a `/`, in its `://` or its path; a host has none.
         let kind = if value.contains('/') {
             "Url"
@@ -126,6 +133,21 @@ fn csv_row(s: &str) -> Option<String> {
          or use --format csv",
         shown(s)
     ))
+}
+
+/// The message for a value whose host holds a byte no host name has and
+/// that another format uses: a `;`-separated CSV row, JSON, markup. Read
+/// as a host it would become a junk Block indicator.
+fn not_a_host(value: &str) -> Option<String> {
+    let rest = value.split_once("://").map_or(value, |(_, rest)| rest);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let bad = host.chars().find(|c| "{}\";'<>|`".contains(*c))?;
+    let hint = match bad {
+        ';' => "looks like a CSV row separated by `;`: save it as comma-separated .csv",
+        '{' | '}' | '"' => "looks like JSON: save the file as .json or use --format json",
+        _ => "is not a host name or URL: write one indicator a line, `[action] value`",
+    };
+    Some(format!("`{}` {hint}", shown(value)))
 }
 
 /// The line before a `#` that follows white space.

@@ -1,4 +1,4 @@
-//! Row validation (SPEC 1.1-1.4), in the order documented in the module
+//! Row validation (`docs/inputs.md`, Outcomes), in the order documented in the module
 //! docs: type, action, value, expiration, then the skips.
 
 use std::borrow::Cow;
@@ -280,6 +280,20 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Checked {
                 shown(&row.value),
                 format_timestamp(t),
                 format_timestamp(opts.time())
+            ),
+        )));
+    }
+    // An empty field is no group; a list with a blank name in it (`,`,
+    // `Sales,`) is refused rather than read as fewer groups, which could
+    // widen the row to every device.
+    if row.groups.len() > 1 && row.groups.iter().any(|g| g.trim().is_empty()) {
+        return Err(refuse((
+            Code::MalformedRow,
+            format!(
+                "`{}`: the device groups `{}` include an empty name: name each group, \
+                 separated by commas, or leave the field empty for every device",
+                shown(&row.value),
+                row.groups.join(",")
             ),
         )));
     }

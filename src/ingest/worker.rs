@@ -13,9 +13,9 @@ pub(super) const BATCH: usize = 8192;
 /// The fewest rows worth a thread of their own.
 const MIN_ROWS_PER_THREAD: usize = 1024;
 
-/// Validates `rows` (SPEC 1.1-1.4), in order, on up to `threads` threads,
-/// appending the results to `out`; `rows` is left empty, its storage kept
-/// for the next batch.
+/// Validates `rows` (the order of checks is in the module doc), in order,
+/// on up to `threads` threads, appending the results to `out`; `rows` is
+/// left empty, its storage kept for the next batch.
 pub(super) fn check_all(
     rows: &mut Vec<RawRow>,
     out: &mut Vec<Checked>,

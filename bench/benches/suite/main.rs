@@ -1,4 +1,4 @@
-//! The benchmark suite behind SPEC 6 and `BENCHMARKS.md`, in one run.
+//! The benchmark suite behind `docs/figures.md` and `BENCHMARKS.md`, in one run.
 //!
 //! `cargo bench --bench suite` (or `scripts/bench.sh`, which also redraws
 //! the tables and the chart) builds sets of 10k, 100k, 1M and 10M

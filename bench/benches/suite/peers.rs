@@ -3,7 +3,7 @@
 //! - [`HashWalk`]: what most DNS blockers do, a hash table of names probed
 //!   once per label suffix of the host; extended with a table of `Url`
 //!   keys probed once per candidate path prefix, so that it gives the same
-//!   verdict as SPEC 3 (the suite checks that it does). Queries go through
+//!   verdict as `docs/matching.md` (the suite checks that it does). Queries go through
 //!   the same `indset::canon` functions as the set's lookups, so the
 //!   comparison is between the lookup structures: in full mode, like the
 //!   set, it canonicalises the path only when the exact host has `Url`
@@ -111,7 +111,7 @@ impl HashWalk {
         }
     }
 
-    /// Domain mode (SPEC 3.1): `Url` indicators for `/` on the exact host,
+    /// Domain mode (`docs/matching.md`, Modes): `Url` indicators for `/` on the exact host,
     /// then the host's label suffixes, longest first.
     pub fn check_host(&self, query: &[u8]) -> Decision {
         let mut key = [0u8; KEY_LEN];
@@ -132,9 +132,9 @@ impl HashWalk {
         self.domains(host, &mut walk).unwrap_or_else(|| walk.end())
     }
 
-    /// Full mode (SPEC 3.2 and 3.3): the `Url` keys of the exact host for
-    /// every candidate path prefix, longest first, then the host's label
-    /// suffixes.
+    /// Full mode (`docs/matching.md`, Paths and queries, Which indicator
+    /// decides): the `Url` keys of the exact host for every candidate path
+    /// prefix, longest first, then the host's label suffixes.
     pub fn check_url(&self, query: &[u8]) -> Decision {
         let mut host = [0u8; canon::HOST_BUF_LEN];
         let Ok(url) = canon::query_url_host(query, &mut host) else {

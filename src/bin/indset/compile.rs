@@ -74,10 +74,13 @@ pub fn run(args: Args) -> Result<Status> {
         None => Options::at(now),
     };
     let mut compiler = Compiler::new(opts);
-    // Printed as found: the report keeps only the first of each code. A
-    // closed stderr does not stop the compile.
-    compiler.on_diagnostic(|d| {
-        let _ = writeln!(io::stderr(), "{d}");
+    // Printed as found (buffered: a list of a million duplicates is a
+    // million lines), flushed when the compiler lets go of it, before the
+    // summary: the report keeps only the first of each code. A closed
+    // stderr does not stop the compile.
+    let mut diagnostics = io::BufWriter::with_capacity(64 * 1024, io::stderr());
+    compiler.on_diagnostic(move |d| {
+        let _ = writeln!(diagnostics, "{d}");
     });
     let mut unreadable = Vec::new();
     for input in &args.inputs {
@@ -158,12 +161,16 @@ fn progress_bar(input: &Path) -> Result<Option<ProgressBar>> {
     Ok(Some(bar))
 }
 
-/// Why input `name` could not be read: the whole-file diagnostic among
-/// `new` (the diagnostics its reading added), when it is the only one.
+/// Why input `name` could not be read: where the whole-file diagnostic
+/// among `new` (the diagnostics its reading added) is, when it is the only
+/// one (its message is printed above; it is not repeated).
 fn why_unreadable(name: &str, new: &[Diagnostic]) -> String {
     let mut malformed = new.iter().filter(|d| d.code == Code::MalformedRow);
     match (malformed.next(), malformed.next()) {
-        (Some(d), None) => format!("{name} cannot be read as an indicator list: {}", d.message),
+        (Some(d), None) => format!(
+            "{name} cannot be read as an indicator list (the error at {}:{} above says why)",
+            d.file, d.line
+        ),
         _ => format!(
             "{name} cannot be read as an indicator list (the malformed-row errors above say why)"
         ),

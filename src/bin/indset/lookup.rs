@@ -235,21 +235,24 @@ fn query_of_line(line: &str) -> Query<'_> {
     if line.is_empty() {
         return Query::Blank;
     }
+    // A line that opens a JSON object is a record of a JSON log: one that
+    // is not valid JSON is an invalid query, never a URL made of its text.
     if line.starts_with('{') {
-        if let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(line) {
-            return match ["url", "host", "query"]
+        return match serde_json::from_str::<Value>(line) {
+            Ok(Value::Object(mut map)) => match ["url", "host", "query"]
                 .into_iter()
                 .find_map(|key| map.remove(key))
             {
                 Some(Value::String(s)) => Query::Text(s.into()),
                 _ => Query::Invalid(line),
-            };
-        }
+            },
+            _ => Query::Invalid(line),
+        };
     }
     Query::Text(line.into())
 }
 
-/// One output line, fields in the order of SPEC 5.
+/// One output line, fields in the order the README's `indset lookup` shows.
 #[derive(Serialize)]
 struct Line<'a> {
     query: &'a str,

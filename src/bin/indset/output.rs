@@ -51,7 +51,7 @@ pub fn parse_now(s: &str) -> Result<Timestamp, String> {
         .ok_or_else(|| format!("`{s}` is not an RFC 3339 time; write it like 2026-01-31T00:00:00Z"))
 }
 
-/// An indicator in a lookup line, fields in the order of SPEC 5.
+/// An indicator in a lookup line, fields in the order the README's `indset lookup` shows.
 #[derive(Serialize)]
 pub struct IndicatorJson<'a> {
     id: &'a str,
