@@ -101,6 +101,12 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
+/// Tab, CR and LF are removed from anywhere in a URL.
+#[inline]
+pub(super) fn skipped(b: u8) -> bool {
+    matches!(b, b'\t' | b'\r' | b'\n')
+}
+
 /// The streaming unescaper: feed raw bytes, receive final bytes.
 pub(super) struct Unescaper {
     pending: [u8; PENDING_MAX],
@@ -166,7 +172,7 @@ impl Unescaper {
 pub(super) fn unescape(input: &[u8], sink: &mut impl FnMut(u8)) {
     let mut u = Unescaper::new();
     for &b in input {
-        if !matches!(b, b'\t' | b'\r' | b'\n') {
+        if !skipped(b) {
             u.feed(b, sink);
         }
     }

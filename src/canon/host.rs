@@ -3,10 +3,49 @@
 
 use idna::uts46::{AsciiDenyList, ErrorPolicy, Hyphens, ProcessingError, ProcessingSuccess, Uts46};
 
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::error::CanonError;
 use super::escape::{Part, escape_into, unescape, width};
 use super::ip::{ends_in_number, parse_ipv4, parse_ipv6, write_ipv4, write_ipv6};
-use super::{CanonError, HOST_BUF_LEN, HostKind, MAX_HOST_LEN};
 use crate::diag::Code;
+
+/// The longest canonical host, in bytes.
+pub const MAX_HOST_LEN: usize = 253;
+
+/// The size of a host buffer for [`host`](fn@super::host) and [`query_host`](super::query_host).
+pub const HOST_BUF_LEN: usize = 256;
+
+/// The tunnel's own internal address: never an indicator, never blocked.
+pub const RESERVED_V4: Ipv4Addr = Ipv4Addr::new(245, 245, 0, 1);
+
+/// What a canonical host is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostKind {
+    /// A domain name (ASCII, punycode for IDN).
+    Domain,
+    /// An IPv4 literal in any spelling a browser accepts.
+    Ipv4(Ipv4Addr),
+    /// A bracketed IPv6 literal.
+    Ipv6(Ipv6Addr),
+}
+
+impl HostKind {
+    /// Whether the host is an IP literal (matches no indicator).
+    pub fn is_ip(self) -> bool {
+        !matches!(self, HostKind::Domain)
+    }
+
+    /// Whether the host is the tunnel's address `245.245.0.1`, as IPv4 or
+    /// IPv4-mapped IPv6.
+    pub fn is_reserved(self) -> bool {
+        match self {
+            HostKind::Domain => false,
+            HostKind::Ipv4(a) => a == RESERVED_V4,
+            HostKind::Ipv6(a) => a.to_ipv4_mapped() == Some(RESERVED_V4),
+        }
+    }
+}
 
 /// The longest unescaped host looked at, in bytes. A longer one cannot be
 /// valid (even after IDNA mapping drops ignorable code points, nothing

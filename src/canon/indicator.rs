@@ -4,11 +4,26 @@
 use std::cell::RefCell;
 use std::net::Ipv6Addr;
 
+use super::error::CanonError;
+use super::host::HostKind;
 use super::ip::parse_ipv6;
-use super::parse::{self, Mode};
-use super::{CanonError, HostKind, MAX_INDICATOR_LEN, Rejection};
+use super::url::{self, Mode};
 use crate::diag::Code;
 use crate::indicator::Kind;
+
+/// The longest canonical indicator value (`host/path?query`), in bytes.
+/// Longer URL indicators are rejected as `too-long`.
+pub const MAX_INDICATOR_LEN: usize = 2048;
+
+/// Why an indicator value was refused: a code and a message that says how
+/// to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The stable code.
+    pub code: Code,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
 
 /// The value as quoted in messages: at most 80 characters.
 fn shown(value: &str) -> String {
@@ -78,11 +93,11 @@ fn from_canon(kind: Kind, value: &str, e: CanonError) -> Rejection {
     }
 }
 
-/// See [`super::indicator`].
+/// See [`super::indicator`](fn@super::indicator).
 pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rejection> {
     thread_local! {
         // One buffer per thread, reused: no heap allocation and no zeroing
-        // per indicator. `parse::url` only reads back the bytes it wrote.
+        // per indicator. `url::url` only reads back the bytes it wrote.
         static BUF: RefCell<[u8; MAX_INDICATOR_LEN + 1]> =
             const { RefCell::new([0; MAX_INDICATOR_LEN + 1]) };
     }
@@ -120,8 +135,8 @@ fn canonical(kind: Kind, value: &str, buf: &mut [u8]) -> Result<(String, String)
             )
         });
     }
-    let (u, sp) = parse::url(value.as_bytes(), buf, Mode::Indicator)
-        .map_err(|e| from_canon(kind, value, e))?;
+    let (u, sp) =
+        url::url(value.as_bytes(), buf, Mode::Indicator).map_err(|e| from_canon(kind, value, e))?;
     if u.host_kind.is_reserved() {
         let v = shown(value);
         return Err(reject(

@@ -22,126 +22,46 @@
 //!   `http:` are skipped, as browsers do (`http:\\a/`, `http:///a`).
 //! - Unescaping to a fixed point is exact up to a chain of 128 nested
 //!   incomplete escapes (`%3%3...%33`); deeper chains stay literal.
-
-use std::net::{Ipv4Addr, Ipv6Addr};
+//!
+//! # Layers
+//!
+//! A URL is split first, then its host is canonicalised, then its path
+//! and query; each file uses only the ones listed before it, never one
+//! after it:
+//!
+//! | file | holds | uses |
+//! |---|---|---|
+//! | `error.rs` | [`CanonError`] | |
+//! | `escape.rs` | the bytes a URL drops (tab, CR, LF), unescaping, escaping | |
+//! | `ip.rs` | IPv4 and IPv6 literals: parsing and writing | |
+//! | `split.rs` | [`Scheme`]; a URL split into scheme, user info, host and the rest | `escape` |
+//! | `host.rs` | [`HostKind`]; the host rules, the one function that decides what a host is | `error`, `escape`, `ip` |
+//! | `path.rs` | the path and query writer | `escape` |
+//! | `url.rs` | [`Url`]; split, then host, then path, into one buffer | `error`, `split`, `host`, `path` |
+//! | `indicator.rs` | [`Rejection`]; an indicator value checked and made canonical | `error`, `ip`, `host`, `url` |
+//! | `mod.rs` | the public functions, over all of the above | all |
 
 use crate::diag::Code;
 use crate::indicator::Kind;
 
-/// The longest canonical host, in bytes.
-pub const MAX_HOST_LEN: usize = 253;
-
-/// The size of a host buffer for [`host`] and [`query_host`].
-pub const HOST_BUF_LEN: usize = 256;
-
-/// The longest canonical indicator value (`host/path?query`), in bytes.
-/// Longer URL indicators are rejected as `too-long`.
-pub const MAX_INDICATOR_LEN: usize = 2048;
-
-/// The query buffer a lookup uses: larger than any indicator, so a query
-/// whose canonical form is cut at this size is still matched exactly.
-pub const QUERY_BUF_LEN: usize = 4096;
-
-/// The tunnel's own internal address: never an indicator, never blocked.
-pub const RESERVED_V4: Ipv4Addr = Ipv4Addr::new(245, 245, 0, 1);
-
-/// What a canonical host is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostKind {
-    /// A domain name (ASCII, punycode for IDN).
-    Domain,
-    /// An IPv4 literal in any spelling a browser accepts.
-    Ipv4(Ipv4Addr),
-    /// A bracketed IPv6 literal.
-    Ipv6(Ipv6Addr),
-}
-
-impl HostKind {
-    /// Whether the host is an IP literal (matches no indicator).
-    pub fn is_ip(self) -> bool {
-        !matches!(self, HostKind::Domain)
-    }
-
-    /// Whether the host is the tunnel's address `245.245.0.1`, as IPv4 or
-    /// IPv4-mapped IPv6.
-    pub fn is_reserved(self) -> bool {
-        match self {
-            HostKind::Domain => false,
-            HostKind::Ipv4(a) => a == RESERVED_V4,
-            HostKind::Ipv6(a) => a.to_ipv4_mapped() == Some(RESERVED_V4),
-        }
-    }
-}
-
-/// Why a host or URL was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CanonError {
-    /// The stable code: `wildcard`, `invalid-host`, `unsupported-scheme`.
-    pub code: Code,
-    /// A short lower-case reason, for the diagnostic message.
-    pub reason: &'static str,
-}
-
-/// A URL scheme that indicators and queries may carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scheme {
-    /// `http`
-    Http,
-    /// `https`
-    Https,
-}
-
-impl Scheme {
-    /// `http` or `https`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        }
-    }
-}
-
-/// A canonical URL, borrowed from the caller's buffer.
-///
-/// In the buffer, the host is followed directly by the path and query, so
-/// [`Url::path_and_query`] is one slice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Url<'b> {
-    /// The scheme as written; `None` when the input had none.
-    pub scheme: Option<Scheme>,
-    /// The canonical, escaped host.
-    pub host: &'b str,
-    /// What the host is.
-    pub host_kind: HostKind,
-    /// The canonical path and query: `/a/b` or `/a/b?q=1` (a lone trailing
-    /// `?` kept).
-    pub path_and_query: &'b str,
-    /// The length of the path within [`Url::path_and_query`].
-    pub path_len: usize,
-    /// The canonical form did not fit the buffer: `path_and_query` is an
-    /// exact prefix of the true canonical path and query, at least
-    /// `buf.len() - MAX_HOST_LEN - 8` bytes long.
-    pub truncated: bool,
-}
-
-impl Url<'_> {
-    /// The canonical path without the query.
-    pub fn path(&self) -> &str {
-        &self.path_and_query[..self.path_len]
-    }
-
-    /// The canonical query after `?`, if any.
-    pub fn query(&self) -> Option<&str> {
-        self.path_and_query.get(self.path_len + 1..)
-    }
-}
-
+mod error;
 mod escape;
 mod host;
 mod indicator;
 mod ip;
-mod parse;
 mod path;
+mod split;
+mod url;
+
+pub use self::error::CanonError;
+pub use self::host::{HOST_BUF_LEN, HostKind, MAX_HOST_LEN, RESERVED_V4};
+pub use self::indicator::{MAX_INDICATOR_LEN, Rejection};
+pub use self::split::Scheme;
+pub use self::url::Url;
+
+/// The query buffer a lookup uses: larger than any indicator, so a query
+/// whose canonical form is cut at this size is still matched exactly.
+pub const QUERY_BUF_LEN: usize = 4096;
 
 /// Canonicalises a host (an indicator value of type `DomainName`, or the
 /// host of a domain-mode query) into `out`; returns its kind and length.
@@ -153,27 +73,27 @@ mod path;
 ///
 /// Errors: `wildcard` for a `*`, `invalid-host` for anything else invalid.
 pub fn host(input: &[u8], out: &mut [u8; HOST_BUF_LEN]) -> Result<(HostKind, usize), CanonError> {
-    let raw = host::RawHost::unescaped(parse::trim(input));
+    let raw = host::RawHost::unescaped(split::trim(input));
     if raw.overflow {
         return Err(host::TOO_LONG);
     }
     host::canonical(&raw.bytes[..raw.len], out)
 }
 
-/// Canonicalises the query of a domain-mode lookup: like [`host`], but a
+/// Canonicalises the query of a domain-mode lookup: like [`host`](fn@host), but a
 /// URL is first reduced to its host (any `scheme://` and the user info
 /// dropped) and a port is stripped (`example.com:443`,
 /// `https://a.example/x`, `[::1]:80`). Never allocates (see the module
 /// docs for the IDN exception).
 ///
-/// A host that breaks the rules keeps its bytes, as in [`url`]. Errors:
+/// A host that breaks the rules keeps its bytes, as in [`url`](fn@url). Errors:
 /// `invalid-host` only for an empty host or one whose kept form is longer
 /// than [`MAX_HOST_LEN`].
 pub fn query_host(
     input: &[u8],
     out: &mut [u8; HOST_BUF_LEN],
 ) -> Result<(HostKind, usize), CanonError> {
-    parse::query_host(input, out)
+    url::query_host(input, out)
 }
 
 /// Canonicalises a full-mode query URL into `buf`, following
@@ -181,7 +101,7 @@ pub fn query_host(
 /// (see the module docs for the IDN exception); linear in the input.
 ///
 /// A host that breaks the host rules keeps its bytes (`http://a b.com/`
-/// gives the host `a%20b.com`); [`indicator`] refuses it instead.
+/// gives the host `a%20b.com`); [`indicator`](fn@indicator) refuses it instead.
 ///
 /// When the canonical form does not fit `buf`, [`Url::truncated`] is set
 /// and the path and query are an exact prefix of the true ones, at least
@@ -191,14 +111,14 @@ pub fn query_host(
 /// `invalid-host` when the host is empty, when its kept form is longer
 /// than [`MAX_HOST_LEN`], or when `buf` cannot hold the host and a `/`.
 pub fn url<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<Url<'b>, CanonError> {
-    parse::url(input, buf, parse::Mode::Query).map(|(u, _)| u)
+    url::url(input, buf, url::Mode::Query).map(|(u, _)| u)
 }
 
 /// A full-mode query URL split in two halves, so that a lookup can
 /// canonicalise the path only when some indicator could match it (most
 /// queries stop in the host): [`query_url_host`] writes the host,
 /// [`QueryUrl::path`] the path and query. Together they give exactly what
-/// [`url`] gives.
+/// [`url`](fn@url) gives.
 ///
 /// ```
 /// use indset::canon::{self, HOST_BUF_LEN};
@@ -232,16 +152,16 @@ pub struct QueryPath {
     pub truncated: bool,
 }
 
-/// The host half of [`url`] for a query: the canonical host goes to
-/// `host`. The errors are [`url`]'s for a buffer longer than the host.
+/// The host half of [`url`](fn@url) for a query: the canonical host goes to
+/// `host`. The errors are [`url`](fn@url)'s for a buffer longer than the host.
 pub fn query_url_host<'i>(
     input: &'i [u8],
     host: &mut [u8; HOST_BUF_LEN],
 ) -> Result<QueryUrl<'i>, CanonError> {
-    let (host_kind, host_len, rest) = match parse::plain_url_host(input, host) {
+    let (host_kind, host_len, rest) = match url::plain_url_host(input, host) {
         Some(done) => done,
         None => {
-            let (kind, len, sp) = parse::url_host(input, parse::Mode::Query, host)?;
+            let (kind, len, sp) = url::url_host(input, url::Mode::Query, host)?;
             (kind, len, sp.rest)
         }
     };
@@ -254,11 +174,11 @@ pub fn query_url_host<'i>(
 
 impl QueryUrl<'_> {
     /// The path half: writes the canonical path and query to `buf`, as
-    /// [`url`] writes them after the host into a buffer of
+    /// [`url`](fn@url) writes them after the host into a buffer of
     /// `host_len + buf.len()` bytes (so truncation is the same too).
     /// Never allocates; linear in the input.
     pub fn path(&self, buf: &mut [u8]) -> QueryPath {
-        let w = parse::write_path(self.rest, buf);
+        let w = path::write_path(self.rest, buf);
         QueryPath {
             len: w.len,
             path_len: w.path_len,
@@ -274,16 +194,6 @@ pub fn url_string(input: &str) -> Result<String, CanonError> {
     let u = url(input.as_bytes(), &mut buf)?;
     let scheme = u.scheme.unwrap_or(Scheme::Http).as_str();
     Ok(format!("{scheme}://{}{}", u.host, u.path_and_query))
-}
-
-/// Why an indicator value was refused: a code and a message that says how
-/// to fix it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rejection {
-    /// The stable code.
-    pub code: Code,
-    /// What is wrong and how to fix it.
-    pub message: String,
 }
 
 /// Validates and canonicalises an indicator value of the given kind:

@@ -15,7 +15,7 @@
 //! use indset::Timestamp;
 //!
 //! let list = "block example.com\nallow partner.example.com\nwarn https://example.org/login\n";
-//! let mut compiler = Compiler::new(Options { now: Timestamp(1_767_225_600), device_group: None });
+//! let mut compiler = Compiler::new(Options::at(Timestamp(1_767_225_600)));
 //! compiler.add_reader("list.txt", list.as_bytes(), Format::Text)?;
 //! let compiled = compiler.finish();
 //! assert_eq!(compiled.report.accepted(), 3);

@@ -30,8 +30,8 @@
 
 use std::io::{self, BufRead};
 
-use super::Sink;
 use super::lines::MAX_LINE_LEN;
+use super::sink::Sink;
 use super::validate::{MAX_GROUPS, RawRow, shown};
 
 /// The most fields a record may have. The header has a dozen; a record

@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::io::{self, BufRead};
 use std::net::IpAddr;
 
-use super::Sink;
 use super::lines::Lines;
+use super::sink::Sink;
 use super::validate::{RawRow, shown};
 
 pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result<()> {

@@ -32,8 +32,8 @@ use serde::Deserializer as _;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::Sink;
 use super::lines::MAX_LINE_LEN;
+use super::sink::Sink;
 use super::validate::{MAX_DESCRIPTION_LEN, MAX_GROUPS, RawRow};
 use crate::diag::Code;
 

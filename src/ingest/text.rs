@@ -20,8 +20,8 @@
 use std::borrow::Cow;
 use std::io::{self, BufRead};
 
-use super::Sink;
 use super::lines::Lines;
+use super::sink::Sink;
 use super::validate::{RawRow, shown};
 use crate::indicator::Action;
 

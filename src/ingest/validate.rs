@@ -271,7 +271,7 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Checked {
             ))
         })?),
     };
-    if let Some(t) = expiration.filter(|t| *t <= opts.now) {
+    if let Some(t) = expiration.filter(|t| *t <= opts.time()) {
         return Err(refuse((
             Code::Expired,
             format!(
@@ -279,7 +279,7 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Checked {
                  remove it",
                 shown(&row.value),
                 format_timestamp(t),
-                format_timestamp(opts.now)
+                format_timestamp(opts.time())
             ),
         )));
     }
@@ -315,7 +315,7 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Checked {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        match &opts.device_group {
+        match opts.group() {
             Some(want) if groups.iter().any(|g| g.eq_ignore_ascii_case(want.trim())) => {}
             Some(want) => {
                 return Err(refuse((

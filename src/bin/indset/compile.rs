@@ -69,10 +69,11 @@ fn parse_format(s: &str) -> Result<Format, String> {
 pub fn run(args: Args) -> Result<Status> {
     check_outputs(&args)?;
     let now = args.now.unwrap_or_else(Timestamp::now);
-    let mut compiler = Compiler::new(Options {
-        now,
-        device_group: args.device_group.clone(),
-    });
+    let opts = match &args.device_group {
+        Some(group) => Options::at(now).device_group(group.as_str()),
+        None => Options::at(now),
+    };
+    let mut compiler = Compiler::new(opts);
     // Printed as found (buffered: a list of a million duplicates is a
     // million lines), flushed when the compiler lets go of it, before the
     // summary: the report keeps only the first of each code. A closed
