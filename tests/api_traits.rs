@@ -7,12 +7,12 @@
 use std::error::Error;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 
-use indset::appconfig::AppConfigError;
+use indset::AppConfigError;
+use indset::IndicatorSet;
+use indset::SharedSet;
 use indset::format::{Container, FormatError, SectionId, Writer};
 use indset::reference::RefVerdict;
-use indset::set::IndicatorSet;
-use indset::swap::SharedSet;
-use indset::verdict::{
+use indset::{
     Decision, ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, ParseModeError, Role, Stats,
     Verdict,
 };
@@ -29,9 +29,9 @@ fn sets_and_answers_cross_threads() {
     // The set over each kind of bytes it is documented to hold.
     thread_safe::<IndicatorSet<Vec<u8>>>();
     thread_safe::<IndicatorSet<&'static [u8]>>();
-    thread_safe::<IndicatorSet<memmap2::Mmap>>();
+    thread_safe::<IndicatorSet<indset::Mapped>>();
     // The hot swap: lookups on many threads while one replaces the set.
-    thread_safe::<SharedSet<memmap2::Mmap>>();
+    thread_safe::<SharedSet<indset::Mapped>>();
     thread_safe::<SharedSet<Vec<u8>>>();
     // What a lookup returns.
     thread_safe::<Verdict>();
@@ -54,8 +54,8 @@ fn sets_and_answers_cross_threads() {
 fn sets_and_answers_survive_a_caught_panic() {
     unwind_safe::<IndicatorSet<Vec<u8>>>();
     unwind_safe::<IndicatorSet<&'static [u8]>>();
-    unwind_safe::<IndicatorSet<memmap2::Mmap>>();
-    unwind_safe::<SharedSet<memmap2::Mmap>>();
+    unwind_safe::<IndicatorSet<indset::Mapped>>();
+    unwind_safe::<SharedSet<indset::Mapped>>();
     unwind_safe::<SharedSet<Vec<u8>>>();
     unwind_safe::<Verdict>();
     unwind_safe::<Decision>();

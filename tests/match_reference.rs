@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use indset::verdict::Mode;
+use indset::Mode;
 use indset::{Action, Indicator, Kind, Timestamp};
 use indset_test_support::fixtures::{NOW, both, compile, describe, try_ind};
 use proptest::prelude::*;

@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use indset::verdict::Decision;
+use indset::Decision;
 use indset::{Action, Indicator, Kind, canon};
 
 /// A hash-table suffix walk.
