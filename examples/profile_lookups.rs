@@ -22,9 +22,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use indset::Decision;
-use indset::IndicatorSet;
-use indset::Mode;
+use indset::{Decision, IndicatorSet, Mode};
 use indset_test_support::data;
 
 fn main() {

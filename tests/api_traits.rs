@@ -7,11 +7,9 @@
 use std::error::Error;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 
-use indset::AppConfigError;
-use indset::IndicatorSet;
-use indset::SharedSet;
 use indset::format::{Container, FormatError, SectionId, Writer};
 use indset::reference::RefVerdict;
+use indset::{AppConfigError, IndicatorSet, JsonError, Mapped, SetGuard, SharedSet};
 use indset::{
     Decision, ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, ParseModeError, Role, Stats,
     Verdict,
@@ -33,6 +31,8 @@ fn sets_and_answers_cross_threads() {
     // The hot swap: lookups on many threads while one replaces the set.
     thread_safe::<SharedSet<indset::Mapped>>();
     thread_safe::<SharedSet<Vec<u8>>>();
+    thread_safe::<SetGuard<IndicatorSet<Mapped>>>();
+    thread_safe::<Mapped>();
     // What a lookup returns.
     thread_safe::<Verdict>();
     thread_safe::<Decision>();
@@ -57,6 +57,7 @@ fn sets_and_answers_survive_a_caught_panic() {
     unwind_safe::<IndicatorSet<indset::Mapped>>();
     unwind_safe::<SharedSet<indset::Mapped>>();
     unwind_safe::<SharedSet<Vec<u8>>>();
+    unwind_safe::<Mapped>();
     unwind_safe::<Verdict>();
     unwind_safe::<Decision>();
     unwind_safe::<Mode>();
@@ -77,6 +78,7 @@ fn errors_can_be_boxed_sent_and_chained() {
     error::<FormatError>();
     error::<ParseModeError>();
     error::<AppConfigError>();
+    thread_safe::<JsonError>();
     unwind_safe::<ParseModeError>();
     // `FormatError` and `AppConfigError` carry an `std::io::Error` (the
     // latter inside `serde_json::Error`), which is not unwind safe.

@@ -4,14 +4,12 @@
 
 use std::panic::{self, AssertUnwindSafe};
 
-use indset::IndicatorSet;
-use indset::Mode;
-use indset::Timestamp;
 use indset::canon::{self, HOST_BUF_LEN};
 use indset::compile::build;
 use indset::format::KEYS;
 use indset::format::{Container, Writer};
 use indset::ingest::{Format, Ingester, Options};
+use indset::{IndicatorSet, Mode, Timestamp};
 
 /// Every canonical form reads back to itself (`canon_url`, idempotence).
 fn assert_idempotent(input: &str) {

@@ -5,12 +5,9 @@
 
 use std::collections::HashSet;
 
-use indset::Compiler;
-use indset::IndicatorSet;
 use indset::ingest::{Format, Options, format_timestamp};
-use indset::reference;
-use indset::{Action, Code, Indicator, Kind, Timestamp};
-use indset::{Decision, Mode};
+use indset::{Action, Code, Decision, Indicator, Kind, Mode, Timestamp, reference};
+use indset::{Compiler, IndicatorSet};
 use indset_test_support::fixtures::{ref_shape, set_shape, try_ind};
 use proptest::prelude::*;
 use proptest::sample::select;

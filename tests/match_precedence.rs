@@ -2,8 +2,7 @@
 //! up, and names the expected action, deciding indicator and audit. The
 //! reference matcher must give the same answer, so each case checks both.
 
-use indset::{Action, Indicator, Kind, Meta, Source};
-use indset::{Decision, Mode};
+use indset::{Action, Decision, Indicator, Kind, Meta, Mode, Source};
 use indset_test_support::fixtures::{NOW, Shape, both, compile, describe, expiring, ind};
 
 use Action::{Allow, Audit, Block, Warn};

@@ -2,8 +2,7 @@
 //! a plain prefix, and the spellings that only some servers treat as one
 //! path stay distinct paths.
 
-use indset::{Action, Kind};
-use indset::{Decision, Mode};
+use indset::{Action, Decision, Kind, Mode};
 use indset_test_support::fixtures::{NOW, compile, ind};
 
 /// `(query, decision)` against Blocks on `h8.test/p?x=1` and `h9.test/bad`.

@@ -11,9 +11,7 @@ static GLOBAL: alloc::Counting = alloc::Counting;
 
 use alloc::allocations_on_this_thread as allocations;
 
-use indset::IndicatorSet;
-use indset::{Action, Timestamp};
-use indset::{Decision, Mode};
+use indset::{Action, Decision, IndicatorSet, Mode, Timestamp};
 
 #[test]
 fn lookups_never_allocate() {

@@ -4,8 +4,10 @@
 
 use indset::IndicatorSet;
 use indset::compile::build;
-use indset::{Action, Indicator, Kind, Meta, Severity, Timestamp};
-use indset::{Decision, IndicatorInfo, Mode, Role, Verdict};
+use indset::{
+    Action, Decision, Indicator, IndicatorInfo, Kind, Meta, Mode, Role, Severity, Timestamp,
+    Verdict,
+};
 use indset_test_support::fixtures::{NOW, compile, expiring, ind, try_ind};
 
 fn sample() -> Vec<Indicator> {

@@ -3,12 +3,11 @@
 //! the set itself must: opening fails cleanly, or every lookup answers
 //! (no panic, no endless walk).
 
-use indset::IndicatorSet;
-use indset::Mode;
 use indset::compile::build;
 use indset::format::{COMMON_INPUTS, KEYS, LINES, RECORDS};
 use indset::format::{Container, SectionId, Writer};
 use indset::{Action, Indicator, Kind};
+use indset::{IndicatorSet, Mode};
 use indset_test_support::fixtures::{NOW, ind};
 use proptest::prelude::*;
 use std::sync::OnceLock;

@@ -5,14 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
-use indset::Compiler;
-use indset::Decision;
-use indset::IndicatorSet;
-use indset::Mode;
-use indset::SharedSet;
 use indset::format::{FormatError, HEADER_LEN, Region};
 use indset::ingest::{Format, Options};
 use indset::{Action, Indicator, Kind, Meta, Source, Timestamp};
+use indset::{Compiler, Decision, IndicatorSet, Mode, SharedSet};
 
 use indset_test_support::alloc;
 

@@ -3,11 +3,10 @@
 //! without the filter does, in both modes, and a malformed filter section
 //! is refused when the set is opened.
 
-use indset::IndicatorSet;
-use indset::Mode;
 use indset::compile::build;
 use indset::format::FILTER;
 use indset::format::{Container, FormatError, Writer};
+use indset::{IndicatorSet, Mode};
 use std::sync::Arc;
 
 use indset::{Action, Indicator, Kind};

@@ -4,8 +4,7 @@
 use indset::IndicatorSet;
 use indset::compile::build;
 use indset::format::KEYS;
-use indset::{Action, Indicator, Kind};
-use indset::{Decision, Mode};
+use indset::{Action, Decision, Indicator, Kind, Mode};
 use indset_test_support::fixtures::{NOW, both, compile, ind};
 use proptest::prelude::*;
 

@@ -20,10 +20,7 @@
 use arbitrary::Arbitrary;
 use indset::compile::build;
 use indset::ingest::{Format, Ingester, Options, format_timestamp};
-use indset::reference;
-use indset::IndicatorSet;
-use indset::{Hit, Mode};
-use indset::{Indicator, Kind, Timestamp};
+use indset::{Hit, Indicator, IndicatorSet, Kind, Mode, Timestamp, reference};
 use libfuzzer_sys::fuzz_target;
 
 const NOW: i64 = 1_700_000_000;

@@ -35,11 +35,10 @@ use std::sync::OnceLock;
 
 use indset::Timestamp;
 use indset::compile::build;
-use indset::format::{COMMON_INPUTS, FILTER, KEYS, LINES, META, META_INDEX, RECORDS};
 use indset::format::{ALIGN, Container, HEADER_LEN, MAGIC, VERSION, Writer};
+use indset::format::{COMMON_INPUTS, FILTER, KEYS, LINES, META, META_INDEX, RECORDS};
 use indset::ingest::{Format, Ingester, Options};
-use indset::IndicatorSet;
-use indset::{Mode, Verdict};
+use indset::{IndicatorSet, Mode, Verdict};
 use libfuzzer_sys::fuzz_target;
 
 const NOW: i64 = 1_700_000_000;

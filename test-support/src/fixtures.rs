@@ -6,8 +6,7 @@ use std::sync::Arc;
 use indset::IndicatorSet;
 use indset::compile::build;
 use indset::reference::{self, RefVerdict};
-use indset::{Action, Indicator, Kind, Timestamp};
-use indset::{Decision, Mode, Verdict};
+use indset::{Action, Decision, Indicator, Kind, Mode, Timestamp, Verdict};
 
 /// The time the tables look up at.
 pub const NOW: Timestamp = Timestamp(1_700_000_000);

@@ -27,9 +27,7 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use indset::Indicator;
-use indset::IndicatorSet;
-use indset::{Decision, Mode};
+use indset::{Decision, Indicator, IndicatorSet, Mode};
 use indset_bench as data;
 use indset_test_support::alloc;
 use serde_json::{Map, Value, json};
