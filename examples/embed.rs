@@ -7,12 +7,9 @@ use std::error::Error;
 use std::sync::Arc;
 use std::thread;
 
-use indset::Timestamp;
-use indset::compile::Compiler;
-use indset::ingest::{Format, Options};
-use indset::set::IndicatorSet;
-use indset::swap::SharedSet;
-use indset::verdict::{Decision, Mode};
+use indset::{
+    AppConfig, Compiler, Decision, Format, IndicatorSet, Mode, Options, SharedSet, Timestamp,
+};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let now = Timestamp(1_780_000_000);
@@ -32,8 +29,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("v1: {}", compiled.report);
     std::fs::write(&path, &compiled.bytes)?;
 
-    // 2. The device side: map and verify the file once, share it between
-    //    the packet threads.
+    // 2. The device side: the mode from the managed app configuration (an
+    //    unsupervised device sees host names only), then map and verify the
+    //    file once, share it between the packet threads.
+    let mode = AppConfig::from_json(r#"{"issupervised": "false"}"#)?.mode();
+    assert_eq!(mode, Mode::Domain);
     let shared = Arc::new(SharedSet::new(IndicatorSet::open(&path)?));
 
     let worker = {
@@ -41,9 +41,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         thread::spawn(move || {
             // Per flow: load the current set (no lock) and ask.
             let set = shared.load();
-            let v = set.check("https://www.example.com/", Mode::Full, now);
-            let p = set.check("partner.example.com:443", Mode::Domain, now);
-            (v.action, p.action)
+            let v = set.check_at("https://www.example.com/", Mode::Full, now);
+            let p = set.check_at("partner.example.com:443", mode, now);
+            (v.decision, p.decision)
         })
     };
     let (www, partner) = worker.join().expect("worker");
@@ -66,12 +66,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         drop(old); // still held after 100 ms: freed by its last holder
     }
 
-    let now_answer = shared.load().check_url_at("https://example.com/x", now);
+    let now_answer = shared
+        .load()
+        .check_at("https://example.com/x", Mode::Full, now);
     println!(
         "after the swap, example.com: {}",
-        now_answer.action.as_str()
+        now_answer.decision.as_str()
     );
-    assert_eq!(now_answer.action, Decision::Warn);
+    assert_eq!(now_answer.decision, Decision::Warn);
 
     std::fs::remove_dir_all(&dir)?;
     Ok(())

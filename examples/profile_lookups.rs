@@ -8,7 +8,7 @@
 //! target/release/examples/profile_lookups domain 1 misses  # or: hits
 //! valgrind --tool=callgrind --toggle-collect='profile_lookups::passes_of' \
 //!     target/release/examples/profile_lookups domain 1 misses
-//! valgrind --tool=callgrind --toggle-collect='indset::set::IndicatorSet<D>::lookup' \
+//! valgrind --tool=callgrind --toggle-collect='indset::IndicatorSet<D>::lookup' \
 //!     target/release/examples/profile_lookups full 1
 //! ```
 //!
@@ -22,8 +22,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use indset::set::IndicatorSet;
-use indset::verdict::Decision;
+use indset::{Decision, IndicatorSet, Mode};
 use indset_test_support::data;
 
 fn main() {
@@ -47,20 +46,20 @@ fn main() {
     let now = indset::Timestamp(1_700_000_000);
     let check = |q: &str| {
         if mode == "full" {
-            set.check_url_at(black_box(q.as_bytes()), now)
+            set.check_at(black_box(q.as_bytes()), Mode::Full, now)
         } else {
-            set.check_host_at(black_box(q.as_bytes()), now)
+            set.check_at(black_box(q.as_bytes()), Mode::Domain, now)
         }
     };
     let all = if mode == "full" { urls } else { hosts };
     let queries: Vec<&String> = match args.next().as_deref() {
         Some("hits") => all
             .iter()
-            .filter(|q| check(q).action != Decision::None)
+            .filter(|q| check(q).decision != Decision::None)
             .collect(),
         Some("misses") => all
             .iter()
-            .filter(|q| check(q).action == Decision::None)
+            .filter(|q| check(q).decision == Decision::None)
             .collect(),
         _ => all.iter().collect(),
     };
@@ -81,7 +80,7 @@ fn main() {
 fn passes_of(
     queries: &[&String],
     passes: usize,
-    check: &impl Fn(&str) -> indset::verdict::Verdict,
+    check: &impl Fn(&str) -> indset::Verdict,
 ) -> usize {
     let mut hits = 0usize;
     for _ in 0..passes {

@@ -27,6 +27,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::verdict::Mode;
+
 /// The device settings (the README's "Managed app configuration"), as read from the managed app
 /// configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -93,7 +95,7 @@ impl AppConfig {
     /// one key with different values.
     ///
     /// ```
-    /// use indset::appconfig::AppConfig;
+    /// use indset::AppConfig;
     ///
     /// let config = AppConfig::from_json(r#"{"issupervised": "TRUE", "Other": 3}"#)?;
     /// assert!(config.supervised);
@@ -101,16 +103,35 @@ impl AppConfig {
     ///
     /// let err = AppConfig::from_json(r#"{"WebProtection": "off"}"#).unwrap_err();
     /// assert!(err.to_string().contains("`WebProtection`"));
-    /// # Ok::<(), indset::appconfig::AppConfigError>(())
+    /// # Ok::<(), indset::AppConfigError>(())
     /// ```
     pub fn from_json(json: &str) -> Result<AppConfig, AppConfigError> {
         let json = json.strip_prefix('\u{feff}').unwrap_or(json);
-        let value: Value = serde_json::from_str(json).map_err(AppConfigError::Json)?;
+        let value: Value = serde_json::from_str(json)
+            .map_err(|inner| AppConfigError::Json(JsonError { inner }))?;
         AppConfig::from_value(&value)
     }
 
-    /// Like [`from_json`](AppConfig::from_json), for JSON already parsed.
-    pub fn from_value(value: &Value) -> Result<AppConfig, AppConfigError> {
+    /// The lookup mode the device uses: [`Mode::Full`] when
+    /// [`supervised`](AppConfig::supervised), else [`Mode::Domain`].
+    ///
+    /// ```
+    /// use indset::{AppConfig, Mode};
+    ///
+    /// assert_eq!(AppConfig::default().mode(), Mode::Domain);
+    /// let config = AppConfig::from_json(r#"{"issupervised": true}"#)?;
+    /// assert_eq!(config.mode(), Mode::Full);
+    /// # Ok::<(), indset::AppConfigError>(())
+    /// ```
+    pub fn mode(&self) -> Mode {
+        if self.supervised {
+            Mode::Full
+        } else {
+            Mode::Domain
+        }
+    }
+
+    fn from_value(value: &Value) -> Result<AppConfig, AppConfigError> {
         let object = value.as_object().ok_or(AppConfigError::NotAnObject {
             found: kind_of(value),
         })?;
@@ -180,7 +201,7 @@ fn abbreviate(value: &Value) -> String {
 #[non_exhaustive]
 pub enum AppConfigError {
     /// The text is not JSON.
-    Json(serde_json::Error),
+    Json(JsonError),
     /// The JSON is not an object.
     NotAnObject {
         /// What it is instead (`"an array"`, `"a string"`, ...).
@@ -232,8 +253,34 @@ impl fmt::Display for AppConfigError {
 impl std::error::Error for AppConfigError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            AppConfigError::Json(err) => Some(err),
+            AppConfigError::Json(err) => Some(&err.inner),
             _ => None,
         }
+    }
+}
+
+/// Where and why a managed app configuration is not JSON. The parser's own
+/// error is the [`source`](std::error::Error::source) of the
+/// [`AppConfigError`] that holds this.
+#[derive(Debug)]
+pub struct JsonError {
+    inner: serde_json::Error,
+}
+
+impl JsonError {
+    /// The 1-based line of the first byte the parser could not accept.
+    pub fn line(&self) -> usize {
+        self.inner.line()
+    }
+
+    /// The 1-based column of the first byte the parser could not accept.
+    pub fn column(&self) -> usize {
+        self.inner.column()
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
     }
 }

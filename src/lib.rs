@@ -8,11 +8,7 @@
 //! devices) and host names (domain mode, unsupervised devices):
 //!
 //! ```
-//! use indset::compile::Compiler;
-//! use indset::ingest::{Format, Options};
-//! use indset::set::IndicatorSet;
-//! use indset::verdict::{Decision, Mode};
-//! use indset::Timestamp;
+//! use indset::{Compiler, Decision, Format, IndicatorSet, Mode, Options, Timestamp};
 //!
 //! let now = Timestamp(1_780_000_000);
 //! let csv = "\
@@ -35,44 +31,80 @@
 //!
 //! let set = IndicatorSet::from_bytes(compiled.bytes)?;
 //! // The more specific Url indicator wins over the domain.
-//! assert_eq!(set.check("https://www.example.com/", Mode::Full, now).action, Decision::Block);
-//! assert_eq!(set.check("https://EXAMPLE.com:443/help/faq", Mode::Full, now).action, Decision::Allow);
+//! assert_eq!(set.check_at("https://www.example.com/", Mode::Full, now).decision, Decision::Block);
+//! assert_eq!(set.check_at("https://EXAMPLE.com:443/help/faq", Mode::Full, now).decision, Decision::Allow);
 //! // A device that sees only host names never applies path indicators.
-//! assert_eq!(set.check("example.com", Mode::Domain, now).action, Decision::Block);
-//! assert_eq!(set.check("example.org", Mode::Domain, now).action, Decision::None);
+//! assert_eq!(set.check_at("example.com", Mode::Domain, now).decision, Decision::Block);
+//! // `check` reads the system clock, only when a match has an expiration.
+//! assert_eq!(set.check("example.org", Mode::Domain).decision, Decision::None);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # Where things are
+//! # The API
 //!
-//! - [`ingest`]: the four input formats, validation, the row accounting.
-//! - [`canon`]: host and URL canonicalisation, shared by indicators and
-//!   queries.
-//! - [`compile`]: the writer, with [`Compiler`](compile::Compiler) as its
-//!   front door.
-//! - [`format`](mod@format): the `.indset` file format (the container, its
-//!   verification and the layout of every section), shared by the writer
-//!   and the reader.
-//! - [`set`]: [`IndicatorSet`](set::IndicatorSet), the lookups;
-//!   [`verdict`]: what a lookup answers.
-//! - [`swap`]: hot swapping a set while lookups run.
-//! - [`appconfig`]: the managed app configuration of the device.
+//! Everything an embedder needs is at the crate root:
+//!
+//! - Compiling: [`Compiler`] (with [`Options`] and the input [`Format`])
+//!   gives [`Compiled`] bytes and a [`Report`] of every input row
+//!   ([`Diagnostic`], [`Code`]).
+//! - Looking up: [`IndicatorSet`] over any bytes, or a [`Mapped`] file
+//!   ([`IndicatorSet::open`]); [`IndicatorSet::check`] and
+//!   [`IndicatorSet::check_at`] answer a [`Verdict`] whose [`Decision`]
+//!   says what to do, in a [`Mode`] that [`AppConfig::mode`] gives.
+//! - Reports: [`IndicatorSet::info`] ([`IndicatorInfo`]),
+//!   [`IndicatorSet::explain`] ([`Explanation`]), [`IndicatorSet::stats`].
+//! - Hot swapping: [`SharedSet`], its [`SetGuard`].
+//! - Errors: [`FormatError`], [`AppConfigError`], [`ParseModeError`].
+//!
+//! Two modules hold the rest of the input side: [`ingest`] (the input
+//! formats, the [`Ingester`](ingest::Ingester) under [`Compiler`]) and
+//! [`canon`] (host and URL canonicalisation, shared by indicators and
+//! queries).
+//!
+//! # Internals
+//!
+//! With the `internals` feature (off by default; for indset's own tests,
+//! fuzz targets and benchmarks, not a stable API) three more modules are
+//! public: `format`, the `.indset` file format (the container, its
+//! `Container` reader and `Writer`, `map`, the section ids and the layout
+//! of every section); `compile`, which adds `build` (canonical indicators
+//! to bytes, without ingestion) and `key` (an indicator's key); and
+//! `reference`, the naive linear-scan matcher that the set is tested
+//! against.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
-pub mod appconfig;
+mod appconfig;
 pub mod canon;
-#[cfg(feature = "compile")]
+#[cfg(all(feature = "compile", any(test, feature = "internals")))]
 pub mod compile;
-pub mod diag;
+#[cfg(all(feature = "compile", not(any(test, feature = "internals"))))]
+mod compile;
+mod diag;
+#[cfg(any(test, feature = "internals"))]
 pub mod format;
-pub mod indicator;
+#[cfg(not(any(test, feature = "internals")))]
+mod format;
+mod indicator;
 #[cfg(feature = "compile")]
 pub mod ingest;
+#[cfg(any(test, feature = "internals"))]
 pub mod reference;
-pub mod set;
-pub mod swap;
-pub mod verdict;
+mod set;
+mod swap;
+mod verdict;
 
+pub use appconfig::{AppConfig, AppConfigError, JsonError};
+#[cfg(feature = "compile")]
+pub use compile::{Compiled, Compiler};
 pub use diag::{Code, Diagnostic, Level, Outcome};
+pub use format::{FormatError, Mapped, Region, SectionId};
 pub use indicator::{Action, Indicator, Kind, Meta, Severity, Source, Timestamp};
+#[cfg(feature = "compile")]
+pub use ingest::{Format, Options, Report};
+pub use set::IndicatorSet;
+pub use swap::{SetGuard, SharedSet};
+pub use verdict::{
+    Decision, ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, ParseModeError, Role, Stats,
+    Verdict,
+};

@@ -12,7 +12,7 @@ use crate::verdict::{Decision, Mode};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RefVerdict {
     /// What to do.
-    pub action: Decision,
+    pub decision: Decision,
     /// The index of the deciding indicator.
     pub indicator: Option<usize>,
     /// The index of the reported audit indicator.
@@ -154,13 +154,13 @@ pub fn check(indicators: &[Indicator], query: &[u8], mode: Mode, now: Timestamp)
             *slot = Some(i);
         }
     }
-    let action = match (decider, audit) {
+    let decision = match (decider, audit) {
         (Some(i), _) => Decision::from(indicators[i].action),
         (None, Some(_)) => Decision::Audit,
         (None, None) => Decision::None,
     };
     RefVerdict {
-        action,
+        decision,
         indicator: decider,
         audit,
         invalid: false,

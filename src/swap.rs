@@ -10,22 +10,46 @@
 //! [`SharedSet::replace`] makes that the writer's thread.
 
 use std::fmt;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-pub use arc_swap::Guard;
+/// The current set of a [`SharedSet`], held for one lookup: derefs to the
+/// set. Returned by [`SharedSet::load`].
+///
+/// While it lives the set it points to cannot be freed. Keep it only as
+/// long as the lookup: a thread holding many guards at once falls back to
+/// a slower path. For a handle of its own use
+/// [`SharedSet::load_full`].
+pub struct SetGuard<S> {
+    inner: arc_swap::Guard<Arc<S>>,
+}
+
+impl<S> Deref for SetGuard<S> {
+    type Target = S;
+
+    fn deref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for SetGuard<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SetGuard").field(&**self).finish()
+    }
+}
 
 /// A set that lookups share and a writer can replace at any time.
 ///
-/// Generic over the set, so it serves an `IndicatorSet<Mmap>` as well as
+/// Generic over the set, so it serves an `IndicatorSet<Mapped>` as well as
 /// anything else that is `Send + Sync`.
 ///
 /// ```
-/// use indset::swap::SharedSet;
+/// use indset::SharedSet;
 ///
-/// // Stands in for an `IndicatorSet<Mmap>`.
+/// // Stands in for an `IndicatorSet<Mapped>`.
 /// let shared = SharedSet::new(vec!["old.example"]);
 ///
 /// // A lookup: take the current set for the duration of one query.
@@ -67,8 +91,10 @@ impl<S> SharedSet<S> {
     /// lookup: while it lives the set it points to cannot be freed, and a
     /// thread holding many guards at once falls back to a slower path. For
     /// a long-lived handle use [`load_full`](SharedSet::load_full).
-    pub fn load(&self) -> Guard<Arc<S>> {
-        self.current.load()
+    pub fn load(&self) -> SetGuard<S> {
+        SetGuard {
+            inner: self.current.load(),
+        }
     }
 
     /// The current set as an `Arc` of its own, to keep as long as needed.
@@ -111,7 +137,7 @@ impl<S> SharedSet<S> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use indset::swap::SharedSet;
+    /// use indset::SharedSet;
     ///
     /// let shared = SharedSet::new(vec!["old.example"]);
     /// shared.replace(vec!["new.example"], Duration::from_millis(100)).unwrap();
@@ -169,6 +195,6 @@ impl<S: Default> Default for SharedSet<S> {
 
 impl<S: fmt::Debug> fmt::Debug for SharedSet<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SharedSet").field(&**self.load()).finish()
+        f.debug_tuple("SharedSet").field(&*self.load()).finish()
     }
 }

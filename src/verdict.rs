@@ -9,7 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::indicator::{Action, Kind, Severity, Timestamp};
+use crate::indicator::{Action, Kind, Meta};
 
 /// What a lookup asks the device to do (`docs/matching.md`, Which indicator decides).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -155,21 +155,21 @@ impl Hit {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Verdict {
     /// What to do.
-    pub action: Decision,
+    pub decision: Decision,
     /// The most specific matching allow, warn or block indicator: the one
     /// that decided. `None` when none matched.
     pub indicator: Option<Hit>,
     /// The most specific matching audit indicator, reported beside the
     /// decision. `None` when none matched.
     pub audit: Option<Hit>,
-    /// The query could not be parsed at all (the action is then `None`).
+    /// The query could not be parsed at all (the decision is then `None`).
     pub invalid: bool,
 }
 
 impl Verdict {
     /// The verdict for a query that could not be parsed.
     pub const INVALID: Verdict = Verdict {
-        action: Decision::None,
+        decision: Decision::None,
         indicator: None,
         audit: None,
         invalid: true,
@@ -177,7 +177,7 @@ impl Verdict {
 
     /// The verdict when nothing matched.
     pub const NONE: Verdict = Verdict {
-        action: Decision::None,
+        decision: Decision::None,
         indicator: None,
         audit: None,
         invalid: false,
@@ -187,7 +187,9 @@ impl Verdict {
 /// The owned details of one indicator in a set, for reports and `inspect`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndicatorInfo {
-    /// The portal's id, or else the input line number.
+    /// The id to report: the id the set stores ([`Meta::id`]), or else
+    /// `file:line`, the input file (as named when the set was compiled)
+    /// and line.
     pub id: String,
     /// Domain or URL.
     pub kind: Kind,
@@ -195,20 +197,9 @@ pub struct IndicatorInfo {
     pub value: String,
     /// What it asks for.
     pub action: Action,
-    /// The title, if any.
-    pub title: Option<String>,
-    /// The severity, if any.
-    pub severity: Option<Severity>,
-    /// When it stops applying; `None` means never.
-    pub expiration: Option<Timestamp>,
-    /// The device groups it was compiled for (empty: all).
-    pub groups: Vec<String>,
-    /// Whether the portal raises an alert on a hit.
-    pub generate_alert: Option<bool>,
-    /// The portal's category.
-    pub category: Option<String>,
-    /// The portal's description.
-    pub description: Option<String>,
+    /// The reported fields the set stores: id, title, severity,
+    /// expiration, groups, alert flag, category and description.
+    pub meta: Meta,
 }
 
 /// What part one matching indicator played in a verdict.

@@ -7,12 +7,10 @@
 use std::error::Error;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 
-use indset::appconfig::AppConfigError;
 use indset::format::{Container, FormatError, SectionId, Writer};
 use indset::reference::RefVerdict;
-use indset::set::IndicatorSet;
-use indset::swap::SharedSet;
-use indset::verdict::{
+use indset::{AppConfigError, IndicatorSet, JsonError, Mapped, SetGuard, SharedSet};
+use indset::{
     Decision, ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, ParseModeError, Role, Stats,
     Verdict,
 };
@@ -29,10 +27,12 @@ fn sets_and_answers_cross_threads() {
     // The set over each kind of bytes it is documented to hold.
     thread_safe::<IndicatorSet<Vec<u8>>>();
     thread_safe::<IndicatorSet<&'static [u8]>>();
-    thread_safe::<IndicatorSet<memmap2::Mmap>>();
+    thread_safe::<IndicatorSet<indset::Mapped>>();
     // The hot swap: lookups on many threads while one replaces the set.
-    thread_safe::<SharedSet<memmap2::Mmap>>();
+    thread_safe::<SharedSet<indset::Mapped>>();
     thread_safe::<SharedSet<Vec<u8>>>();
+    thread_safe::<SetGuard<IndicatorSet<Mapped>>>();
+    thread_safe::<Mapped>();
     // What a lookup returns.
     thread_safe::<Verdict>();
     thread_safe::<Decision>();
@@ -54,9 +54,10 @@ fn sets_and_answers_cross_threads() {
 fn sets_and_answers_survive_a_caught_panic() {
     unwind_safe::<IndicatorSet<Vec<u8>>>();
     unwind_safe::<IndicatorSet<&'static [u8]>>();
-    unwind_safe::<IndicatorSet<memmap2::Mmap>>();
-    unwind_safe::<SharedSet<memmap2::Mmap>>();
+    unwind_safe::<IndicatorSet<indset::Mapped>>();
+    unwind_safe::<SharedSet<indset::Mapped>>();
     unwind_safe::<SharedSet<Vec<u8>>>();
+    unwind_safe::<Mapped>();
     unwind_safe::<Verdict>();
     unwind_safe::<Decision>();
     unwind_safe::<Mode>();
@@ -77,6 +78,7 @@ fn errors_can_be_boxed_sent_and_chained() {
     error::<FormatError>();
     error::<ParseModeError>();
     error::<AppConfigError>();
+    thread_safe::<JsonError>();
     unwind_safe::<ParseModeError>();
     // `FormatError` and `AppConfigError` carry an `std::io::Error` (the
     // latter inside `serde_json::Error`), which is not unwind safe.

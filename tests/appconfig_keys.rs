@@ -1,7 +1,7 @@
 //! Managed app configuration (the README's table of keys): every key in its spellings, the
 //! defaults, and errors that name the key and say what is accepted.
 
-use indset::appconfig::{AppConfig, AppConfigError};
+use indset::{AppConfig, AppConfigError};
 
 const DEFAULT: AppConfig = AppConfig {
     web_protection: true,

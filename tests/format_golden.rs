@@ -4,10 +4,8 @@
 //! change to any of them is a change of the file format and must come
 //! with a new format version (or a reason in the commit).
 
-use indset::Timestamp;
-use indset::compile::Compiler;
 use indset::ingest::{Format, Options};
-use indset::set::IndicatorSet;
+use indset::{Compiler, IndicatorSet, Timestamp};
 
 /// 2026-01-01T00:00:00Z.
 const NOW: Timestamp = Timestamp(1_767_225_600);

@@ -4,14 +4,12 @@
 
 use std::panic::{self, AssertUnwindSafe};
 
-use indset::Timestamp;
 use indset::canon::{self, HOST_BUF_LEN};
 use indset::compile::build;
 use indset::format::KEYS;
 use indset::format::{Container, Writer};
 use indset::ingest::{Format, Ingester, Options};
-use indset::set::IndicatorSet;
-use indset::verdict::Mode;
+use indset::{IndicatorSet, Mode, Timestamp};
 
 /// Every canonical form reads back to itself (`canon_url`, idempotence).
 fn assert_idempotent(input: &str) {
@@ -135,7 +133,7 @@ fn crafted_keys_section_never_panics() {
                 };
                 for q in queries {
                     for mode in [Mode::Full, Mode::Domain] {
-                        let _ = set.check(q, mode, Timestamp(0));
+                        let _ = set.check_at(q, mode, Timestamp(0));
                     }
                 }
                 let _ = set.iter().count();
@@ -196,7 +194,7 @@ fn ipv4_padded_with_zeros_is_an_ip_literal_up_to_the_raw_host_buffer() {
         let ours = canon::url(q.as_bytes(), &mut buf).unwrap();
         assert!(ours.host_kind.is_ip(), "{} bytes: {:?}", q.len(), ours.host);
         assert_eq!(ours.host, "0.0.0.0");
-        let v = set.check(q.as_bytes(), Mode::Full, Timestamp(0));
+        let v = set.check_at(q.as_bytes(), Mode::Full, Timestamp(0));
         assert!(!v.invalid && v.indicator.is_none());
     }
     // The fuzz input as found: a 260-digit first part with the space inside.
@@ -212,5 +210,8 @@ fn ipv4_padded_with_zeros_is_an_ip_literal_up_to_the_raw_host_buffer() {
     let mut buf = vec![0u8; long.len() * 3 + 300];
     let e = canon::url(long.as_bytes(), &mut buf).unwrap_err();
     assert_eq!(e.code, indset::Code::InvalidHost);
-    assert!(set.check(long.as_bytes(), Mode::Full, Timestamp(0)).invalid);
+    assert!(
+        set.check_at(long.as_bytes(), Mode::Full, Timestamp(0))
+            .invalid
+    );
 }

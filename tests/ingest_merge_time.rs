@@ -5,12 +5,9 @@
 
 use std::collections::HashSet;
 
-use indset::compile::Compiler;
 use indset::ingest::{Format, Options, format_timestamp};
-use indset::reference;
-use indset::set::IndicatorSet;
-use indset::verdict::{Decision, Mode};
-use indset::{Action, Code, Indicator, Kind, Timestamp};
+use indset::{Action, Code, Decision, Indicator, Kind, Mode, Timestamp, reference};
+use indset::{Compiler, IndicatorSet};
 use indset_test_support::fixtures::{ref_shape, set_shape, try_ind};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -39,7 +36,10 @@ fn an_expiring_allow_does_not_erase_a_permanent_block() {
                DomainName,exp.test,2030-01-01T00:00:00Z,Allowed\n\
                DomainName,exp.test,,Block\n";
     let (set, report) = compile(Timestamp(Y2030 - 86_400 * 365), &[("p.csv", csv)]);
-    let at = |t: i64| set.check("www.exp.test", Mode::Domain, Timestamp(t)).action;
+    let at = |t: i64| {
+        set.check_at("www.exp.test", Mode::Domain, Timestamp(t))
+            .decision
+    };
     assert_eq!(at(Y2030 - 1), Decision::Allow);
     assert_eq!(
         at(Y2030),
@@ -83,10 +83,10 @@ fn a_longer_lived_duplicate_replaces_the_shorter() {
                DomainName,dup.test,,Block,long\n";
     let (set, report) = compile(Timestamp(Y2030 - 1000), &[("d.csv", csv)]);
     assert_eq!(set.len(), 1);
-    let v = set.check("dup.test", Mode::Domain, Timestamp(Y2030 + 10));
-    assert_eq!(v.action, Decision::Block);
+    let v = set.check_at("dup.test", Mode::Domain, Timestamp(Y2030 + 10));
+    assert_eq!(v.decision, Decision::Block);
     let info = set.info(b"dup.test", Mode::Domain, v.indicator.expect("decided"));
-    assert_eq!(info.title.as_deref(), Some("long"));
+    assert_eq!(info.meta.title.as_deref(), Some("long"));
     // The shorter-lived row is the duplicate.
     let d = &report.diagnostics()[0];
     assert_eq!((d.line, d.code), (2, Code::Duplicate), "{d}");
@@ -115,7 +115,7 @@ fn ids_name_one_row_across_inputs() {
         ],
     );
     let id = |q: &str| {
-        let v = set.check(q, Mode::Domain, Timestamp(0));
+        let v = set.check_at(q, Mode::Domain, Timestamp(0));
         set.info(q.as_bytes(), Mode::Domain, v.indicator.expect("decided"))
             .id
     };
@@ -175,7 +175,7 @@ proptest! {
             for mode in [Mode::Full, Mode::Domain] {
                 for d in [0, 99, 100, 150, 200, 250, 300, 301] {
                     let t = Timestamp(now.0 + d);
-                    let got = set_shape(&set, set.check(q, mode, t), q, mode);
+                    let got = set_shape(&set, set.check_at(q, mode, t), q, mode);
                     let want = ref_shape(&written, reference::check(&written, q.as_bytes(), mode, t));
                     prop_assert_eq!(got, want, "{} ({:?}) at +{}\n{}", q, mode, d, csv);
                 }

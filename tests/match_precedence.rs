@@ -2,8 +2,7 @@
 //! up, and names the expected action, deciding indicator and audit. The
 //! reference matcher must give the same answer, so each case checks both.
 
-use indset::verdict::{Decision, Mode};
-use indset::{Action, Indicator, Kind, Meta, Source};
+use indset::{Action, Decision, Indicator, Kind, Meta, Mode, Source};
 use indset_test_support::fixtures::{NOW, Shape, both, compile, describe, expiring, ind};
 
 use Action::{Allow, Audit, Block, Warn};
@@ -284,14 +283,14 @@ fn ip_hosts() {
     let set = compile(&inds);
     let mut failures = Vec::new();
     for &(query, mode) in IP_QUERIES {
-        let v = set.check(query, mode, NOW);
+        let v = set.check_at(query, mode, NOW);
         let r = indset::reference::check(&inds, query.as_bytes(), mode, NOW);
         assert_eq!(
-            v.action, r.action,
+            v.decision, r.decision,
             "IP_HOSTS: set and reference differ on {query:?}"
         );
-        ledger(&mut failures, query, v.action != Decision::None, || {
-            format!("IP_HOSTS: {query:?} ({mode:?}) gave {:?}", v.action)
+        ledger(&mut failures, query, v.decision != Decision::None, || {
+            format!("IP_HOSTS: {query:?} ({mode:?}) gave {:?}", v.decision)
         });
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -302,9 +301,9 @@ fn ip_hosts() {
         ("245.245.0.1", Domain),
         ("http://1.2.3.4/a", Full),
     ] {
-        let v = set.check(query, mode, NOW);
+        let v = set.check_at(query, mode, NOW);
         assert_eq!(
-            (v.action, v.indicator, v.invalid),
+            (v.decision, v.indicator, v.invalid),
             (Decision::None, None, false),
             "{query:?}"
         );
@@ -321,9 +320,9 @@ fn unparsable_queries_are_invalid_and_none() {
         ("", Domain),
         ("   ", Domain),
     ] {
-        let v = set.check(query, mode, NOW);
+        let v = set.check_at(query, mode, NOW);
         assert!(
-            v.invalid && v.action == Decision::None,
+            v.invalid && v.decision == Decision::None,
             "{query:?} {mode:?}: {v:?}"
         );
     }
@@ -332,9 +331,9 @@ fn unparsable_queries_are_invalid_and_none() {
     // differ in one place), so a hostile name under an indicated domain
     // is still caught rather than waved through as invalid.
     for (query, mode) in [("*.example.com", Domain), ("http://a b.example.com/", Full)] {
-        let v = set.check(query, mode, NOW);
+        let v = set.check_at(query, mode, NOW);
         assert!(
-            !v.invalid && v.action == Decision::Block,
+            !v.invalid && v.decision == Decision::Block,
             "{query:?} {mode:?}: {v:?}"
         );
     }

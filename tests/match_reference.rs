@@ -3,8 +3,7 @@
 
 use std::collections::HashSet;
 
-use indset::verdict::Mode;
-use indset::{Action, Indicator, Kind, Timestamp};
+use indset::{Action, Indicator, Kind, Mode, Timestamp};
 use indset_test_support::fixtures::{NOW, both, compile, describe, try_ind};
 use proptest::prelude::*;
 use proptest::sample::select;

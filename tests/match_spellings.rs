@@ -2,8 +2,7 @@
 //! a plain prefix, and the spellings that only some servers treat as one
 //! path stay distinct paths.
 
-use indset::verdict::{Decision, Mode};
-use indset::{Action, Kind};
+use indset::{Action, Decision, Kind, Mode};
 use indset_test_support::fixtures::{NOW, compile, ind};
 
 /// `(query, decision)` against Blocks on `h8.test/p?x=1` and `h9.test/bad`.
@@ -35,6 +34,6 @@ fn paths_and_queries_match_as_documented() {
         ind(Kind::Url, "h9.test/bad", Action::Block),
     ]);
     for &(q, want) in SPELLINGS {
-        assert_eq!(set.check(q, Mode::Full, NOW).action, want, "{q}");
+        assert_eq!(set.check_at(q, Mode::Full, NOW).decision, want, "{q}");
     }
 }

@@ -2,10 +2,12 @@
 //! and the details reported by `info`, `explain`, `iter` and `stats`.
 //! (Thread and unwind safety: `tests/api_traits.rs`.)
 
+use indset::IndicatorSet;
 use indset::compile::build;
-use indset::set::IndicatorSet;
-use indset::verdict::{Decision, IndicatorInfo, Mode, Role, Verdict};
-use indset::{Action, Indicator, Kind, Severity, Timestamp};
+use indset::{
+    Action, Decision, Indicator, IndicatorInfo, Kind, Meta, Mode, Role, Severity, Timestamp,
+    Verdict,
+};
 use indset_test_support::fixtures::{NOW, compile, expiring, ind, try_ind};
 
 fn sample() -> Vec<Indicator> {
@@ -53,7 +55,7 @@ fn duplicates_keep_the_merge_winner() {
     let set = compile(&inds);
     assert_eq!(set.len(), 1);
     assert_eq!(
-        set.check("example.com", Mode::Domain, NOW).action,
+        set.check_at("example.com", Mode::Domain, NOW).decision,
         Decision::Allow
     );
 }
@@ -62,8 +64,8 @@ fn duplicates_keep_the_merge_winner() {
 fn info_reports_every_field() {
     let set = compile(&sample());
     let q = "https://example.com/bad?x=1&y";
-    let v = set.check(q, Mode::Full, NOW);
-    assert_eq!(v.action, Decision::Block);
+    let v = set.check_at(q, Mode::Full, NOW);
+    assert_eq!(v.decision, Decision::Block);
     let info = set.info(q.as_bytes(), Mode::Full, v.indicator.expect("decided"));
     assert_eq!(
         info,
@@ -72,13 +74,16 @@ fn info_reports_every_field() {
             kind: Kind::Url,
             value: "example.com/bad?x=1".into(),
             action: Action::Block,
-            title: Some("Bad page".into()),
-            severity: Some(Severity::High),
-            expiration: None,
-            groups: vec!["Sales".into(), "Ops".into()],
-            generate_alert: Some(true),
-            category: Some("Phishing".into()),
-            description: Some("a description".into()),
+            meta: Meta {
+                id: Some("ind-17".into()),
+                title: Some("Bad page".into()),
+                severity: Some(Severity::High),
+                expiration: None,
+                groups: vec!["Sales".into(), "Ops".into()],
+                generate_alert: Some(true),
+                category: Some("Phishing".into()),
+                description: Some("a description".into()),
+            },
         }
     );
     let audit = set.info(q.as_bytes(), Mode::Full, v.audit.expect("audited"));
@@ -87,7 +92,7 @@ fn info_reports_every_field() {
         (Kind::Url, "example.com/")
     );
 
-    let v = set.check("x.example.com", Mode::Domain, NOW);
+    let v = set.check_at("x.example.com", Mode::Domain, NOW);
     let info = set.info(
         b"x.example.com",
         Mode::Domain,
@@ -97,7 +102,7 @@ fn info_reports_every_field() {
         (info.id.as_str(), info.value.as_str()),
         ("test:42", "example.com")
     );
-    assert_eq!(info.severity, Some(Severity::Low));
+    assert_eq!(info.meta.severity, Some(Severity::Low));
     // A hit passed with another query still names its indicator.
     let other = set.info(
         b"unrelated.test",
@@ -130,18 +135,18 @@ fn explain_lists_every_match_most_specific_first() {
 
     let e = set.explain("https://a.example.com/", Mode::Full, NOW);
     assert_eq!(
-        (e.verdict.action, e.reason),
+        (e.verdict.decision, e.reason),
         (Decision::Warn, "more labels")
     );
     let e = set.explain("https://a.example.com/", Mode::Full, Timestamp(NOW.0 + 5));
     assert_eq!(
-        (e.verdict.action, e.reason),
+        (e.verdict.decision, e.reason),
         (Decision::Allow, "only deciding match")
     );
     assert_eq!(e.matches[0].role, Role::Expired);
     let e = set.explain("http://nothing.test/", Mode::Full, NOW);
     assert_eq!(
-        (e.verdict.action, e.reason),
+        (e.verdict.decision, e.reason),
         (Decision::None, "no indicator matches")
     );
     let e = set.explain("ftp://x/", Mode::Full, NOW);
@@ -171,7 +176,7 @@ fn iter_and_stats_cover_every_indicator() {
     let empty = compile(&[]);
     assert!(empty.is_empty());
     assert_eq!(
-        empty.check("http://example.com/", Mode::Full, NOW),
+        empty.check_at("http://example.com/", Mode::Full, NOW),
         Verdict::NONE
     );
 }
@@ -182,7 +187,10 @@ fn opens_a_file_by_memory_map() {
     let path = dir.path().join("set.indset");
     std::fs::write(&path, build(&sample())).expect("write");
     let set = IndicatorSet::open(&path).expect("opens");
-    assert_eq!(set.check_host("www.example.com").action, Decision::Allow);
+    assert_eq!(
+        set.check("www.example.com", Mode::Domain).decision,
+        Decision::Allow
+    );
     assert!(matches!(
         IndicatorSet::open(&dir.path().join("missing.indset")),
         Err(indset::format::FormatError::Io(_))
@@ -258,7 +266,7 @@ mod packed_records {
             let set = compile(&inds);
             let mut got: Vec<_> = set
                 .iter()
-                .map(|i| (i.value, i.kind, i.action, i.severity, i.expiration, i.id))
+                .map(|i| (i.value, i.kind, i.action, i.meta.severity, i.meta.expiration, i.id))
                 .collect();
             let mut want: Vec<_> = inds
                 .iter()

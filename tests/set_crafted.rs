@@ -6,9 +6,8 @@
 use indset::compile::build;
 use indset::format::{COMMON_INPUTS, KEYS, LINES, RECORDS};
 use indset::format::{Container, SectionId, Writer};
-use indset::set::IndicatorSet;
-use indset::verdict::Mode;
 use indset::{Action, Indicator, Kind};
+use indset::{IndicatorSet, Mode};
 use indset_test_support::fixtures::{NOW, ind};
 use proptest::prelude::*;
 use std::sync::OnceLock;
@@ -62,14 +61,14 @@ fn exercise(bytes: Vec<u8>) {
     };
     for q in QUERIES {
         for mode in [Mode::Full, Mode::Domain] {
-            let v = set.check(q, mode, NOW);
+            let v = set.check_at(q, mode, NOW);
             for hit in v.indicator.into_iter().chain(v.audit) {
                 let _ = set.info(q.as_bytes(), mode, hit);
             }
             let _ = set.explain(q, mode, NOW);
         }
-        let _ = set.check_url(q);
-        let _ = set.check_host(q);
+        let _ = set.check(q, Mode::Full);
+        let _ = set.check(q, Mode::Domain);
     }
     let _ = set.iter().take(64).count();
     let _ = set.stats();

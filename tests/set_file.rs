@@ -5,13 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
-use indset::compile::Compiler;
 use indset::format::{FormatError, HEADER_LEN, Region};
 use indset::ingest::{Format, Options};
-use indset::set::IndicatorSet;
-use indset::swap::SharedSet;
-use indset::verdict::Decision;
 use indset::{Action, Indicator, Kind, Meta, Source, Timestamp};
+use indset::{Compiler, Decision, IndicatorSet, Mode, SharedSet};
 
 use indset_test_support::alloc;
 
@@ -135,12 +132,12 @@ fn opening_a_million_indicator_set_costs_under_1_mib_of_heap() {
     assert_eq!(set.len(), 1_000_000);
     assert!(grown < 1 << 20, "opening grew the heap by {grown} bytes");
     assert_eq!(
-        set.check_url_at("https://h0000010.example10.com/p/10/x", NOW)
-            .action,
+        set.check_at("https://h0000010.example10.com/p/10/x", Mode::Full, NOW)
+            .decision,
         Decision::Block
     );
     assert_eq!(
-        set.check_host_at("example10.com", NOW).action,
+        set.check_at("example10.com", Mode::Domain, NOW).decision,
         Decision::None
     );
 }
@@ -166,8 +163,8 @@ fn hot_swap_readers_always_see_one_consistent_set() {
                 let mut seen = [0u64; 2];
                 while !stop.load(Ordering::Relaxed) {
                     let set = shared.load();
-                    let x = set.check_host_at("www.a.example", NOW).action;
-                    let y = set.check_host_at("b.example", NOW).action;
+                    let x = set.check_at("www.a.example", Mode::Domain, NOW).decision;
+                    let y = set.check_at("b.example", Mode::Domain, NOW).decision;
                     match (x, y) {
                         (Decision::Block, Decision::Allow) => seen[0] += 1,
                         (Decision::Allow, Decision::Block) => seen[1] += 1,

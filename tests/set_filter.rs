@@ -6,7 +6,7 @@
 use indset::compile::build;
 use indset::format::FILTER;
 use indset::format::{Container, FormatError, Writer};
-use indset::set::IndicatorSet;
+use indset::{IndicatorSet, Mode};
 use std::sync::Arc;
 
 use indset::{Action, Indicator, Kind};
@@ -52,12 +52,15 @@ fn the_filter_changes_no_answer_on_real_requests() {
     let plain = IndicatorSet::from_bytes(with_filter(&bytes, None)).unwrap();
     let mut matched = 0;
     for u in &urls {
-        let (a, b) = (filtered.check_url(u), plain.check_url(u));
+        let (a, b) = (filtered.check(u, Mode::Full), plain.check(u, Mode::Full));
         assert_eq!(a, b, "{u}");
         matched += usize::from(a.indicator.is_some());
     }
     for h in &hosts {
-        let (a, b) = (filtered.check_host(h), plain.check_host(h));
+        let (a, b) = (
+            filtered.check(h, Mode::Domain),
+            plain.check(h, Mode::Domain),
+        );
         assert_eq!(a, b, "{h}");
         matched += usize::from(a.indicator.is_some());
     }
@@ -88,10 +91,13 @@ fn an_empty_filter_refuses_every_query_and_a_full_one_passes_all() {
         .find(|i| i.kind == Kind::DomainName)
         .expect("a domain indicator");
     let host = format!("www.{}", hit.value);
-    assert!(built.check_host(&host).indicator.is_some());
-    assert_eq!(ones.check_host(&host), built.check_host(&host));
+    assert!(built.check(&host, Mode::Domain).indicator.is_some());
+    assert_eq!(
+        ones.check(&host, Mode::Domain),
+        built.check(&host, Mode::Domain)
+    );
     // All-zero bits: no host may match, so the filter decides alone.
-    assert!(zeros.check_host(&host).indicator.is_none());
+    assert!(zeros.check(&host, Mode::Domain).indicator.is_none());
 }
 
 #[test]

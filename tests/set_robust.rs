@@ -1,11 +1,10 @@
 //! A lookup never panics, whatever the query; opening never panics,
 //! whatever the bytes.
 
+use indset::IndicatorSet;
 use indset::compile::build;
 use indset::format::KEYS;
-use indset::set::IndicatorSet;
-use indset::verdict::{Decision, Mode};
-use indset::{Action, Indicator, Kind};
+use indset::{Action, Decision, Indicator, Kind, Mode};
 use indset_test_support::fixtures::{NOW, both, compile, ind};
 use proptest::prelude::*;
 
@@ -37,11 +36,11 @@ proptest! {
     fn any_bytes_answer(q in prop::collection::vec(any::<u8>(), 0..300)) {
         let set = compile(&small_set());
         for mode in [Mode::Full, Mode::Domain] {
-            let v = set.check(&q, mode, NOW);
-            prop_assert!(!v.invalid || v.action == Decision::None);
+            let v = set.check_at(&q, mode, NOW);
+            prop_assert!(!v.invalid || v.decision == Decision::None);
         }
-        let _ = set.check_url(&q);
-        let _ = set.check_host(&q);
+        let _ = set.check(&q, Mode::Full);
+        let _ = set.check(&q, Mode::Domain);
     }
 
     #[test]
@@ -57,12 +56,12 @@ fn a_64_kib_url_answers_and_still_matches() {
     let segments = "seg/".repeat(16 * 1024);
     let long_path = format!("http://www.example.com/{segments}?q=1");
     assert!(long_path.len() > 64 * 1024);
-    let v = set.check(&long_path, Mode::Full, NOW);
-    assert_eq!(v.action, Decision::Block, "the host is indicated");
+    let v = set.check_at(&long_path, Mode::Full, NOW);
+    assert_eq!(v.decision, Decision::Block, "the host is indicated");
 
     let url_prefix = format!("http://x.org/{segments}");
     assert_eq!(
-        set.check(&url_prefix, Mode::Full, NOW).action,
+        set.check_at(&url_prefix, Mode::Full, NOW).decision,
         Decision::Block
     );
 
@@ -118,7 +117,7 @@ fn bit_flips_outside_the_keys_never_panic() {
             if let Ok(set) = IndicatorSet::from_bytes(flipped) {
                 for q in queries {
                     for mode in [Mode::Full, Mode::Domain] {
-                        let v = set.check(q, mode, NOW);
+                        let v = set.check_at(q, mode, NOW);
                         if let Some(hit) = v.indicator.or(v.audit) {
                             let _ = set.info(q.as_bytes(), mode, hit);
                         }

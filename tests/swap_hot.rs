@@ -6,8 +6,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use indset::SharedSet;
 use indset::format::{Container, KEYS, Writer};
-use indset::swap::SharedSet;
 
 const READERS: usize = 4;
 const SWAPS: u64 = 1000;

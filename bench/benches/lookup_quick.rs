@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use indset::set::IndicatorSet;
+use indset::{IndicatorSet, Mode};
 use indset_test_support::data;
 
 fn lookups(c: &mut Criterion) {
@@ -31,14 +31,14 @@ fn lookups(c: &mut Criterion) {
     g.bench_function("domain", |b| {
         b.iter(|| {
             for h in &hosts {
-                black_box(set.check_host_at(black_box(h.as_bytes()), now));
+                black_box(set.check_at(black_box(h.as_bytes()), Mode::Domain, now));
             }
         })
     });
     g.bench_function("full_url", |b| {
         b.iter(|| {
             for u in &urls {
-                black_box(set.check_url_at(black_box(u.as_bytes()), now));
+                black_box(set.check_at(black_box(u.as_bytes()), Mode::Full, now));
             }
         })
     });

@@ -10,9 +10,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indset::compile::{Compiled, Compiler};
 use indset::ingest::{Format, Ingester, Options};
-use indset::{Action, Indicator, Kind, Meta, Source, Timestamp, canon};
+use indset::{Action, Compiled, Compiler, Indicator, Kind, Meta, Source, Timestamp, canon};
 pub use indset_test_support::data::data_dir;
 pub use indset_test_support::requests::Request;
 pub use indset_test_support::rng::Rng;

@@ -20,10 +20,7 @@
 use arbitrary::Arbitrary;
 use indset::compile::build;
 use indset::ingest::{Format, Ingester, Options, format_timestamp};
-use indset::reference;
-use indset::set::IndicatorSet;
-use indset::verdict::{Hit, Mode};
-use indset::{Indicator, Kind, Timestamp};
+use indset::{Hit, Indicator, IndicatorSet, Kind, Mode, Timestamp, reference};
 use libfuzzer_sys::fuzz_target;
 
 const NOW: i64 = 1_700_000_000;
@@ -246,7 +243,7 @@ fuzz_target!(|input: Input| {
     for q in input.queries.iter().take(8) {
         let q = query(q, &indicators);
         for mode in [Mode::Full, Mode::Domain] {
-            let got = set.check(q.as_bytes(), mode, now);
+            let got = set.check_at(q.as_bytes(), mode, now);
             let want = reference::check(&indicators, q.as_bytes(), mode, now);
             let context = || {
                 let list: Vec<String> = indicators
@@ -264,7 +261,7 @@ fuzz_target!(|input: Input| {
                 format!("query {q:?} in {mode:?} mode at {}; set {list:#?}", now.0)
             };
             assert_eq!(got.invalid, want.invalid, "invalid: {}", context());
-            assert_eq!(got.action, want.action, "action: {}", context());
+            assert_eq!(got.decision, want.decision, "decision: {}", context());
             assert_eq!(
                 describe(&set, &q, mode, got.indicator),
                 expected(&indicators, want.indicator),

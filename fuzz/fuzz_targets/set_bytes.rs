@@ -36,11 +36,10 @@ use std::sync::OnceLock;
 
 use indset::Timestamp;
 use indset::compile::build;
-use indset::format::{COMMON_INPUTS, FILTER, KEYS, LINES, META, META_INDEX, RECORDS};
 use indset::format::{ALIGN, Container, HEADER_LEN, MAGIC, VERSION, Writer};
+use indset::format::{COMMON_INPUTS, FILTER, KEYS, LINES, META, META_INDEX, RECORDS};
 use indset::ingest::{Format, Ingester, Options};
-use indset::set::IndicatorSet;
-use indset::verdict::{Mode, Verdict};
+use indset::{IndicatorSet, Mode, Verdict};
 use libfuzzer_sys::fuzz_target;
 
 const NOW: i64 = 1_700_000_000;
@@ -117,7 +116,7 @@ fn open(bytes: &[u8]) -> Option<Vec<Verdict>> {
     for q in QUERIES {
         for mode in [Mode::Full, Mode::Domain] {
             for now in TIMES {
-                let v = set.check(q, mode, Timestamp(now));
+                let v = set.check_at(q, mode, Timestamp(now));
                 for hit in v.indicator.into_iter().chain(v.audit) {
                     let _ = set.info(q.as_bytes(), mode, hit);
                 }

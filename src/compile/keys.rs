@@ -5,6 +5,7 @@ use crate::indicator::{Indicator, Kind};
 
 /// The key of an indicator: its host reversed, then `.` for a
 /// `DomainName`, or its path and query for a `Url` (see [`crate::format`]).
+#[cfg(any(test, feature = "internals"))]
 pub fn key(kind: Kind, host: &str, path: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(host.len() + path.len().max(1));
     key_into(kind, host, path, &mut k);

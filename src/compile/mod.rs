@@ -1,18 +1,14 @@
 //! The writer: read inputs, then write `.indset` bytes.
 //!
-//! [`Compiler`] is the front door; [`build`] writes the bytes of canonical
-//! indicators. By concern: the keys, their order and the chains of records
+//! [`Compiler`] is the front door; `build` (public with the `internals`
+//! feature) writes the bytes of canonical indicators. By concern: the keys, their order and the chains of records
 //! that share one (`compile/keys.rs`), the key automaton's builder
 //! (`compile/fst_builder.rs`), the section writers
 //! (`compile/sections.rs`) and the whole file (`compile/write.rs`). The
 //! layout they write is [`crate::format`]'s.
 //!
 //! ```
-//! use indset::compile::Compiler;
-//! use indset::ingest::{Format, Options};
-//! use indset::set::IndicatorSet;
-//! use indset::verdict::Decision;
-//! use indset::Timestamp;
+//! use indset::{Compiler, Decision, Format, IndicatorSet, Mode, Options, Timestamp};
 //!
 //! let list = "block example.com\nallow partner.example.com\nwarn https://example.org/login\n";
 //! let mut compiler = Compiler::new(Options::at(Timestamp(1_767_225_600)));
@@ -21,14 +17,14 @@
 //! assert_eq!(compiled.report.accepted(), 3);
 //!
 //! let set = IndicatorSet::from_bytes(compiled.bytes)?;
-//! assert_eq!(set.check_url("https://www.example.com/").action, Decision::Block);
-//! assert_eq!(set.check_url("https://partner.example.com/x").action, Decision::Allow);
-//! assert_eq!(set.check_url("http://example.org/login?next=1").action, Decision::Warn);
-//! assert_eq!(set.check_host("example.net").action, Decision::None);
+//! assert_eq!(set.check("https://www.example.com/", Mode::Full).decision, Decision::Block);
+//! assert_eq!(set.check("https://partner.example.com/x", Mode::Full).decision, Decision::Allow);
+//! assert_eq!(set.check("http://example.org/login?next=1", Mode::Full).decision, Decision::Warn);
+//! assert_eq!(set.check("example.net", Mode::Domain).decision, Decision::None);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 use crate::ingest::{Format, Ingester, Options, Report};
@@ -38,8 +34,12 @@ mod keys;
 mod sections;
 mod write;
 
+#[cfg(any(test, feature = "internals"))]
 pub use keys::key;
+#[cfg(any(test, feature = "internals"))]
 pub use write::build;
+#[cfg(not(any(test, feature = "internals")))]
+use write::build;
 
 /// Reads indicator inputs and compiles them into `.indset` bytes.
 ///
@@ -54,12 +54,23 @@ pub struct Compiler {
 /// The result of a compile.
 pub struct Compiled {
     /// The `.indset` file's bytes; open them with
-    /// [`IndicatorSet::from_bytes`](crate::set::IndicatorSet::from_bytes).
+    /// [`IndicatorSet::from_bytes`](crate::IndicatorSet::from_bytes), or
+    /// write them with [`write_file`](Compiled::write_file).
     pub bytes: Vec<u8>,
     /// What became of every input row.
     pub report: Report,
     /// How many indicators the set holds.
     pub indicators: usize,
+}
+
+impl Compiled {
+    /// Writes the set to `path`, atomically: a new temporary file beside
+    /// `path`, synced and renamed over it, so a reader that maps `path`
+    /// sees the old set or the new one, never a mix. On failure the
+    /// temporary file is removed and `path` is left as it was.
+    pub fn write_file(&self, path: &Path) -> io::Result<()> {
+        crate::format::write_atomically(path, |file| file.write_all(&self.bytes))
+    }
 }
 
 impl Compiler {

@@ -279,7 +279,7 @@ mod tests {
 
     use super::*;
     use crate::indicator::{Action, Meta, Source, Timestamp};
-    use crate::verdict::Decision;
+    use crate::verdict::{Decision, Mode};
 
     /// `n` indicators of both kinds, some with metadata, with repeated
     /// keys among them.
@@ -367,7 +367,7 @@ mod tests {
         let set = crate::set::IndicatorSet::from_bytes(first).expect("opens");
         assert_eq!(set.len(), 4);
         let now = Timestamp(1_700_000_000);
-        let host = |q: &str| set.check_host_at(q, now).action;
+        let host = |q: &str| set.check_at(q, Mode::Domain, now).decision;
         assert_eq!(host("b.long-shared-label.example.com"), Decision::Allow);
         assert_eq!(host("a.long-shared-label.example.com"), Decision::Block);
         assert_eq!(host("c.long-shared-label.example.com"), Decision::Audit);
@@ -383,11 +383,11 @@ mod tests {
         // And the set it makes answers.
         let set = crate::set::IndicatorSet::from_bytes(alone).expect("opens");
         let now = Timestamp(1_700_000_000);
-        let host = |q: &str| set.check_host_at(q, now).action;
+        let host = |q: &str| set.check_at(q, Mode::Domain, now).decision;
         assert_eq!(host("x.n2.zone2.net"), Decision::Warn);
         assert_eq!(host("n3.zone3.net"), Decision::Audit);
         assert_eq!(host("n3.zone4.net"), Decision::None);
-        let url = set.check_url_at("http://h14.example1.com/p/14", now);
-        assert_eq!(url.action, Decision::Warn);
+        let url = set.check_at("http://h14.example1.com/p/14", Mode::Full, now);
+        assert_eq!(url.decision, Decision::Warn);
     }
 }

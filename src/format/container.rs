@@ -41,9 +41,9 @@ const HEADER_CRC_AT: usize = 36;
 
 /// The id of a section.
 ///
-/// The container does not interpret ids; the ones a set stores
-/// ([`KEYS`](crate::format::KEYS) and its neighbours, `0x10` and up) are
-/// described in [`crate::format`]. Ids must be unique within a file.
+/// The container does not interpret ids; the ones a set stores (`0x10`
+/// and up) are described with the file format (`src/format/mod.rs`). Ids
+/// must be unique within a file.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SectionId(pub u32);
 
@@ -99,14 +99,15 @@ impl fmt::Display for Region {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum FormatError {
-    /// The file does not start with [`MAGIC`]: it is not an `.indset` file.
+    /// The file does not start with the magic bytes `\x89INDSET\n`: it is
+    /// not an `.indset` file.
     BadMagic {
         /// The first eight bytes of the file.
         found: [u8; 8],
     },
     /// The file was written for another version of the format.
     UnsupportedVersion {
-        /// The version this build reads, [`VERSION`].
+        /// The version this build reads.
         expected: u32,
         /// The version recorded in the file.
         found: u32,
@@ -145,7 +146,7 @@ pub enum FormatError {
         /// The length of the file.
         file_len: u64,
     },
-    /// A section does not start at a multiple of [`ALIGN`].
+    /// A section does not start at a multiple of 8.
     Misaligned {
         /// The section.
         id: SectionId,
@@ -162,7 +163,7 @@ pub enum FormatError {
         /// The offset it must have.
         expected: u64,
     },
-    /// A section the set needs is missing (see [`Container::require`]).
+    /// A section the set needs is missing.
     MissingSection {
         /// The missing section.
         id: SectionId,
@@ -732,31 +733,40 @@ impl Writer {
     /// [`map`] sound; a crash leaves the old file or the new one (and perhaps
     /// a stray temporary file), never a mix.
     pub fn write_file(&self, path: &Path) -> io::Result<()> {
-        let name = path.file_name().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name")
-        })?;
-        // Unique among the writers of this process; `create_new` refuses to
-        // reuse a file someone else left or planted.
-        static WRITES: AtomicU64 = AtomicU64::new(0);
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(
-            ".{}-{}.tmp",
-            std::process::id(),
-            WRITES.fetch_add(1, Ordering::Relaxed)
-        ));
-        let temp = path.with_file_name(temp_name);
-        let mut file = File::options().write(true).create_new(true).open(&temp)?;
-        let result = self
-            .write_to(&mut file)
-            .and_then(|()| file.sync_all())
-            .and_then(|()| std::fs::rename(&temp, path));
-        if result.is_err() {
-            // The write's error is the one to report.
-            let _ = std::fs::remove_file(&temp);
-        }
-        result
+        write_atomically(path, |file| self.write_to(file))
     }
+}
+
+/// Writes a file to `path` atomically: `write` fills a new temporary file
+/// in the same directory, which is synced and renamed over `path` (see
+/// [`Writer::write_file`]); on failure the temporary file is removed.
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"))?;
+    // Unique among the writers of this process; `create_new` refuses to
+    // reuse a file someone else left or planted.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(
+        ".{}-{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
+    let temp = path.with_file_name(temp_name);
+    let mut file = File::options().write(true).create_new(true).open(&temp)?;
+    let result = write(&mut file)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&temp, path));
+    if result.is_err() {
+        // The write's error is the one to report.
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
 }
 
 /// The body size from which [`Container::parse`] checksums on two threads:
@@ -801,7 +811,7 @@ fn body_crc(body: &[u8]) -> u32 {
 /// The file must not be modified in place while it is mapped: replace it
 /// with a new file and a rename, as [`Writer::write_file`] does.
 #[allow(unsafe_code)]
-pub fn map(path: &Path) -> Result<memmap2::Mmap, FormatError> {
+pub fn map(path: &Path) -> Result<Mapped, FormatError> {
     let file = File::open(path)?;
     let len = file.metadata()?.len();
     if len < HEADER_LEN as u64 {
@@ -822,5 +832,38 @@ pub fn map(path: &Path) -> Result<memmap2::Mmap, FormatError> {
     // parsers still do not read out of bounds) or the process may die of
     // SIGBUS.
     let map = unsafe { memmap2::Mmap::map(&file)? };
-    Ok(map)
+    Ok(Mapped { map })
+}
+
+/// The read-only memory map of a `.indset` file: the bytes of an
+/// [`IndicatorSet`](crate::IndicatorSet) opened with
+/// [`IndicatorSet::open`](crate::IndicatorSet::open).
+///
+/// Dropping it unmaps the file (a system call). The file must not be
+/// modified in place while it is mapped: replace it with a new file and a
+/// rename.
+pub struct Mapped {
+    map: memmap2::Mmap,
+}
+
+impl AsRef<[u8]> for Mapped {
+    fn as_ref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+impl std::ops::Deref for Mapped {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+impl fmt::Debug for Mapped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mapped")
+            .field("len", &self.map.len())
+            .finish()
+    }
 }

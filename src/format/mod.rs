@@ -1,7 +1,8 @@
 //! The `.indset` file format: the one owner of every byte a set stores.
 //!
-//! The writer ([`crate::compile`]) and the reader ([`crate::set`]) both take
-//! the layout from here, and neither imports the other. This module holds
+//! The writer ([`crate::compile`]) and the reader
+//! ([`IndicatorSet`](crate::IndicatorSet)) both take the layout from here,
+//! and neither imports the other. This module holds
 //! the container (header, section table, checksums, [`Writer`], [`map`]),
 //! the id and layout of each section a set stores, the bits of a record's
 //! flag byte and of a metadata entry, and the encodings shared by both
@@ -146,16 +147,24 @@
 
 use crate::indicator::{Action, Severity};
 
+// The container's whole API is public with the `internals` feature (its
+// tests, the fuzz targets and the benchmarks use all of it); the set and
+// the compiler alone use part of it.
+#[cfg_attr(not(any(test, feature = "internals")), allow(dead_code))]
 mod container;
 pub(crate) mod filter;
 pub(crate) mod fst;
 pub(crate) mod packed;
 pub(crate) mod wire;
 
-pub use container::{
-    ALIGN, Container, ENTRY_LEN, FormatError, HEADER_LEN, MAGIC, MAX_SECTIONS, PARALLEL_CRC,
-    Region, SectionId, VERSION, Writer, map,
-};
+#[cfg(feature = "compile")]
+pub(crate) use container::write_atomically;
+#[cfg(any(test, feature = "internals"))]
+pub use container::{ALIGN, ENTRY_LEN, HEADER_LEN, MAGIC, MAX_SECTIONS, PARALLEL_CRC, VERSION};
+// The writer of sets, for the compiler (and the container's own tests).
+#[cfg(any(test, feature = "compile"))]
+pub use container::Writer;
+pub use container::{Container, FormatError, Mapped, Region, SectionId, map};
 
 /// The `fst` map from key to first record.
 pub const KEYS: SectionId = SectionId(0x10);

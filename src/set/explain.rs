@@ -15,7 +15,7 @@ use crate::format::{
     M_DESCRIPTION, M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, SEVERITIES, SEVERITY_MASK,
     SEVERITY_SHIFT,
 };
-use crate::indicator::{Kind, Timestamp};
+use crate::indicator::{Kind, Meta, Timestamp};
 use crate::verdict::{ExplainedMatch, Explanation, Hit, IndicatorInfo, Mode, Role, Stats};
 
 fn reversed(b: &[u8]) -> String {
@@ -99,27 +99,24 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         let (kind, value) = decode_key(key);
         let flags = self.records().flags(record).unwrap_or(0);
         let severity = ((flags >> SEVERITY_SHIFT) & SEVERITY_MASK) as usize;
-        let mut info = IndicatorInfo {
-            id: self.id(record),
-            kind,
-            value,
-            action: ACTIONS[(flags & ACTION_MASK) as usize],
-            title: None,
+        let mut meta = Meta {
             severity: severity
                 .checked_sub(1)
                 .and_then(|i| SEVERITIES.get(i).copied()),
-            expiration: None,
-            groups: Vec::new(),
-            generate_alert: None,
-            category: None,
-            description: None,
+            ..Meta::default()
         };
         if flags & HAS_META != 0 {
             if let Some(entry) = self.meta_entry(record) {
-                read_meta(entry, &mut info);
+                read_meta(entry, &mut meta);
             }
         }
-        info
+        IndicatorInfo {
+            id: meta.id.clone().unwrap_or_else(|| self.id(record)),
+            kind,
+            value,
+            action: ACTIONS[(flags & ACTION_MASK) as usize],
+            meta,
+        }
     }
 
     /// Every indicator matching `query` in `mode` at `now`, most specific
@@ -127,7 +124,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// Allocates; meant for `indset explain`.
     pub fn explain(&self, query: impl AsRef<[u8]>, mode: Mode, now: Timestamp) -> Explanation {
         let query = query.as_ref();
-        let verdict = self.check(query, mode, now);
+        let verdict = self.check_at(query, mode, now);
         let mut hits = Vec::new();
         let mut canonical = None;
         let mut ip = false;
@@ -302,7 +299,7 @@ fn canonical_ip(query: &[u8], mode: Mode) -> Option<String> {
 
 /// Reads a metadata entry (layout in [`crate::format`]) into `info`;
 /// stops at the first field that does not fit.
-fn read_meta(entry: &[u8], info: &mut IndicatorInfo) {
+fn read_meta(entry: &[u8], info: &mut Meta) {
     let Some(&mask) = entry.first() else {
         return;
     };
@@ -317,7 +314,7 @@ fn read_meta(entry: &[u8], info: &mut IndicatorInfo) {
     }
     if mask & M_ID != 0 {
         match string(&mut at) {
-            Some(id) => info.id = id,
+            Some(id) => info.id = Some(id),
             None => return,
         }
     }

@@ -46,45 +46,27 @@ impl Clock {
 }
 
 impl<D: AsRef<[u8]>> IndicatorSet<D> {
-    /// Full-mode lookup of a URL at the current time (the system clock is
-    /// read only when a matching indicator has an expiration).
+    /// The verdict for `query` in `mode` at the current time: the system
+    /// clock is read only when a matching indicator has an expiration.
+    ///
+    /// In [`Mode::Full`] the query is a URL; in [`Mode::Domain`] it is a
+    /// host (SNI, DNS name or Host header; a port is stripped, a URL reduced
+    /// to its host) and only `DomainName` indicators and `Url` indicators
+    /// for the root path apply.
     ///
     /// Costs one canonicalisation into a stack buffer and one walk of the
-    /// key `fst` over the host and path; never allocates, never panics. An
-    /// unparsable URL gives [`Decision::None`] with `invalid` set; an IP
-    /// literal host matches nothing.
-    pub fn check_url(&self, url: impl AsRef<[u8]>) -> Verdict {
-        self.lookup(url.as_ref(), Mode::Full, &mut Clock(None))
+    /// key automaton over the host (and, in full mode, the path); never
+    /// allocates, never panics. An unparsable query gives
+    /// [`Decision::None`] with `invalid` set; an IP literal host matches
+    /// nothing.
+    pub fn check(&self, query: impl AsRef<[u8]>, mode: Mode) -> Verdict {
+        self.lookup(query.as_ref(), mode, &mut Clock(None))
     }
 
-    /// Like [`check_url`](Self::check_url) at the time `now`: indicators
-    /// whose expiration is at or before `now` are ignored.
-    pub fn check_url_at(&self, url: impl AsRef<[u8]>, now: Timestamp) -> Verdict {
-        self.lookup(url.as_ref(), Mode::Full, &mut Clock(Some(now)))
-    }
-
-    /// Domain-mode lookup of a host (SNI, DNS name or Host header; a port is
-    /// stripped, a URL reduced to its host) at the current time.
-    ///
-    /// Only `DomainName` indicators and `Url` indicators for the root path
-    /// apply. Costs one host canonicalisation and one walk over the host;
-    /// never allocates, never panics; an unparsable host gives
-    /// [`Decision::None`] with `invalid` set.
-    pub fn check_host(&self, host: impl AsRef<[u8]>) -> Verdict {
-        self.lookup(host.as_ref(), Mode::Domain, &mut Clock(None))
-    }
-
-    /// Like [`check_host`](Self::check_host) at the time `now`.
-    pub fn check_host_at(&self, host: impl AsRef<[u8]>, now: Timestamp) -> Verdict {
-        self.lookup(host.as_ref(), Mode::Domain, &mut Clock(Some(now)))
-    }
-
-    /// A lookup in either mode at the time `now`: [`check_url_at`] or
-    /// [`check_host_at`].
-    ///
-    /// [`check_url_at`]: Self::check_url_at
-    /// [`check_host_at`]: Self::check_host_at
-    pub fn check(&self, query: impl AsRef<[u8]>, mode: Mode, now: Timestamp) -> Verdict {
+    /// Like [`check`](Self::check) at the time `now`: indicators whose
+    /// expiration is at or before `now` are ignored, and the system clock
+    /// is never read.
+    pub fn check_at(&self, query: impl AsRef<[u8]>, mode: Mode, now: Timestamp) -> Verdict {
         self.lookup(query.as_ref(), mode, &mut Clock(Some(now)))
     }
 
@@ -133,13 +115,13 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                 }
             }
         }
-        let action = match (decider, audit) {
+        let decision = match (decider, audit) {
             (Some((_, flags)), _) => Decision::from(ACTIONS[(flags & ACTION_MASK) as usize]),
             (None, Some(_)) => Decision::Audit,
             (None, None) => Decision::None,
         };
         Verdict {
-            action,
+            decision,
             indicator: decider.map(|(h, _)| h),
             audit: audit.map(|(h, _)| h),
             invalid: false,

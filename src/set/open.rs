@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::{IndicatorSet, Records};
+use crate::format::Mapped;
 use crate::format::fst::{self as keys, Keys};
 use crate::format::packed::Packed;
 use crate::format::wire::{u32_at, u64_at};
@@ -81,9 +82,8 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// copying them.
     ///
     /// Verifies the container (its checksum reads every byte; a file of
-    /// [`PARALLEL_CRC`](crate::format::PARALLEL_CRC) bytes or more is read
-    /// in two halves, one on a scoped thread, on a machine with more than
-    /// one core), then that the sections agree with each other:
+    /// 4 MiB or more is read in two halves, one on a scoped thread, on a
+    /// machine with more than one core), then that the sections agree with each other:
     /// O(size of the file) at most: the palette of flag bytes, one pass
     /// over the records' palette indices (at least a bit each) only when
     /// some but not all palette entries have metadata, and the metadata
@@ -195,7 +195,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     }
 }
 
-impl IndicatorSet<memmap2::Mmap> {
+impl IndicatorSet<Mapped> {
     /// Memory-maps and opens the `.indset` file at `path`: no copy of the
     /// indicator data reaches the heap. Verification as in
     /// [`from_bytes`](Self::from_bytes); an unreadable file is

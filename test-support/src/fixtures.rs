@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
+use indset::IndicatorSet;
 use indset::compile::build;
 use indset::reference::{self, RefVerdict};
-use indset::set::IndicatorSet;
-use indset::verdict::{Decision, Mode, Verdict};
-use indset::{Action, Indicator, Kind, Timestamp};
+use indset::{Action, Decision, Indicator, Kind, Mode, Timestamp, Verdict};
 
 /// The time the tables look up at.
 pub const NOW: Timestamp = Timestamp(1_700_000_000);
@@ -40,7 +39,7 @@ pub fn hit_value<D: AsRef<[u8]>>(
     set: &IndicatorSet<D>,
     query: &str,
     mode: Mode,
-    hit: Option<indset::verdict::Hit>,
+    hit: Option<indset::Hit>,
 ) -> Option<(Kind, String)> {
     hit.map(|h| {
         let info = set.info(query.as_bytes(), mode, h);
@@ -69,7 +68,7 @@ pub fn set_shape<D: AsRef<[u8]>>(
     mode: Mode,
 ) -> Shape {
     Shape {
-        action: v.action,
+        action: v.decision,
         indicator: hit_value(set, query, mode, v.indicator),
         audit: hit_value(set, query, mode, v.audit),
         invalid: v.invalid,
@@ -78,7 +77,7 @@ pub fn set_shape<D: AsRef<[u8]>>(
 
 pub fn ref_shape(inds: &[Indicator], v: RefVerdict) -> Shape {
     Shape {
-        action: v.action,
+        action: v.decision,
         indicator: ref_value(inds, v.indicator),
         audit: ref_value(inds, v.audit),
         invalid: v.invalid,
@@ -98,7 +97,7 @@ pub fn both(
     mode: Mode,
     now: Timestamp,
 ) -> (Shape, Shape) {
-    let got = set_shape(set, set.check(query, mode, now), query, mode);
+    let got = set_shape(set, set.check_at(query, mode, now), query, mode);
     let want = ref_shape(inds, reference::check(inds, query.as_bytes(), mode, now));
     (got, want)
 }

@@ -27,9 +27,7 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use indset::Indicator;
-use indset::set::IndicatorSet;
-use indset::verdict::{Decision, Mode};
+use indset::{Decision, Indicator, IndicatorSet, Mode};
 use indset_bench as data;
 use indset_test_support::alloc;
 use serde_json::{Map, Value, json};
@@ -105,7 +103,7 @@ fn secs_ms(d: Duration) -> f64 {
 struct Engines {
     label: String,
     indicators: usize,
-    set: IndicatorSet<memmap2::Mmap>,
+    set: IndicatorSet<indset::Mapped>,
     hash: HashWalk,
     adblock: Option<Adblock>,
 }
@@ -254,7 +252,7 @@ impl Suite {
             eprintln!("== {entry}: {} queries", queries.len());
             let ours: Vec<Decision> = queries
                 .iter()
-                .map(|u| set.check(u.as_bytes(), m, NOW).action)
+                .map(|u| set.check_at(u.as_bytes(), m, NOW).decision)
                 .collect();
             let theirs: Vec<Decision> = queries
                 .iter()
@@ -272,7 +270,7 @@ impl Suite {
             let hits = |d: &[Decision]| d.iter().filter(|d| **d != Decision::None).count();
             let (mut indset_v, per_query) =
                 self.measure(&entry, "indset", queries, overhead, |u| {
-                    set.check(u.as_bytes(), m, NOW)
+                    set.check_at(u.as_bytes(), m, NOW)
                 });
             indset_v["hit_rate"] = json!(hits(&ours) as f64 / ours.len() as f64);
             indset_v["by_length"] = by_length(queries, &per_query);
@@ -410,7 +408,7 @@ fn by_length(queries: &[String], per_query: &[Vec<f64>]) -> Value {
 }
 
 /// Writes `bytes` as `<target>/bench/<label>.indset` and opens it mapped.
-fn write_and_open(label: &str, bytes: &[u8]) -> (PathBuf, IndicatorSet<memmap2::Mmap>) {
+fn write_and_open(label: &str, bytes: &[u8]) -> (PathBuf, IndicatorSet<indset::Mapped>) {
     let dir = target_dir().join("bench");
     std::fs::create_dir_all(&dir).expect("target/bench");
     let path = dir.join(format!("{label}.indset"));
@@ -577,7 +575,7 @@ fn main() {
     s.lookups("1m", "real", v);
     let misses: Vec<Request> = requests
         .iter()
-        .filter(|r| e.set.check(r.url.as_bytes(), Mode::Full, NOW).action == Decision::None)
+        .filter(|r| e.set.check_at(r.url.as_bytes(), Mode::Full, NOW).decision == Decision::None)
         .cloned()
         .collect();
     for (name, hit_percent, seed) in [("hit_heavy", 90, 1), ("miss_heavy", 10, 2)] {

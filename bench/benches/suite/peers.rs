@@ -14,8 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use indset::verdict::Decision;
-use indset::{Action, Indicator, Kind, canon};
+use indset::{Action, Decision, Indicator, Kind, canon};
 
 /// A hash-table suffix walk.
 pub struct HashWalk {

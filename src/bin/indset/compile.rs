@@ -6,10 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use indset::compile::Compiler;
-use indset::format::{Container, Writer};
-use indset::ingest::{Format, Options};
-use indset::{Code, Diagnostic, Timestamp};
+use indset::{Code, Compiler, Diagnostic, Format, Options, Timestamp};
 
 use crate::Status;
 
@@ -134,7 +131,9 @@ pub fn run(args: Args) -> Result<Status> {
              check the inputs and the diagnostics above, or pass --allow-empty to write an empty set"
         );
     }
-    write_set(&args.output, &compiled.bytes)?;
+    compiled
+        .write_file(&args.output)
+        .with_context(|| format!("cannot write the set to {}", args.output.display()))?;
     writeln!(
         stderr,
         "indset: wrote {} ({} indicators, {} bytes)",
@@ -284,31 +283,6 @@ fn check_writable(path: &Path, what: &str) -> Result<()> {
         ),
         _ => Ok(()),
     }
-}
-
-/// Writes the set with [`Writer::write_file`]: a new temporary file beside
-/// `path`, synced and renamed into place, so a reader that maps `path`
-/// never sees a half-written set; on failure the temporary file is removed.
-fn write_set(path: &Path, bytes: &[u8]) -> Result<()> {
-    // The compiler hands out finished bytes; `write_file` writes from a
-    // `Writer`, so the sections are copied back into one (the same layout
-    // gives the same bytes).
-    let container = Container::parse(bytes).context("the compiled set does not verify")?;
-    let mut writer = Writer::new();
-    writer.flags(container.flags());
-    for (id, section) in container.sections() {
-        writer.add_section(id, section);
-    }
-    if writer.len() != bytes.len() {
-        bail!(
-            "the compiled set does not copy into a writer ({} bytes of {})",
-            writer.len(),
-            bytes.len()
-        );
-    }
-    writer
-        .write_file(path)
-        .with_context(|| format!("cannot write the set to {}", path.display()))
 }
 
 /// Stderr for diagnostics, where a closed pipe (`indset compile ... 2>&1 |

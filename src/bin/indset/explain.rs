@@ -4,9 +4,8 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::Result;
-use indset::Timestamp;
 use indset::ingest::format_timestamp;
-use indset::verdict::{Mode, Role};
+use indset::{Mode, Role, Timestamp};
 
 use crate::Status;
 use crate::output::open_set;
@@ -69,15 +68,15 @@ pub fn run(args: Args) -> Result<Status> {
             info.value,
             info.id
         )?;
-        if let Some(title) = &info.title {
+        if let Some(title) = &info.meta.title {
             write!(out, ", \"{title}\"")?;
         }
-        if let Some(exp) = info.expiration {
+        if let Some(exp) = info.meta.expiration {
             write!(out, ", expires {}", format_timestamp(exp))?;
         }
         writeln!(out, "): {}", m.reason)?;
     }
-    write!(out, "verdict:   {}", ex.verdict.action.as_str())?;
+    write!(out, "verdict:   {}", ex.verdict.decision.as_str())?;
     if ex.verdict.invalid {
         write!(out, " (invalid query)")?;
     }

@@ -63,9 +63,9 @@ pub fn run(args: Args) -> Result<Status> {
                         "type": i.kind.as_str(),
                         "value": i.value,
                         "action": i.action.as_str(),
-                        "title": i.title,
-                        "severity": i.severity.map(|s| s.as_str()),
-                        "expiration": i.expiration.map(format_timestamp),
+                        "title": i.meta.title,
+                        "severity": i.meta.severity.map(|s| s.as_str()),
+                        "expiration": i.meta.expiration.map(format_timestamp),
                     })
                 })
                 .collect();

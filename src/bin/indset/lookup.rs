@@ -5,10 +5,8 @@ use std::io::{self, BufRead, BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use indset::Timestamp;
-use indset::appconfig::AppConfig;
 use indset::canon;
-use indset::verdict::{Decision, Mode, Verdict};
+use indset::{AppConfig, Decision, Mode, Timestamp, Verdict};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -74,12 +72,10 @@ pub fn run(args: Args) -> Result<Status> {
         }
         None => AppConfig::default(),
     };
-    let mode = args
-        .mode
-        .unwrap_or(match (&args.app_config, config.supervised) {
-            (Some(_), false) => Mode::Domain,
-            _ => Mode::Full,
-        });
+    let mode = args.mode.unwrap_or(match &args.app_config {
+        Some(_) => config.mode(),
+        None => Mode::Full,
+    });
     let set = open_set(&args.set)?;
     let now = args.now.unwrap_or_else(Timestamp::now);
     let mut lookup = Lookup {
@@ -281,16 +277,16 @@ impl Lookup<'_> {
     fn write(&mut self, out: &mut impl Write, query: &str) -> Result<()> {
         let hide = self.config.exclude_url_in_report;
         let verdict = if self.config.web_protection {
-            self.set.check(query, self.mode, self.now)
+            self.set.check_at(query, self.mode, self.now)
         } else {
             Verdict {
-                action: Decision::None,
+                decision: Decision::None,
                 indicator: None,
                 audit: None,
                 invalid: false,
             }
         };
-        let slot = match verdict.action {
+        let slot = match verdict.decision {
             Decision::Block => 0,
             Decision::Warn => 1,
             Decision::Allow => 2,
@@ -311,7 +307,7 @@ impl Lookup<'_> {
                 (Some(_), true) => Some("hidden"),
                 (c, _) => c.as_deref(),
             },
-            action: verdict.action.as_str(),
+            action: verdict.decision.as_str(),
             indicator: indicator.as_ref().map(|i| IndicatorJson::new(i, hide)),
             audit: audit.as_ref().map(|i| IndicatorJson::new(i, hide)),
             invalid: verdict.invalid.then_some(true),

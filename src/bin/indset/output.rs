@@ -4,15 +4,12 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use indset::ingest::Report;
-use indset::set::IndicatorSet;
-use indset::verdict::IndicatorInfo;
-use indset::{Code, Level, Outcome, Timestamp};
+use indset::{Code, IndicatorInfo, IndicatorSet, Level, Mapped, Outcome, Report, Timestamp};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 /// A memory-mapped, verified set.
-pub type MappedSet = IndicatorSet<memmap2::Mmap>;
+pub type MappedSet = IndicatorSet<Mapped>;
 
 /// Opens and verifies a compiled set; the error says which file and why.
 pub fn open_set(path: &Path) -> Result<MappedSet> {
@@ -61,8 +58,8 @@ impl<'a> IndicatorJson<'a> {
             kind: info.kind.as_str(),
             value: if hide { "hidden" } else { &info.value },
             action: info.action.as_str(),
-            title: info.title.as_deref(),
-            severity: info.severity.map(|s| s.as_str()),
+            title: info.meta.title.as_deref(),
+            severity: info.meta.severity.map(|s| s.as_str()),
         }
     }
 }
