@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use indset::format::Container;
-use indset::format::{COMMON_INPUTS, FILTER, KEYS, LINES, META, META_INDEX, RECORDS};
+use indset::format::KEYS;
 
 fn main() {
     let path = std::env::args()
@@ -43,16 +43,7 @@ fn main() {
     println!("{path}: {} keys, {} bytes", fst.len(), bytes.len());
     println!("\nsection            bytes   per indicator");
     for (id, section) in container.sections() {
-        let name = match id {
-            KEYS => "keys",
-            RECORDS => "records",
-            LINES => "lines",
-            META_INDEX => "meta-index",
-            META => "meta",
-            COMMON_INPUTS => "common-inputs",
-            FILTER => "filter",
-            _ => "other",
-        };
+        let name = id.name().unwrap_or("other");
         println!(
             "{name:<14} {:>9} {:>10.2}",
             section.len(),

@@ -175,7 +175,8 @@ fn parse_bool(value: &Value) -> Option<bool> {
     }
 }
 
-fn kind_of(value: &Value) -> &'static str {
+/// What a JSON value is, for messages: `null`, `a boolean`, `an array`...
+pub(crate) fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

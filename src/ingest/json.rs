@@ -32,6 +32,8 @@ use serde::Deserializer as _;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+use crate::appconfig::kind_of as type_name;
+
 use super::lines::MAX_LINE_LEN;
 use super::sink::Sink;
 use super::validate::{MAX_DESCRIPTION_LEN, MAX_GROUPS, RawRow};
@@ -412,17 +414,6 @@ impl<'de> Visitor<'de> for ElementVisitor {
 
     fn visit_unit<E: de::Error>(self) -> Result<Elem, E> {
         Ok(Elem::Other("null"))
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
