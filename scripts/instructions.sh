@@ -2,7 +2,8 @@
 # Instructions per lookup, counted by callgrind: repeatable whatever else
 # the machine is doing, unlike times. One pass of examples/profile_lookups
 # (the 1M set of the quick benchmark, the 30,524 real request URLs of
-# data/) in each mode, counting only inside `IndicatorSet::lookup`, then
+# data/) in each mode, counting only inside `IndicatorSet::check_at` (the
+# lookup, with its canonicalisation), then
 # the functions that take the most of it.
 #
 #   scripts/instructions.sh            both modes
@@ -22,7 +23,8 @@ trap 'rm -rf "$out"' EXIT
 
 for mode in ${1:-domain full}; do
     valgrind --tool=callgrind --callgrind-out-file="$out/$mode" \
-        --toggle-collect='indset::set::IndicatorSet<D>::lookup' "$bin" "$mode" 1 \
+        --toggle-collect='indset::set::lookup::<impl indset::set::IndicatorSet<D>>::check_at' \
+        "$bin" "$mode" 1 \
         >"$out/$mode.stdout" 2>"$out/$mode.log"
     queries=$(sed -n 's/^[a-z]*: \([0-9]*\) queries.*/\1/p' "$out/$mode.stdout")
     echo "== $mode: $queries lookups"
@@ -33,7 +35,7 @@ for mode in ${1:-domain full}; do
             /PROGRAM TOTALS/ { gsub(",", "", $1); printf "%8.0f  instructions per lookup\n", $1 / n; next }
             $3 != "=>" && $3 ~ /\.rs:indset::/ {
                 f = $3; sub(/^.*\.rs:/, "", f)
-                if (f ~ /::lookup$/ || seen[f]++) next
+                if ($0 ~ /::check_at/ || seen[f]++) next
                 gsub(",", "", $1); v = $1 / n
                 if (v >= 20) printf "%8.0f  %s\n", v, f
             }' | head -12
