@@ -154,6 +154,18 @@ pub struct Source {
     pub file: Arc<str>,
     /// The 1-based line the row starts on.
     pub line: u64,
+    /// The row's place among the rows that start on that line, from 0: a
+    /// hosts line with several names, JSON elements written on one line.
+    pub nth: u32,
+}
+
+/// The id of a row without a portal id: `FILE:LINE`, and `FILE:LINE#N`
+/// for the `N`th row (from 2) that starts on that line.
+pub(crate) fn row_id(file: &str, line: u64, nth: u32) -> String {
+    match nth {
+        0 => format!("{file}:{line}"),
+        n => format!("{file}:{line}#{}", u64::from(n) + 1),
+    }
 }
 
 /// The fields kept and reported with every match (`docs/inputs.md`, Formats).
@@ -211,12 +223,13 @@ impl Indicator {
     }
 
     /// The id reported for this indicator: the portal's id, or else
-    /// `file:line`, its input file (as named when it was read) and line,
-    /// which names one row among all the inputs of a set.
+    /// `FILE:LINE`, its input file (as named when it was read) and line,
+    /// with `#N` for the `N`th row (from 2) that starts on that line: one
+    /// row among all the inputs of a set.
     pub fn id(&self) -> String {
         match &self.meta.id {
             Some(id) => id.clone(),
-            None => format!("{}:{}", self.source.file, self.source.line),
+            None => row_id(&self.source.file, self.source.line, self.source.nth),
         }
     }
 }

@@ -126,6 +126,48 @@ fn ids_name_one_row_across_inputs() {
     assert_eq!(ids.len(), 4);
 }
 
+#[test]
+fn ids_name_one_row_when_a_line_holds_several() {
+    // A hosts line with several names, and JSON elements on one line.
+    let json: String = format!(
+        "[{}]",
+        (0..5)
+            .map(|i| {
+                format!(
+                    "{{\"indicatorType\":\"DomainName\",\"indicatorValue\":\"x{i}.test\",\"action\":\"Block\"}}"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let (set, _) = compile(
+        Timestamp(0),
+        &[
+            (
+                "k.hosts",
+                "0.0.0.0 a.test b.test localhost c.test
+0.0.0.0 d.test
+",
+            ),
+            ("k.json", &json),
+        ],
+    );
+    let id = |q: &str| {
+        let v = set.check_at(q, Mode::Domain, Timestamp(0));
+        set.info(q.as_bytes(), Mode::Domain, v.indicator.expect("decided"))
+            .id
+    };
+    assert_eq!(id("a.test"), "k.hosts:1");
+    assert_eq!(id("b.test"), "k.hosts:1#2");
+    // `localhost` is not a row: `c.test` is the third row of its line.
+    assert_eq!(id("c.test"), "k.hosts:1#3");
+    assert_eq!(id("d.test"), "k.hosts:2");
+    assert_eq!(id("x0.test"), "k.json:1");
+    assert_eq!(id("x4.test"), "k.json:1#5");
+    let ids: HashSet<String> = set.iter().map(|i| i.id).collect();
+    assert_eq!(ids.len(), set.len(), "every id names one row");
+}
+
 const VALUES: &[(Kind, &str)] = &[
     (Kind::DomainName, "example.com"),
     (Kind::DomainName, "a.example.com"),

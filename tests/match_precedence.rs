@@ -250,6 +250,7 @@ fn ip_indicators() -> Vec<Indicator> {
         source: Source {
             file: "test".into(),
             line: 1,
+            nth: 0,
         },
     };
     vec![

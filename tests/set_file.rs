@@ -115,6 +115,7 @@ fn generated(n: usize) -> Vec<Indicator> {
             source: Source {
                 file: Arc::from("generated"),
                 line: i as u64 + 1,
+                nth: 0,
             },
         })
         .collect()

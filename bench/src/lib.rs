@@ -318,6 +318,7 @@ pub fn sized_direct(real: &[Indicator], n: usize) -> Vec<Indicator> {
                     source: Source {
                         file: Arc::clone(&file),
                         line,
+                        nth: 0,
                     },
                 });
             }

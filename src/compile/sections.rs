@@ -82,7 +82,7 @@ pub(super) fn meta_entry(ind: &Indicator, number: u64) -> Option<Vec<u8>> {
     let id = match &m.id {
         Some(id) => Some(id.clone()),
         None if number < u64::from(LINE_IN_META) => None,
-        None => Some(format!("{}:{}", ind.source.file, ind.source.line)),
+        None => Some(ind.id()),
     };
     let strings = [
         (M_ID, id.as_deref()),
@@ -128,63 +128,96 @@ pub(super) fn meta_entry(ind: &Indicator, number: u64) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The input files of `indicators` and where their lines start in the
-/// set's numbering of lines: each file, in byte order of names, takes the
-/// lines after the ones before it (up to its largest line, and one more
-/// for a line 0), so that one number names a file and a line.
+/// The input files of `indicators` and where their rows are in the set's
+/// numbering of rows: each file, in byte order of names, takes the numbers
+/// of its lines (from its first number up to its largest line), then one
+/// number for each further row that starts on a line another row started
+/// on (a hosts line with several names), so that one number names a file,
+/// a line and the row's place on it.
 pub(super) struct Sources<'i> {
-    names: Vec<(&'i str, u64)>,
+    files: Vec<SourceFile<'i>>,
+}
+
+struct SourceFile<'i> {
+    name: &'i str,
+    base: u64,
+    largest: u64,
+    /// The rows that are not the first of their line, `(line, nth)`,
+    /// sorted; numbered from `extra_base`.
+    extra: Vec<(u64, u32)>,
+    extra_base: u64,
 }
 
 impl<'i> Sources<'i> {
     pub(super) fn of(indicators: &'i [Indicator]) -> Sources<'i> {
-        let mut largest: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
-        let mut last: Option<(&std::sync::Arc<str>, u64)> = None;
+        let mut files: Vec<SourceFile<'i>> = Vec::new();
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut last: Option<(&std::sync::Arc<str>, usize)> = None;
         for i in indicators {
             let file = &i.source.file;
-            if let Some((f, max)) = &mut last {
-                if std::sync::Arc::ptr_eq(f, file) {
-                    *max = (*max).max(i.source.line);
-                    continue;
-                }
-                let m = largest.entry(&**f).or_insert(0);
-                *m = (*m).max(*max);
+            let at = match last {
+                Some((f, at)) if std::sync::Arc::ptr_eq(f, file) => at,
+                _ => *index.entry(&**file).or_insert_with(|| {
+                    files.push(SourceFile {
+                        name: file,
+                        base: 0,
+                        largest: 0,
+                        extra: Vec::new(),
+                        extra_base: 0,
+                    });
+                    files.len() - 1
+                }),
+            };
+            last = Some((file, at));
+            let f = &mut files[at];
+            f.largest = f.largest.max(i.source.line);
+            if i.source.nth > 0 {
+                f.extra.push((i.source.line, i.source.nth));
             }
-            last = Some((file, i.source.line));
         }
-        if let Some((f, max)) = last {
-            let m = largest.entry(&**f).or_insert(0);
-            *m = (*m).max(max);
-        }
-        let mut names: Vec<(&str, u64)> = largest.into_iter().collect();
-        names.sort_unstable();
+        files.sort_unstable_by(|a, b| a.name.cmp(b.name));
         let mut base = 0u64;
-        for (_, n) in &mut names {
-            let lines = *n + 1;
-            *n = base;
-            base = base.saturating_add(lines);
+        for f in &mut files {
+            f.extra.sort_unstable();
+            f.extra.dedup();
+            f.base = base;
+            f.extra_base = base.saturating_add(f.largest).saturating_add(1);
+            base = f.extra_base.saturating_add(f.extra.len() as u64);
         }
-        Sources { names }
+        Sources { files }
     }
 
-    /// The number of `line` of `file` in the set's numbering.
-    pub(super) fn number(&self, file: &str, line: u64) -> u64 {
-        let base = self
-            .names
-            .binary_search_by(|(n, _)| (*n).cmp(file))
-            .map_or(0, |i| self.names[i].1);
-        base.saturating_add(line)
+    /// The number of the row `nth` of `line` of `file` in the set's
+    /// numbering.
+    pub(super) fn number(&self, file: &str, line: u64, nth: u32) -> u64 {
+        let Ok(i) = self.files.binary_search_by(|f| f.name.cmp(file)) else {
+            return line;
+        };
+        let f = &self.files[i];
+        if nth == 0 {
+            return f.base.saturating_add(line);
+        }
+        let j = f.extra.binary_search(&(line, nth)).unwrap_or(0);
+        f.extra_base.saturating_add(j as u64)
     }
 
     /// The [`SOURCES`](crate::format::SOURCES) section: the number of
     /// files (`u32`), then for each in byte order of names its first
-    /// number (`u64`) and its name (`u32` length and UTF-8 bytes).
+    /// number (`u64`), the first number of its further rows (`u64`), their
+    /// count (`u32`), its name (`u32` length and UTF-8 bytes), and each
+    /// further row's line (`u64`) and place on it (`u32`).
     pub(super) fn section(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        out.extend_from_slice(&(self.names.len() as u32).to_le_bytes());
-        for (name, base) in &self.names {
-            out.extend_from_slice(&base.to_le_bytes());
-            wire::push_str(&mut out, name);
+        out.extend_from_slice(&(self.files.len() as u32).to_le_bytes());
+        for f in &self.files {
+            out.extend_from_slice(&f.base.to_le_bytes());
+            out.extend_from_slice(&f.extra_base.to_le_bytes());
+            out.extend_from_slice(&(f.extra.len() as u32).to_le_bytes());
+            wire::push_str(&mut out, f.name);
+            for &(line, nth) in &f.extra {
+                out.extend_from_slice(&line.to_le_bytes());
+                out.extend_from_slice(&nth.to_le_bytes());
+            }
         }
         out
     }

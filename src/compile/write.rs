@@ -79,7 +79,7 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
     // so that the loop in key order below touches an indicator only when
     // it has metadata.
     let sources = Sources::of(indicators);
-    let number = |i: &Indicator| sources.number(&i.source.file, i.source.line);
+    let number = |i: &Indicator| sources.number(&i.source.file, i.source.line, i.source.nth);
     let mut record: Vec<(u8, u32)> = Vec::with_capacity(indicators.len());
     for i in indicators {
         let start = arena.len();
@@ -309,6 +309,7 @@ mod tests {
                     source: Source {
                         file: Arc::from(if i % 2 == 0 { "a.csv" } else { "b.txt" }),
                         line: i as u64 + 1,
+                        nth: 0,
                     },
                 }
             })
@@ -350,6 +351,7 @@ mod tests {
             source: Source {
                 file: Arc::from("a.txt"),
                 line,
+                nth: 0,
             },
         };
         let mut inds = vec![

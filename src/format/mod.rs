@@ -96,7 +96,7 @@
 //! | [`META`] | metadata entries, identical ones stored once (see below) |
 //! | [`COMMON_INPUTS`] | the 63 common input bytes of the `fst` node format, in index order |
 //! | [`FILTER`] | a blocked Bloom filter of every key's host (a `DomainName`'s domain, a `Url`'s exact host), 10 bits per key in 32-byte blocks (`format/filter.rs`); optional, a set without it walks every query |
-//! | [`SOURCES`] | `k` (`u32`), then `k` input files in byte order of names, each its first line number (`u64`, not decreasing: a file takes the numbers from its first up to its largest line, and the next file starts after them) and its name (`u32` length and UTF-8 bytes) |
+//! | [`SOURCES`] | `k` (`u32`), then `k` input files in byte order of names, each: its first row number (`u64`), the first number of its further rows (`u64`), their count `e` (`u32`), its name (`u32` length and UTF-8 bytes), then `e` further rows as line (`u64`) and place on the line (`u32`, from 1). A file's lines take the numbers from its first up to its largest line; a row that is not the first to start on its line (a hosts line with several names) takes one of the further numbers; numbers grow file after file |
 //!
 //! Packed integers sit end to end, lowest bit first (value `i` in bits
 //! `i * b .. (i + 1) * b`, `format/packed.rs`), each array at the width its

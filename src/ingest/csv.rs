@@ -249,6 +249,8 @@ fn row<R>(line: u64, c: &Columns, records: &Records<'_, R>) -> RawRow {
         .unwrap_or_default();
     RawRow {
         line,
+        // A CSV record starts a line of its own.
+        nth: 0,
         kind: take(c.kind).unwrap_or_default().into(),
         value: take(c.value).unwrap_or_default(),
         action: take(c.action).unwrap_or_default().into(),

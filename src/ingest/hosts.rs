@@ -47,7 +47,7 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
             );
             continue;
         }
-        for name in names.filter(|n| !is_boilerplate(n)) {
+        for (nth, name) in names.filter(|n| !is_boilerplate(n)).enumerate() {
             if name.contains(',') {
                 sink.malformed(
                     no,
@@ -61,6 +61,7 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
             }
             sink.row(RawRow {
                 line: no,
+                nth: u32::try_from(nth).unwrap_or(u32::MAX),
                 kind: Cow::Borrowed("DomainName"),
                 value: name.into(),
                 action: Cow::Borrowed("Block"),

@@ -199,6 +199,10 @@ struct State<'s, 'o> {
     found_list: bool,
     /// Whether the top object has indicator fields itself.
     single_object: bool,
+    /// The line of the last element and how many elements before it
+    /// started on that line.
+    last_line: u64,
+    nth: u32,
 }
 
 impl State<'_, '_> {
@@ -217,6 +221,8 @@ pub(crate) fn read<R: BufRead>(input: &mut R, sink: &mut Sink<'_>) -> io::Result
         element: None,
         found_list: false,
         single_object: false,
+        last_line: 0,
+        nth: 0,
     };
     let result = de.deserialize_any(Top(&mut st)).and_then(|()| de.end());
     match result {
@@ -348,13 +354,20 @@ impl<'de> DeserializeSeed<'de> for Element<'_, '_, '_> {
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         let line = self.0.line();
+        self.0.nth = if line == self.0.last_line {
+            self.0.nth.saturating_add(1)
+        } else {
+            0
+        };
+        self.0.last_line = line;
+        let nth = self.0.nth;
         self.0.element = Some(line);
         let shared = &self.0.shared;
         shared.element.set(Some(shared.given.get()));
         let value = d.deserialize_any(ElementVisitor)?;
         self.0.shared.element.set(None);
         self.0.element = None;
-        match to_row(line, value) {
+        match to_row(line, value).map(|row| RawRow { nth, ..row }) {
             Ok(row) => self.0.sink.row(row),
             Err((code, message)) => self.0.sink.refuse(line, code, message),
         }

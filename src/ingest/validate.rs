@@ -15,6 +15,9 @@ use super::Options;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RawRow {
     pub line: u64,
+    /// The row's place among the rows of its line, from 0 (a hosts line
+    /// with several names, JSON elements on one line).
+    pub nth: u32,
     /// Borrowed when a reader supplies a fixed name (text, hosts).
     pub kind: Cow<'static, str>,
     pub value: String,
@@ -383,6 +386,7 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Checked {
         source: Source {
             file: Arc::clone(file),
             line,
+            nth: row.nth,
         },
     };
     Ok((ind, note))

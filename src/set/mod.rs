@@ -57,25 +57,31 @@ pub struct IndicatorSet<D: AsRef<[u8]>> {
     sources: Range<usize>,
 }
 
-/// The input file and line of the line number `number` in the sources
-/// section `b` (see [`crate::format`]): the last file whose first number is
-/// at most `number`.
-fn file_and_line(b: &[u8], number: u64) -> Option<(String, u64)> {
+/// The input file, line and place on the line of the row numbered
+/// `number` in the sources section `b` (see [`crate::format`]).
+fn file_and_line(b: &[u8], number: u64) -> Option<(String, u64, u32)> {
     let count = u32_at(b, 0)? as usize;
     let mut at = 4;
-    let mut found = None;
     for _ in 0..count {
         let base = u64_at(b, at)?;
-        let len = u32_at(b, at + 8)? as usize;
-        let name = b.get(at + 12..(at + 12).checked_add(len)?)?;
-        if base > number {
-            break;
+        let extra_base = u64_at(b, at + 8)?;
+        let extra = u32_at(b, at + 16)? as usize;
+        let len = u32_at(b, at + 20)? as usize;
+        let name_at = at + 24;
+        let name = b.get(name_at..name_at.checked_add(len)?)?;
+        let entries = name_at + len;
+        let name = || String::from_utf8_lossy(name).into_owned();
+        if (base..extra_base).contains(&number) {
+            return Some((name(), number - base, 0));
         }
-        found = Some((name, number - base));
-        at += 12 + len;
+        let j = number.checked_sub(extra_base)?;
+        if j < extra as u64 {
+            let e = entries + j as usize * 12;
+            return Some((name(), u64_at(b, e)?, u32_at(b, e + 8)?));
+        }
+        at = entries.checked_add(extra.checked_mul(12)?)?;
     }
-    let (name, line) = found?;
-    Some((String::from_utf8_lossy(name).into_owned(), line))
+    None
 }
 
 impl<D: AsRef<[u8]>> std::fmt::Debug for IndicatorSet<D> {
@@ -225,7 +231,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     fn id(&self, record: usize) -> String {
         let number = self.line(record);
         match file_and_line(self.section(&self.sources), u64::from(number)) {
-            Some((file, line)) => format!("{file}:{line}"),
+            Some((file, line, nth)) => crate::indicator::row_id(&file, line, nth),
             None => number.to_string(),
         }
     }

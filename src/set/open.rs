@@ -16,7 +16,8 @@ use crate::format::{
 };
 
 /// Whether `b` is a sources section: a count of files, then each file's
-/// first line number (not decreasing) and name, filling the section.
+/// first numbers (not decreasing, file after file), name and further
+/// rows, filling the section.
 fn valid_sources(b: &[u8]) -> bool {
     let Some(count) = u32_at(b, 0) else {
         return false;
@@ -24,14 +25,23 @@ fn valid_sources(b: &[u8]) -> bool {
     let mut at = 4usize;
     let mut previous = 0u64;
     for _ in 0..count {
-        let (Some(base), Some(len)) = (u64_at(b, at), u32_at(b, at + 8)) else {
+        let (Some(base), Some(extra_base), Some(extra), Some(len)) = (
+            u64_at(b, at),
+            u64_at(b, at + 8),
+            u32_at(b, at + 16),
+            u32_at(b, at + 20),
+        ) else {
             return false;
         };
-        if base < previous {
+        if base < previous || extra_base < base {
             return false;
         }
-        previous = base;
-        match at.checked_add(12 + len as usize) {
+        let Some(end) = extra_base.checked_add(u64::from(extra)) else {
+            return false;
+        };
+        previous = end;
+        let size = (len as usize).checked_add((extra as usize).saturating_mul(12));
+        match size.and_then(|n| at.checked_add(24 + n)) {
             Some(next) if next <= b.len() => at = next,
             _ => return false,
         }

@@ -41,6 +41,7 @@ pub fn indicator(
         source: Source {
             file: Arc::clone(file),
             line,
+            nth: 0,
         },
     })
 }
