@@ -76,6 +76,59 @@ fn an_expiring_allow_does_not_erase_a_permanent_block() {
     );
 }
 
+/// A row kept for after others expire is reported once, with what the
+/// whole list finally says, however the rows after it move its window.
+#[test]
+fn conflict_messages_say_what_the_whole_list_does() {
+    let csv = "IndicatorType,IndicatorValue,ExpirationTime,Action\n\
+               DomainName,s.test,2030-01-01T00:00:00Z,Allowed\n\
+               DomainName,s.test,2032-01-01T00:00:00Z,Block\n\
+               DomainName,s.test,,Audit\n\
+               DomainName,s.test,2033-01-01T00:00:00Z,Block\n";
+    let (set, report) = compile(Timestamp(Y2030 - 1000), &[("m.csv", csv)]);
+    assert_eq!(
+        (
+            report.merged_by(Code::Duplicate),
+            report.merged_by(Code::Conflict)
+        ),
+        (1, 2)
+    );
+    let said: Vec<(u64, Code, bool)> = report
+        .diagnostics()
+        .iter()
+        .map(|d| (d.line, d.code, d.message.contains("applies from")))
+        .collect();
+    // Line 3 is outlived by line 5; line 5 applies from the Allow's
+    // expiration, the Audit from line 5's (not from line 3's, as it would
+    // have looked when line 4 was read).
+    assert_eq!(
+        said,
+        [
+            (3, Code::Duplicate, false),
+            (5, Code::Conflict, true),
+            (4, Code::Conflict, true)
+        ]
+    );
+    assert!(
+        report.diagnostics()[1]
+            .message
+            .contains("from 2030-01-01T00:00:00Z")
+    );
+    assert!(
+        report.diagnostics()[2]
+            .message
+            .contains("from 2033-01-01T00:00:00Z")
+    );
+    // And the set agrees with what they say.
+    let at = |t: &str| {
+        let t = indset::ingest::parse_timestamp(t).expect("a time");
+        set.check_at("s.test", Mode::Domain, t).decision
+    };
+    assert_eq!(at("2029-12-31T23:59:59Z"), Decision::Allow);
+    assert_eq!(at("2030-01-01T00:00:00Z"), Decision::Block);
+    assert_eq!(at("2033-01-01T00:00:00Z"), Decision::Audit);
+}
+
 #[test]
 fn a_longer_lived_duplicate_replaces_the_shorter() {
     let csv = "IndicatorType,IndicatorValue,ExpirationTime,Action,Title\n\
@@ -212,6 +265,13 @@ proptest! {
         }
         let (set, report) = compile(now, &[("r.csv", &csv)]);
         prop_assert_eq!(report.rows(), rows.len() as u64);
+        // One diagnostic for every merged row.
+        let merges = report
+            .diagnostics()
+            .iter()
+            .filter(|d| matches!(d.code, Code::Duplicate | Code::Conflict))
+            .count() as u64;
+        prop_assert_eq!(merges, report.merged());
         prop_assert!(set.len() <= rows.len());
         for q in QUERIES {
             for mode in [Mode::Full, Mode::Domain] {

@@ -90,7 +90,65 @@ pub(super) struct State {
     /// `accepted` (by its index there): the longest-lived row of each
     /// other action, in order of action. They decide once the rows before
     /// them expire; a key holds at most one row per action.
-    pub(super) others: BTreeMap<u32, Vec<Indicator>>,
+    pub(super) others: BTreeMap<u32, Vec<Held>>,
+}
+
+/// A row held for after the rows before it expire. Its `conflict`
+/// diagnostic waits until what it says is final: when a later row makes
+/// it never apply, or when the ingestion finishes (a later row can still
+/// move the instant it starts to apply).
+pub(super) struct Held {
+    pub(super) ind: Indicator,
+    pending: bool,
+}
+
+impl State {
+    /// The `conflict` diagnostics still waiting, with what the rows of
+    /// each key finally say: from when each applies.
+    pub(super) fn pending_diagnostics(&mut self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (&at, others) in &mut self.others {
+            let head = &self.accepted[at as usize];
+            let chain: Vec<&Indicator> = std::iter::once(head)
+                .chain(others.iter().map(|h| &h.ind))
+                .collect();
+            for (i, held) in others.iter().enumerate() {
+                if held.pending {
+                    out.push(conflict(&held.ind, &chain[..=i], head));
+                }
+            }
+            for held in others.iter_mut() {
+                held.pending = false;
+            }
+        }
+        out
+    }
+}
+
+/// The `conflict` diagnostic of `loser`, whose key's rows before it are
+/// `before` (in order of precedence), the first of them `winner`.
+fn conflict(loser: &Indicator, before: &[&Indicator], winner: &Indicator) -> Diagnostic {
+    let tail = match applies_from(before, loser) {
+        Some(from) => format!(
+            "; it applies from {}, when the rows before it have expired",
+            format_timestamp(from)
+        ),
+        None => "; remove the row you do not mean".to_string(),
+    };
+    let message = format!(
+        "`{}`: {} here loses to {} at {}:{} (Allow > Warn > Block > Audit){tail}",
+        validate::shown(&loser.value()),
+        loser.action,
+        winner.action,
+        winner.source.file,
+        winner.source.line
+    );
+    Diagnostic::new(
+        &loser.source.file,
+        loser.source.line,
+        Code::Conflict,
+        message,
+    )
 }
 
 /// How long an indicator applies: its expiration, or for ever.
@@ -145,12 +203,12 @@ impl Sink<'_> {
             state
                 .others
                 .get(&at32)
-                .and_then(|o| o.iter().position(|i| i.action == new.action).map(Some))
+                .and_then(|o| o.iter().position(|h| h.ind.action == new.action).map(Some))
         };
         if let Some(slot) = same {
             let held = match slot {
                 None => &state.accepted[at],
-                Some(k) => &state.others[&at32][k],
+                Some(k) => &state.others[&at32][k].ind,
             };
             let longer = lives_until(&new) > lives_until(held);
             let (kept, dropped) = if longer { (&new, held) } else { (held, &new) };
@@ -174,73 +232,114 @@ impl Sink<'_> {
             let (file, line) = (Arc::clone(&dropped.source.file), dropped.source.line);
             state.report.count(Code::Duplicate);
             self.emit(Diagnostic::new(&file, line, Code::Duplicate, message));
-            if longer {
-                self.ignored(&new, note);
-                let state = &mut *self.state;
-                match slot {
-                    None => state.accepted[at] = new,
-                    Some(k) => {
-                        if let Some(o) = state.others.get_mut(&at32) {
-                            o[k] = new;
-                        }
+            if !longer {
+                return;
+            }
+            self.ignored(&new, note);
+            let state = &mut *self.state;
+            match slot {
+                None => state.accepted[at] = new,
+                Some(k) => {
+                    if let Some(o) = state.others.get_mut(&at32) {
+                        // The replaced row has its `duplicate`; its waiting
+                        // `conflict` passes to the row that takes its place.
+                        o[k].ind = new;
                     }
                 }
             }
+            self.prune(at);
             return;
         }
-        // Another action: the rows of the key, in order of action, keep
-        // those that decide at some instant (each outlives the ones before
-        // it); the first decides while it lives.
-        let mut rows: Vec<&Indicator> = std::iter::once(&state.accepted[at])
-            .chain(state.others.get(&at32).into_iter().flatten())
-            .collect();
-        let pos = rows.partition_point(|i| i.action < new.action);
-        rows.insert(pos, &new);
-        let mut keep = Vec::with_capacity(rows.len());
-        let mut horizon = i128::MIN;
-        for row in &rows {
-            let until = lives_until(row);
-            keep.push(keep.is_empty() || until > horizon);
-            horizon = horizon.max(until);
-        }
-        let loser_at = if pos == 0 { 1 } else { pos };
-        let (winner, loser) = (rows[0], rows[loser_at]);
-        let tail = match applies_from(&rows[..loser_at], loser) {
-            Some(from) => format!(
-                "; it applies from {}, when the rows before it have expired",
-                format_timestamp(from)
-            ),
-            None => "; remove the row you do not mean".to_string(),
-        };
-        let message = format!(
-            "`{value}`: {} here loses to {} at {}:{} (Allow > Warn > Block > Audit){tail}",
-            loser.action, winner.action, winner.source.file, winner.source.line
-        );
-        let (loser_file, loser_line) = (Arc::clone(&loser.source.file), loser.source.line);
+        // Another action: the row joins the key's rows in order of action,
+        // the loser (the old first row, or the new one) waiting for its
+        // `conflict` until it is final; then the rows that can never apply
+        // go.
         state.report.count(Code::Conflict);
-        self.emit(Diagnostic::new(
-            &loser_file,
-            loser_line,
-            Code::Conflict,
-            message,
-        ));
-        if !keep[pos] {
-            return;
-        }
-        self.ignored(&new, note);
-        let state = &mut *self.state;
         let mut others = state.others.remove(&at32).unwrap_or_default();
-        if pos == 0 {
+        let new_first = new.action < state.accepted[at].action;
+        let placed = if new_first {
             let old = std::mem::replace(&mut state.accepted[at], new);
-            others.insert(0, old);
+            others.insert(
+                0,
+                Held {
+                    ind: old,
+                    pending: true,
+                },
+            );
+            None
         } else {
-            others.insert(pos - 1, new);
+            let k = others.partition_point(|h| h.ind.action < new.action);
+            others.insert(
+                k,
+                Held {
+                    ind: new,
+                    pending: true,
+                },
+            );
+            Some(k)
+        };
+        state.others.insert(at32, others);
+        let kept = self.prune(at);
+        let new_kept = match placed {
+            None => true,
+            Some(k) => kept.get(k).copied().unwrap_or(false),
+        };
+        if new_kept {
+            let state = &*self.state;
+            let ind = match placed {
+                None => &state.accepted[at],
+                Some(k) => &state.others[&at32][k].ind,
+            };
+            if let Some(message) = note {
+                let d = Diagnostic::new(
+                    &ind.source.file,
+                    ind.source.line,
+                    Code::IgnoredValue,
+                    message,
+                );
+                self.state.report.ignored_values += 1;
+                self.emit(d);
+            }
         }
-        let mut k = keep.into_iter().skip(1);
-        others.retain(|_| k.next().unwrap_or(false));
+    }
+
+    /// Drops the rows of key `at` that can never apply (each row must
+    /// outlive every row before it), emitting their waiting `conflict`;
+    /// returns, for each row held after the first before the drop, whether
+    /// it stays.
+    fn prune(&mut self, at: usize) -> Vec<bool> {
+        let at32 = at as u32;
+        let Some(mut others) = self.state.others.remove(&at32) else {
+            return Vec::new();
+        };
+        let head = &self.state.accepted[at];
+        let mut horizon = lives_until(head);
+        let keep: Vec<bool> = others
+            .iter()
+            .map(|h| {
+                let until = lives_until(&h.ind);
+                let stays = until > horizon;
+                horizon = horizon.max(until);
+                stays
+            })
+            .collect();
+        let mut dropped = Vec::new();
+        for (i, held) in others.iter().enumerate() {
+            if !keep[i] && held.pending {
+                let mut before: Vec<&Indicator> = vec![head];
+                before.extend(others[..i].iter().map(|h| &h.ind));
+                dropped.push(conflict(&held.ind, &before, head));
+            }
+        }
+        let mut k = keep.iter();
+        others.retain(|_| k.next().copied().unwrap_or(false));
         if !others.is_empty() {
-            state.others.insert(at32, others);
+            self.state.others.insert(at32, others);
         }
+        for d in dropped {
+            self.emit(d);
+        }
+        keep
     }
 
     /// Reports the `ignored-value` warning of a row that is applied.

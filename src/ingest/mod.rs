@@ -303,10 +303,18 @@ impl Ingester {
     /// it: it saves a sort, and the indicators stay in the order their
     /// strings were allocated, so reading and freeing them walks memory in
     /// order.
-    pub(crate) fn finish_unordered(self) -> (Vec<Indicator>, Report) {
+    pub(crate) fn finish_unordered(mut self) -> (Vec<Indicator>, Report) {
+        // The `conflict` of each row held for after another expires is
+        // final only now that every row is read.
+        for d in self.state.pending_diagnostics() {
+            if let Some(f) = self.on_diagnostic.as_deref_mut() {
+                f(&d);
+            }
+            self.state.report.keep(d);
+        }
         drop(self.state.index);
         let mut accepted = self.state.accepted;
-        accepted.extend(self.state.others.into_values().flatten());
+        accepted.extend(self.state.others.into_values().flatten().map(|h| h.ind));
         (accepted, self.state.report)
     }
 }

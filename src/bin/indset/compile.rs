@@ -134,9 +134,16 @@ pub fn run(args: Args) -> Result<Status> {
     compiled
         .write_file(&args.output)
         .with_context(|| format!("cannot write the set to {}", args.output.display()))?;
+    // Merged rows kept for after the rows before them expire are in the
+    // set too: say so, so that the count adds up with the summary's.
+    let later = (compiled.indicators as u64).saturating_sub(report.accepted());
+    let kept = match later {
+        0 => String::new(),
+        n => format!(", {n} of them merged rows that apply once the rows before them expire"),
+    };
     writeln!(
         stderr,
-        "indset: wrote {} ({} indicators, {} bytes)",
+        "indset: wrote {} ({} indicators{kept}, {} bytes)",
         args.output.display(),
         compiled.indicators,
         compiled.bytes.len()
