@@ -612,7 +612,8 @@ fn an_ipv6_domain_is_named_as_written() {
          Url,http://2001:db8::1/x,,Block\n\
          DomainName,fe80::1,,Block\n\
          DomainName,::ffff:245.245.0.1,,Block\n\
-         DomainName,ok.example,,Block\n",
+         DomainName,ok.example,,Block\n\
+         DomainName,fe80::1%eth0,,Block\n",
     )
     .unwrap();
     let out = s.compile(&["-o", &s.arg("v6.indset"), &s.arg("v6.csv")]);
@@ -629,6 +630,8 @@ fn an_ipv6_domain_is_named_as_written() {
     assert!(line(4).contains("error[ip-indicator]"), "{err}");
     assert!(line(4).contains("the IPv6 address fe80::1"), "{err}");
     assert!(line(5).contains("error[reserved-address]"), "{err}");
+    // A zone is part of the address, not a scheme.
+    assert!(line(7).contains("the IPv6 address fe80::1%eth0"), "{err}");
     assert!(!err.contains("0.0.7.209"), "{err}");
 }
 

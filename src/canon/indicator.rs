@@ -107,12 +107,13 @@ pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rej
 /// The host of `value` when it is an IPv6 address without brackets
 /// (`2001:db8::1`, `http://fe80::1/x`): the URL parser would read the part
 /// before the first `:` as the host (`2001`, the IPv4 address 0.0.7.209) or
-/// as a scheme (`fe80`).
+/// as a scheme (`fe80`). A zone (`fe80::1%eth0`) is part of the host.
 fn bare_ipv6(value: &str) -> Option<(&str, Ipv6Addr)> {
     let v = value.trim();
     let v = v.split_once("://").map_or(v, |(_, rest)| rest);
     let host = v.split(['/', '?', '#']).next().unwrap_or(v);
-    Some((host, parse_ipv6(host.as_bytes())?))
+    let address = host.split_once('%').map_or(host, |(a, _)| a);
+    Some((host, parse_ipv6(address.as_bytes())?))
 }
 
 fn canonical(kind: Kind, value: &str, buf: &mut [u8]) -> Result<(String, String), Rejection> {
