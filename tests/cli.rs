@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+use indset_test_support::fixtures::{json_lines, text};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_indset");
@@ -84,18 +85,6 @@ fn run(args: &[String], stdin: Option<&str>) -> Output {
     }
     drop(pipe);
     child.wait_with_output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect()
 }
 
 #[test]

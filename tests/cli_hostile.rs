@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use indset_test_support::fixtures::{json_lines, text};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_indset");
@@ -130,18 +131,6 @@ fn wait_bounded(mut child: Child) -> Output {
         stdout: read_out.join().expect("stdout reader"),
         stderr: read_err.join().expect("stderr reader"),
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect()
 }
 
 // Unreadable inputs and empty sets never replace a set.

@@ -7,21 +7,10 @@ use std::path::PathBuf;
 
 use indset::ingest::{Format, Ingester, MAX_LINE_LEN, Options, Report};
 use indset::{Code, Diagnostic, Indicator, Timestamp};
+use indset_test_support::fixtures::{hosts, ingest_with};
 use proptest::prelude::*;
 
 const NOW: Timestamp = Timestamp(1_761_350_400);
-
-fn ingest(name: &str, bytes: &[u8], format: Format) -> (Vec<Indicator>, Report) {
-    let mut ing = Ingester::new(Options::at(NOW));
-    ing.read(name, bytes, format).unwrap();
-    let (v, r) = ing.finish();
-    assert!(r.adds_up(), "{name}: {r}");
-    (v, r)
-}
-
-fn hosts(v: &[Indicator]) -> Vec<&str> {
-    v.iter().map(|i| i.host.as_str()).collect()
-}
 
 /// The only diagnostic; its line, code and a part of its message.
 fn only(r: &Report) -> &Diagnostic {
@@ -34,6 +23,10 @@ const HEADER: &str = "IndicatorType,IndicatorValue,Action,Title\n";
 /// A quoted field may span lines (RFC 4180), so a stray quote pairs with
 /// the next one; where fields end is then a guess, and reading stops
 /// rather than read text from inside a field as rows.
+fn ingest(name: &str, bytes: &[u8], format: Format) -> (Vec<Indicator>, Report) {
+    ingest_with(Options::at(NOW), name, bytes, format)
+}
+
 #[test]
 fn csv_unbalanced_quote_stops_the_file() {
     let text = format!(

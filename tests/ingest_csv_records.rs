@@ -7,6 +7,7 @@ use std::io::{self, Read};
 
 use indset::ingest::{Format, Ingester, MAX_LINE_LEN, Options, Report};
 use indset::{Action, Code, Indicator, Timestamp};
+use indset_test_support::fixtures::{ingest_with, lines, values};
 use proptest::prelude::*;
 
 const NOW: Timestamp = Timestamp(1_761_350_400);
@@ -15,19 +16,7 @@ const HEADER: &str =
     "IndicatorType,IndicatorValue,ExpirationTime,Action,Severity,Title,Description\n";
 
 fn ingest(name: &str, bytes: &[u8]) -> (Vec<Indicator>, Report) {
-    let mut ing = Ingester::new(Options::at(NOW));
-    ing.read(name, bytes, Format::Auto).unwrap();
-    let (v, r) = ing.finish();
-    assert!(r.adds_up(), "{name}: {r}");
-    (v, r)
-}
-
-fn values(v: &[Indicator]) -> Vec<(String, Action)> {
-    v.iter().map(|i| (i.value(), i.action)).collect()
-}
-
-fn lines(r: &Report) -> Vec<(u64, Code)> {
-    r.diagnostics().iter().map(|d| (d.line, d.code)).collect()
+    ingest_with(Options::at(NOW), name, bytes, Format::Auto)
 }
 
 #[test]

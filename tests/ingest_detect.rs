@@ -1,30 +1,19 @@
 //! Format detection by content, rows of one format fed as another, and
 //! NUL bytes: one rule in every format.
 
-use indset::ingest::{Format, Ingester, Options, Report};
+use indset::ingest::{Format, Options, Report};
 use indset::{Action, Code, Indicator, Timestamp};
+use indset_test_support::fixtures::{ingest_with, lines, values};
 
 const NOW: Timestamp = Timestamp(1_761_350_400);
-
-fn ingest(name: &str, bytes: &[u8], format: Format) -> (Vec<Indicator>, Report) {
-    let mut ing = Ingester::new(Options::at(NOW));
-    ing.read(name, bytes, format).unwrap();
-    let (v, r) = ing.finish();
-    assert!(r.adds_up(), "{name}: {r}");
-    (v, r)
-}
-
-fn values(v: &[Indicator]) -> Vec<(String, Action)> {
-    v.iter().map(|i| (i.value(), i.action)).collect()
-}
-
-fn lines(r: &Report) -> Vec<(u64, Code)> {
-    r.diagnostics().iter().map(|d| (d.line, d.code)).collect()
-}
 
 const PORTAL: &str = "IndicatorType,IndicatorValue,ExpirationTime,Action,Severity,Title,Description\n\
                       DomainName,h1.test,,Block,High,t,d\n\
                       DomainName,ok.test,,Allow,High,t,d\n";
+
+fn ingest(name: &str, bytes: &[u8], format: Format) -> (Vec<Indicator>, Report) {
+    ingest_with(Options::at(NOW), name, bytes, format)
+}
 
 #[test]
 fn a_portal_csv_is_csv_whatever_its_name() {

@@ -7,6 +7,7 @@ use indset::ingest::{Format, Ingester, Options, Report};
 use indset::{Code, Indicator, Timestamp};
 
 use indset_test_support::alloc;
+use indset_test_support::fixtures::{hosts, ingest_with};
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
@@ -20,20 +21,6 @@ fn alone() -> std::sync::MutexGuard<'static, ()> {
     ALONE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Compiled for the device group `x`, which the rows with groups name
-/// (so that they are kept when they are within the limits).
-fn ingest(name: &str, bytes: &[u8], format: Format) -> (Vec<Indicator>, Report) {
-    let mut ing = Ingester::new(Options::at(NOW).device_group("x"));
-    ing.read(name, bytes, format).unwrap();
-    let (v, r) = ing.finish();
-    assert!(r.adds_up(), "{name}: {r}");
-    (v, r)
-}
-
-fn hosts(v: &[Indicator]) -> Vec<&str> {
-    v.iter().map(|i| i.host.as_str()).collect()
 }
 
 /// Gives `head`, `len` bytes of `fill`, then `tail`, never holding them.
@@ -66,6 +53,12 @@ impl Read for Padded {
 
 /// A 64 MiB description is one `too-long` row; the JSON reader holds none
 /// of it and reads on at the next element.
+/// Compiled for the device group `x`, which the rows with groups name
+/// (so that they are kept when they are within the limits).
+fn ingest(name: &str, bytes: &[u8], format: Format) -> (Vec<Indicator>, Report) {
+    ingest_with(Options::at(NOW).device_group("x"), name, bytes, format)
+}
+
 #[test]
 fn a_huge_json_description_is_one_rejected_row_and_is_not_held() {
     let _alone = alone();

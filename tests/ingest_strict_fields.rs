@@ -3,20 +3,16 @@
 //! id only never become a different indicator, or one for every device.
 
 use indset::Code;
-use indset::ingest::{Format, Ingester, Options, Report};
+use indset::ingest::{Format, Options, Report};
 use indset::{Action, Indicator, Timestamp};
-
-fn ingest(name: &str, text: &str, opts: Options) -> (Vec<Indicator>, Report) {
-    let mut ing = Ingester::new(opts);
-    ing.read(name, text.as_bytes(), Format::Auto)
-        .expect("reads");
-    let (v, r) = ing.finish();
-    assert!(r.adds_up(), "{r}");
-    (v, r)
-}
+use indset_test_support::fixtures::ingest_with;
 
 fn now() -> Options {
     Options::at(Timestamp(1_700_000_000))
+}
+
+fn ingest(name: &str, text: &str, opts: Options) -> (Vec<Indicator>, Report) {
+    ingest_with(opts, name, text.as_bytes(), Format::Auto)
 }
 
 #[test]

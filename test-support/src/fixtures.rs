@@ -101,3 +101,49 @@ pub fn both(
     let want = ref_shape(inds, reference::check(inds, query.as_bytes(), mode, now));
     (got, want)
 }
+
+/// Reads one input `name` with `opts`, as `indset compile` does, and
+/// returns the indicators it accepts and the report, checking that every
+/// row has one outcome.
+pub fn ingest_with(
+    opts: indset::Options,
+    name: &str,
+    bytes: &[u8],
+    format: indset::Format,
+) -> (Vec<Indicator>, indset::Report) {
+    let mut ing = indset::ingest::Ingester::new(opts);
+    ing.read(name, bytes, format)
+        .expect("reading from memory never fails");
+    let (v, r) = ing.finish();
+    assert!(r.adds_up(), "{name}: {r}");
+    (v, r)
+}
+
+/// The hosts of `v`, in order.
+pub fn hosts(v: &[Indicator]) -> Vec<&str> {
+    v.iter().map(|i| i.host.as_str()).collect()
+}
+
+/// The value and action of each of `v`, in order.
+pub fn values(v: &[Indicator]) -> Vec<(String, Action)> {
+    v.iter().map(|i| (i.value(), i.action)).collect()
+}
+
+/// The line and code of each diagnostic the report kept, in order.
+pub fn lines(r: &indset::Report) -> Vec<(u64, indset::Code)> {
+    r.diagnostics().iter().map(|d| (d.line, d.code)).collect()
+}
+
+/// A command's output bytes as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The JSON objects a successful command printed, one a line.
+pub fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
