@@ -212,6 +212,14 @@ pub struct Indicator {
 }
 
 impl Indicator {
+    /// Until when the indicator applies, as a number that orders
+    /// expirations: its expiration in seconds, or `i128::MAX` when it never
+    /// expires (so a row that never expires outlives every other).
+    #[cfg(feature = "compile")]
+    pub(crate) fn lives_until(&self) -> i128 {
+        self.meta.expiration.map_or(i128::MAX, |e| i128::from(e.0))
+    }
+
     /// The canonical value as printed by the tool: the host for a domain,
     /// `host/path?query` for a URL (no scheme: the scheme is not part of
     /// the match).

@@ -46,11 +46,6 @@ pub(crate) fn sort_prefix(key: &[u8]) -> (u64, u32) {
     )
 }
 
-/// How long an indicator applies: its expiration, or for ever.
-pub(super) fn lives_until(ind: &Indicator) -> i128 {
-    ind.meta.expiration.map_or(i128::MAX, |e| i128::from(e.0))
-}
-
 /// The records of a sorted `order` (equal keys adjacent, each run in the
 /// order of precedence: action, then the longest-lived first), as
 /// `(indicator, chained)`: of each run of equal keys, the ones that decide
@@ -80,7 +75,7 @@ pub(super) fn key_chains<'i>(
                 continue;
             }
             last_action = Some(ind.action);
-            let until = lives_until(ind);
+            let until = ind.lives_until();
             if until > horizon {
                 if horizon != i128::MIN {
                     if let Some(previous) = out.last_mut() {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::fst_builder;
-use super::keys::{key_chains, key_into, lives_until, sort_prefix};
+use super::keys::{key_chains, key_into, sort_prefix};
 use super::sections::{Sources, flags, has_meta, lines_section, meta_entry, records_section};
 use crate::format::{
     CHAINED, COMMON_INPUTS, FILTER, HAS_META, KEYS, LINE_IN_META, LINES, META, META_INDEX, RECORDS,
@@ -127,7 +127,7 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
                 key_of(a)
                     .cmp(key_of(b))
                     .then(ia.action.cmp(&ib.action))
-                    .then(lives_until(ib).cmp(&lives_until(ia)))
+                    .then(ib.lives_until().cmp(&ia.lives_until()))
                     .then(ia.source.line.cmp(&ib.source.line))
                     .then_with(|| ia.source.file.cmp(&ib.source.file))
                     .then(a.cmp(&b))

@@ -151,17 +151,24 @@ fn conflict(loser: &Indicator, before: &[&Indicator], winner: &Indicator) -> Dia
     )
 }
 
-/// How long an indicator applies: its expiration, or for ever.
-fn lives_until(ind: &Indicator) -> i128 {
-    ind.meta.expiration.map_or(i128::MAX, |e| i128::from(e.0))
-}
-
 /// When a row that loses to `before` (the rows of its key that precede
 /// it, in order of precedence) starts to decide: after the last of them
 /// expires; `None` when one of them never expires or outlives it.
 fn applies_from(before: &[&Indicator], ind: &Indicator) -> Option<Timestamp> {
-    let horizon = before.iter().map(|i| lives_until(i)).max()?;
-    (horizon < lives_until(ind)).then_some(Timestamp(horizon as i64))
+    let horizon = before.iter().map(|i| i.lives_until()).max()?;
+    (horizon < ind.lives_until()).then_some(Timestamp(horizon as i64))
+}
+
+/// The `ignored-value` warning `note` of `ind`, as a diagnostic.
+fn ignored_value(ind: &Indicator, note: Option<String>) -> Option<Diagnostic> {
+    note.map(|message| {
+        Diagnostic::new(
+            &ind.source.file,
+            ind.source.line,
+            Code::IgnoredValue,
+            message,
+        )
+    })
 }
 
 impl Sink<'_> {
@@ -210,7 +217,7 @@ impl Sink<'_> {
                 None => &state.accepted[at],
                 Some(k) => &state.others[&at32][k].ind,
             };
-            let longer = lives_until(&new) > lives_until(held);
+            let longer = new.lives_until() > held.lives_until();
             let (kept, dropped) = if longer { (&new, held) } else { (held, &new) };
             let message = if longer {
                 format!(
@@ -255,6 +262,8 @@ impl Sink<'_> {
         // `conflict` until it is final; then the rows that can never apply
         // go.
         state.report.count(Code::Conflict);
+        // The new row's `ignored-value`, reported if the row stays.
+        let ignored = ignored_value(&new, note);
         let mut others = state.others.remove(&at32).unwrap_or_default();
         let new_first = new.action < state.accepted[at].action;
         let placed = if new_first {
@@ -285,21 +294,7 @@ impl Sink<'_> {
             Some(k) => kept.get(k).copied().unwrap_or(false),
         };
         if new_kept {
-            let state = &*self.state;
-            let ind = match placed {
-                None => &state.accepted[at],
-                Some(k) => &state.others[&at32][k].ind,
-            };
-            if let Some(message) = note {
-                let d = Diagnostic::new(
-                    &ind.source.file,
-                    ind.source.line,
-                    Code::IgnoredValue,
-                    message,
-                );
-                self.state.report.ignored_values += 1;
-                self.emit(d);
-            }
+            self.report_ignored(ignored);
         }
     }
 
@@ -313,11 +308,11 @@ impl Sink<'_> {
             return Vec::new();
         };
         let head = &self.state.accepted[at];
-        let mut horizon = lives_until(head);
+        let mut horizon = head.lives_until();
         let keep: Vec<bool> = others
             .iter()
             .map(|h| {
-                let until = lives_until(&h.ind);
+                let until = h.ind.lives_until();
                 let stays = until > horizon;
                 horizon = horizon.max(until);
                 stays
@@ -344,9 +339,13 @@ impl Sink<'_> {
 
     /// Reports the `ignored-value` warning of a row that is applied.
     fn ignored(&mut self, ind: &Indicator, note: Option<String>) {
-        if let Some(message) = note {
+        self.report_ignored(ignored_value(ind, note));
+    }
+
+    fn report_ignored(&mut self, warning: Option<Diagnostic>) {
+        if let Some(d) = warning {
             self.state.report.ignored_values += 1;
-            self.diag_at(ind, Code::IgnoredValue, message);
+            self.emit(d);
         }
     }
 

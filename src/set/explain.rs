@@ -222,10 +222,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     }
 
     fn is_expired(&self, hit: Hit, now: Timestamp) -> bool {
-        self.flags(hit) & HAS_EXPIRATION != 0
-            && self
-                .expiration(hit.record as usize)
-                .is_some_and(|e| e <= now)
+        self.expired(hit.record as usize, self.flags(hit), || now)
     }
 
     /// Every indicator, in key order (the order of [`Hit::record`]). Each

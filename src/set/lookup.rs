@@ -4,7 +4,7 @@
 
 use super::IndicatorSet;
 use crate::canon;
-use crate::format::{ACTION_MASK, ACTIONS, CHAINED, HAS_EXPIRATION, MAX_CHAIN, filter};
+use crate::format::{ACTION_MASK, ACTIONS, CHAINED, MAX_CHAIN, filter};
 use crate::indicator::{Kind, Timestamp};
 use crate::verdict::{Decision, Hit, Mode, Verdict};
 
@@ -305,7 +305,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         let mut record = first;
         loop {
             let flags = records.flags(record)?;
-            if flags & HAS_EXPIRATION == 0 || self.expiration(record).is_none_or(|e| e > now()) {
+            if !self.expired(record, flags, &mut now) {
                 return Some((record, flags));
             }
             if flags & CHAINED == 0 || record - first + 1 >= MAX_CHAIN {

@@ -21,7 +21,7 @@ use std::ops::Range;
 use crate::format::fst::Keys;
 use crate::format::packed::Packed;
 use crate::format::wire::{i64_at, u32_at, u64_at};
-use crate::format::{CHAINED, M_EXPIRATION, MAX_CHAIN};
+use crate::format::{CHAINED, HAS_EXPIRATION, M_EXPIRATION, MAX_CHAIN};
 use crate::indicator::Timestamp;
 
 mod explain;
@@ -262,5 +262,13 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             return None;
         }
         i64_at(entry, 1).map(Timestamp)
+    }
+
+    /// Whether `record`, whose flag byte is `flags`, has expired at
+    /// `now()`: the clock and the expiration are read only when the flags
+    /// say it has one.
+    #[inline]
+    fn expired(&self, record: usize, flags: u8, now: impl FnOnce() -> Timestamp) -> bool {
+        flags & HAS_EXPIRATION != 0 && self.expiration(record).is_some_and(|e| e <= now())
     }
 }
