@@ -51,17 +51,33 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
-/// One line, without its terminator (`\n` or `\r\n`).
-pub(crate) enum Line<'a> {
+/// One line, without its terminator (`\n` or `\r\n`), as [`Lines`]
+/// reads it.
+pub enum Line<'a> {
     /// A valid UTF-8 line.
     Text(&'a str),
-    /// A line that is not valid UTF-8; `valid_up_to` is the offset of the
-    /// first bad byte.
-    NotUtf8 { bytes: &'a [u8], valid_up_to: usize },
-    /// A line longer than [`MAX_LINE_LEN`], of `len` bytes.
-    TooLong { len: u64 },
-    /// A line with a NUL byte at offset `at`: not text.
-    Nul { bytes: &'a [u8], at: usize },
+    /// A line that is not valid UTF-8.
+    NotUtf8 {
+        /// The line.
+        bytes: &'a [u8],
+        /// The offset of the first bad byte.
+        valid_up_to: usize,
+    },
+    /// A line longer than [`MAX_LINE_LEN`].
+    TooLong {
+        /// Its length in bytes.
+        len: u64,
+        /// Its first bytes (more than [`MAX_LINE_LEN`]; the rest was
+        /// read past without being held).
+        head: &'a [u8],
+    },
+    /// A line with a NUL byte: not text.
+    Nul {
+        /// The line.
+        bytes: &'a [u8],
+        /// The offset of the first NUL byte.
+        at: usize,
+    },
 }
 
 impl Line<'_> {
@@ -90,7 +106,7 @@ impl Line<'_> {
                  the file as UTF-8 text",
                 at + 1
             )),
-            Line::TooLong { len } => Some(format!(
+            Line::TooLong { len, .. } => Some(format!(
                 "the line is {len} bytes long, over the limit of {MAX_LINE_LEN}: \
                  split it, one indicator per line"
             )),
@@ -98,15 +114,19 @@ impl Line<'_> {
     }
 }
 
-/// Reads lines one at a time into one reused buffer, numbering them from 1.
-pub(crate) struct Lines<'r, R> {
+/// Reads lines one at a time into one reused buffer, numbering them from
+/// 1: the line reader of the line-based formats, and of `indset lookup`'s
+/// queries. Memory is bounded by [`MAX_LINE_LEN`] whatever the input: a
+/// longer line is read past without being held.
+pub struct Lines<'r, R> {
     inner: &'r mut R,
     buf: Vec<u8>,
     number: u64,
 }
 
 impl<'r, R: BufRead> Lines<'r, R> {
-    pub(crate) fn new(inner: &'r mut R) -> Self {
+    /// Lines of `inner`.
+    pub fn new(inner: &'r mut R) -> Self {
         Lines {
             inner,
             buf: Vec::new(),
@@ -115,7 +135,7 @@ impl<'r, R: BufRead> Lines<'r, R> {
     }
 
     /// The next line and its 1-based number; `None` at the end.
-    pub(crate) fn next_line(&mut self) -> io::Result<Option<(u64, Line<'_>)>> {
+    pub fn next_line(&mut self) -> io::Result<Option<(u64, Line<'_>)>> {
         self.buf.clear();
         let mut len: u64 = 0;
         let mut any = false;
@@ -150,7 +170,13 @@ impl<'r, R: BufRead> Lines<'r, R> {
             len -= 1;
         }
         if len > MAX_LINE_LEN as u64 {
-            return Ok(Some((self.number, Line::TooLong { len })));
+            return Ok(Some((
+                self.number,
+                Line::TooLong {
+                    len,
+                    head: &self.buf,
+                },
+            )));
         }
         if let Some(at) = memchr::memchr(0, &self.buf) {
             return Ok(Some((

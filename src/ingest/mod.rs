@@ -160,7 +160,7 @@ mod validate;
 mod worker;
 
 pub use detect::{Format, UnknownFormat};
-pub use lines::MAX_LINE_LEN;
+pub use lines::{Line, Lines, MAX_LINE_LEN};
 pub use options::Options;
 pub use report::{MAX_DIAGNOSTICS_PER_CODE, Report};
 pub use time::{format_timestamp, parse_timestamp};

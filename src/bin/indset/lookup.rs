@@ -1,11 +1,12 @@
 //! `indset lookup`: one JSON object a line for every query.
 
 use std::fs;
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use indset::canon;
+use indset::ingest::{Line as InputLine, Lines};
 use indset::{AppConfig, Decision, Mode, Timestamp, Verdict};
 use serde::Serialize;
 use serde_json::Value;
@@ -87,21 +88,32 @@ pub fn run(args: Args) -> Result<Status> {
     };
     let mut out = BufWriter::new(io::stdout().lock());
     if args.queries.is_empty() {
-        let mut lines = Lines::new(io::stdin().lock());
-        while let Some((number, read)) = lines.next().context("cannot read queries from stdin")? {
-            let text = match read {
-                Read::TooLong(head) => {
+        // A line over `MAX_LINE_LEN`, as compile caps a row, is answered
+        // as invalid and the rest of it read past without being held, so
+        // endless input (`< /dev/zero`) runs in bounded memory.
+        let mut stdin = io::stdin().lock();
+        let mut lines = Lines::new(&mut stdin);
+        while let Some((number, line)) = lines
+            .next_line()
+            .context("cannot read queries from stdin")?
+        {
+            let text = match line {
+                InputLine::Text(text) => text,
+                InputLine::TooLong { head, .. } => {
                     lookup.write_unreadable(&mut out, &shown_head(head), number)?;
                     continue;
                 }
-                Read::Line(bytes) => match std::str::from_utf8(bytes) {
-                    Ok(text) => text,
-                    Err(_) => {
-                        let lossy = String::from_utf8_lossy(bytes);
-                        lookup.write_unreadable(&mut out, lossy.trim(), number)?;
-                        continue;
+                // A NUL is no part of a URL: the canonicaliser refuses it.
+                InputLine::Nul { bytes, .. } | InputLine::NotUtf8 { bytes, .. } => {
+                    match std::str::from_utf8(bytes) {
+                        Ok(text) => text,
+                        Err(_) => {
+                            let lossy = String::from_utf8_lossy(bytes);
+                            lookup.write_unreadable(&mut out, lossy.trim(), number)?;
+                            continue;
+                        }
                     }
-                },
+                }
             };
             match query_of_line(text) {
                 Query::Blank => {}
@@ -132,79 +144,6 @@ pub fn run(args: Args) -> Result<Status> {
         );
     }
     Ok(Status::Ok)
-}
-
-/// The longest stdin line read as a query, as compile caps a row: a longer
-/// line is answered as invalid, and the rest of it is skipped without being
-/// held, so endless input (`< /dev/zero`) runs in bounded memory.
-const MAX_QUERY_LINE: usize = indset::ingest::MAX_LINE_LEN;
-
-/// A stdin line: its bytes without the line break, or the first
-/// [`MAX_QUERY_LINE`] bytes of a longer one.
-enum Read<'a> {
-    Line(&'a [u8]),
-    TooLong(&'a [u8]),
-}
-
-/// Splits a reader into lines of at most [`MAX_QUERY_LINE`] bytes.
-struct Lines<R> {
-    inner: R,
-    buf: Vec<u8>,
-    number: u64,
-}
-
-impl<R: BufRead> Lines<R> {
-    fn new(inner: R) -> Lines<R> {
-        Lines {
-            inner,
-            buf: Vec::new(),
-            number: 0,
-        }
-    }
-
-    /// The next line and its 1-based number, `None` at the end of the
-    /// input.
-    fn next(&mut self) -> io::Result<Option<(u64, Read<'_>)>> {
-        self.buf.clear();
-        let mut too_long = false;
-        let mut any = false;
-        loop {
-            let chunk = match self.inner.fill_buf() {
-                Ok(chunk) => chunk,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if chunk.is_empty() {
-                if !any {
-                    return Ok(None);
-                }
-                break;
-            }
-            any = true;
-            let newline = memchr::memchr(b'\n', chunk);
-            let take = newline.unwrap_or(chunk.len());
-            if !too_long {
-                if self.buf.len() + take > MAX_QUERY_LINE {
-                    too_long = true;
-                    let room = MAX_QUERY_LINE - self.buf.len();
-                    self.buf.extend_from_slice(&chunk[..room]);
-                } else {
-                    self.buf.extend_from_slice(&chunk[..take]);
-                }
-            }
-            self.inner.consume(take + usize::from(newline.is_some()));
-            if newline.is_some() {
-                break;
-            }
-        }
-        self.number += 1;
-        let read = if too_long {
-            Read::TooLong(&self.buf)
-        } else {
-            Read::Line(&self.buf)
-        };
-        Ok(Some((self.number, read)))
-    }
 }
 
 /// The start of an over-long line, for the `query` field.
