@@ -384,7 +384,7 @@ fn zeek(line: &[u8], host: usize, uri: Option<usize>) -> Found<'_> {
         return Found::Malformed("the URI is not UTF-8".into());
     };
     // A proxy's log holds an absolute URI.
-    if u.contains("://") {
+    if !u.starts_with('/') && u.contains("://") {
         return Found::Query(Cow::Borrowed(u));
     }
     let sep = if u.starts_with('/') { "" } else { "/" };
@@ -536,7 +536,7 @@ fn text<'a>(schemes: &AhoCorasick, line: &'a [u8], found: &mut impl FnMut(Found<
 }
 
 /// A token that is a host name (with an optional port and path): labels of
-/// letters, digits and hyphens, at least two, the last all letters (or
+/// letters, digits, hyphens and underscores (real hosts carry them), at least two, the last all letters (or
 /// `xn--`).
 fn bare_host(token: &[u8]) -> Option<&str> {
     let token = token.trim_ascii_start();
@@ -562,7 +562,7 @@ fn bare_host(token: &[u8]) -> Option<&str> {
         }
         if !label
             .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return None;
         }

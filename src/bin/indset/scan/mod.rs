@@ -20,6 +20,7 @@ use std::thread;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use indset::ingest::MAX_LINE_LEN;
 use indset::{Decision, Hit, Mode, Timestamp};
 use serde::Serialize;
 
@@ -224,6 +225,13 @@ impl Scan {
                 for (number, end) in (*first_line..).zip(ends) {
                     let line = &data[start..end];
                     start = end + 1;
+                    // The reader cuts chunks at line ends whatever their
+                    // length; a line over the limit is refused here.
+                    if line.len() > MAX_LINE_LEN {
+                        let why = format!("a line of {} bytes, over the 1 MiB limit", line.len());
+                        malformed(&mut out, number, why);
+                        continue;
+                    }
                     let mut found = |f: Found<'_>| match f {
                         Found::Query(q) => {
                             if result.is_ok() {
