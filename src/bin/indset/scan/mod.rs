@@ -21,11 +21,10 @@ use std::thread;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use indset::ingest::MAX_LINE_LEN;
-use indset::{Decision, Hit, Mode, Timestamp};
+use indset::{Decision, Hit, IndicatorInfo, Mode, Timestamp};
 use serde::Serialize;
 
 use crate::Status;
-use crate::lookup::canonical;
 use crate::output::{IndicatorJson, MappedSet, open_set};
 use formats::{FormatArg, Found, Reader};
 use input::{Chunk, Piece};
@@ -33,6 +32,13 @@ use input::{Chunk, Piece};
 /// At most this many malformed records are printed to stderr; every one
 /// is counted in the summary.
 const SHOWN_MALFORMED: u64 = 100;
+
+/// The details of the indicators a worker has reported, by hit: rebuilding
+/// them canonicalises the query again, which on a log where many records
+/// match costs more than the lookup itself. Cleared when it reaches
+/// [`MAX_INFOS`], so that its memory stays bounded.
+type Infos = HashMap<Hit, IndicatorInfo>;
+const MAX_INFOS: usize = 1 << 16;
 
 /// `--summary` lists the indicators that matched the most records.
 const SHOWN_INDICATORS: usize = 20;
@@ -42,8 +48,8 @@ const SHOWN_INDICATORS: usize = 20;
 /// Reads each LOG (stdin when none; `.gz` and `.zst` are decompressed,
 /// recognised by their first bytes) and writes one JSON object a line for
 /// each URL or host name that an indicator matches: `file`, `line`,
-/// `query`, then `canonical`, `action`, `indicator` and `audit` as
-/// `indset lookup` writes them. A record is looked up exactly as `indset
+/// `query`, then `action`, `indicator` and `audit` as `indset lookup`
+/// writes them (`indset lookup QUERY` adds the canonical form). A record is looked up exactly as `indset
 /// lookup` looks up the same URL.
 ///
 /// The format of each input is recognised from its first lines, or forced
@@ -138,7 +144,6 @@ struct Record<'a> {
     file: &'a str,
     line: u64,
     query: &'a str,
-    canonical: Option<&'a str>,
     action: &'static str,
     indicator: Option<IndicatorJson<'a>>,
     audit: Option<IndicatorJson<'a>>,
@@ -154,7 +159,14 @@ struct Scan {
 }
 
 impl Scan {
-    fn check(&self, file: &str, line: u64, query: &str, out: &mut Output) -> Result<()> {
+    fn check(
+        &self,
+        file: &str,
+        line: u64,
+        query: &str,
+        out: &mut Output,
+        infos: &mut Infos,
+    ) -> Result<()> {
         let verdict = self.set.check_at(query, self.mode, self.now);
         let slot = match verdict.decision {
             Decision::Block => 0,
@@ -177,18 +189,23 @@ impl Scan {
                     .0 += 1;
             }
         }
-        let canonical = canonical(query, self.mode);
-        let info = |hit| self.set.info(query.as_bytes(), self.mode, hit);
-        let indicator = verdict.indicator.map(info);
-        let audit = verdict.audit.map(info);
+        if infos.len() >= MAX_INFOS {
+            infos.clear();
+        }
+        for hit in [verdict.indicator, verdict.audit].into_iter().flatten() {
+            infos
+                .entry(hit)
+                .or_insert_with(|| self.set.info(query.as_bytes(), self.mode, hit));
+        }
+        let indicator = verdict.indicator.and_then(|h| infos.get(&h));
+        let audit = verdict.audit.and_then(|h| infos.get(&h));
         let record = Record {
             file,
             line,
             query,
-            canonical: canonical.as_deref(),
             action: verdict.decision.as_str(),
-            indicator: indicator.as_ref().map(|i| IndicatorJson::new(i, false)),
-            audit: audit.as_ref().map(|i| IndicatorJson::new(i, false)),
+            indicator: indicator.map(|i| IndicatorJson::new(i, false)),
+            audit: audit.map(|i| IndicatorJson::new(i, false)),
             invalid: verdict.invalid.then_some(true),
         };
         serde_json::to_writer(&mut out.json, &record)?;
@@ -196,7 +213,7 @@ impl Scan {
         Ok(())
     }
 
-    fn chunk(&self, chunk: &Chunk) -> Result<Output> {
+    fn chunk(&self, chunk: &Chunk, infos: &mut Infos) -> Result<Output> {
         let mut out = Output {
             file: Arc::clone(&chunk.file.name),
             ..Output::default()
@@ -235,7 +252,7 @@ impl Scan {
                     let mut found = |f: Found<'_>| match f {
                         Found::Query(q) => {
                             if result.is_ok() {
-                                result = self.check(file, number, &q, &mut out);
+                                result = self.check(file, number, &q, &mut out, infos);
                             }
                         }
                         Found::Malformed(why) => malformed(&mut out, number, why.into_owned()),
@@ -327,6 +344,7 @@ pub fn run(args: Args) -> Result<Status> {
 }
 
 fn worker(scan: &Scan, work: &Mutex<Receiver<Chunk>>, done: &SyncSender<(u64, Result<Output>)>) {
+    let mut infos = Infos::new();
     loop {
         let chunk = {
             let Ok(rx) = work.lock() else { return };
@@ -335,7 +353,7 @@ fn worker(scan: &Scan, work: &Mutex<Receiver<Chunk>>, done: &SyncSender<(u64, Re
                 Err(_) => return,
             }
         };
-        let out = scan.chunk(&chunk);
+        let out = scan.chunk(&chunk, &mut infos);
         if done.send((chunk.seq, out)).is_err() {
             return;
         }
