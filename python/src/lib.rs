@@ -7,13 +7,15 @@
 //! `_export_to_c`/`_import_from_c`): the strings are read in place, never
 //! copied into Python objects, and the batch runs without the GIL.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::str::FromStr;
 
 use arrow_array::cast::AsArray;
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema, from_ffi, to_ffi};
 use arrow_array::{Array, ArrayRef, StringArray, make_array};
-use indset::{Decision, IndicatorSet, Mapped, Mode, Timestamp, Verdict};
+use indset::{Decision, Hit, IndicatorSet, Mapped, Mode, Timestamp, Verdict};
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -34,7 +36,7 @@ impl Bytes {
         }
     }
 
-    fn id(&self, query: &[u8], mode: Mode, hit: indset::Hit) -> String {
+    fn id(&self, query: &[u8], mode: Mode, hit: Hit) -> String {
         match self {
             Bytes::Mapped(s) => s.info(query, mode, hit).id,
             Bytes::Owned(s) => s.info(query, mode, hit).id,
@@ -172,21 +174,26 @@ impl Set {
         mode: Mode,
         now: Option<Timestamp>,
     ) -> PyResult<(StringArray, StringArray)> {
-        let one = |q: Option<&[u8]>| -> (Option<&'static str>, Option<String>) {
+        // An indicator's id is rebuilt from the query (a canonicalisation):
+        // each is looked up once a batch.
+        let mut ids: HashMap<Hit, Rc<str>> = HashMap::new();
+        let mut one = |q: Option<&str>| -> (Option<&'static str>, Option<Rc<str>>) {
             let Some(q) = q else { return (None, None) };
-            let v = self.inner.check(q, mode, now);
-            let hit = v.indicator.or(v.audit);
-            (
-                Some(v.decision.as_str()),
-                hit.map(|h| self.inner.id(q, mode, h)),
-            )
+            let v = self.inner.check(q.as_bytes(), mode, now);
+            let id = v.indicator.or(v.audit).map(|h| {
+                let id = ids
+                    .entry(h)
+                    .or_insert_with(|| self.inner.id(q.as_bytes(), mode, h).into());
+                Rc::clone(id)
+            });
+            (Some(v.decision.as_str()), id)
         };
         let answers: Vec<_> = if let Some(a) = input.as_string_opt::<i32>() {
-            a.iter().map(|q| one(q.map(str::as_bytes))).collect()
+            a.iter().map(&mut one).collect()
         } else if let Some(a) = input.as_string_opt::<i64>() {
-            a.iter().map(|q| one(q.map(str::as_bytes))).collect()
+            a.iter().map(&mut one).collect()
         } else if let Some(a) = input.as_string_view_opt() {
-            a.iter().map(|q| one(q.map(str::as_bytes))).collect()
+            a.iter().map(&mut one).collect()
         } else {
             return Err(PyTypeError::new_err(format!(
                 "check_batch takes a pyarrow string array, not {}",

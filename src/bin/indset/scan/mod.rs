@@ -40,6 +40,10 @@ const SHOWN_MALFORMED: u64 = 100;
 type Infos = HashMap<Hit, IndicatorInfo>;
 const MAX_INFOS: usize = 1 << 16;
 
+/// Limits on the options, which size the buffers and threads.
+const MAX_CHUNK: usize = 1 << 30;
+const MAX_THREADS: usize = 1024;
+
 /// `--summary` lists the indicators that matched the most records.
 const SHOWN_INDICATORS: usize = 20;
 
@@ -267,12 +271,14 @@ impl Scan {
 }
 
 pub fn run(args: Args) -> Result<Status> {
-    if args.chunk_size == 0 {
-        bail!("--chunk-size must be at least 1");
+    if args.chunk_size == 0 || args.chunk_size > MAX_CHUNK {
+        bail!("--chunk-size must be between 1 and {MAX_CHUNK} bytes");
     }
     let set = open_set(&args.set)?;
     let threads = match args.threads {
-        Some(0) => bail!("--threads must be at least 1"),
+        Some(n) if n == 0 || n > MAX_THREADS => {
+            bail!("--threads must be between 1 and {MAX_THREADS}")
+        }
         Some(n) => n,
         None => thread::available_parallelism().map_or(1, |n| n.get()),
     };
