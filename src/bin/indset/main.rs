@@ -1,5 +1,5 @@
 //! The `indset` command line: compile indicator lists into a set, look up
-//! URLs and hosts, explain a verdict, inspect a set.
+//! URLs and hosts, explain a verdict, inspect a set, scan logs.
 //!
 //! Exit codes: 0 success (rejected rows included, unless `--strict`), 1 rows
 //! rejected under `--strict`, 2 usage, input/output or corrupt-set errors.
@@ -9,6 +9,7 @@ mod explain;
 mod inspect;
 mod lookup;
 mod output;
+mod scan;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -24,7 +25,8 @@ Examples:
   indset compile -o set.indset data/urlhaus-indicators.csv data/stevenblack-hosts-2019.txt
   indset lookup --set set.indset https://example.com/bad
   indset explain --set set.indset https://a.example.com/x
-  indset inspect set.indset")]
+  indset inspect set.indset
+  indset scan --set set.indset --summary proxy/access.log.gz")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,6 +38,7 @@ enum Command {
     Lookup(lookup::Args),
     Explain(explain::Args),
     Inspect(inspect::Args),
+    Scan(scan::Args),
 }
 
 /// How a subcommand ended, when it did not fail outright.
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Lookup(args) => lookup::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Scan(args) => scan::run(args),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,

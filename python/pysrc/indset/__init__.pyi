@@ -1,0 +1,1 @@
+from indset._indset import DECISIONS as DECISIONS, Set as Set, Verdict as Verdict
