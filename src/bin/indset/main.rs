@@ -9,6 +9,8 @@ mod explain;
 mod inspect;
 mod lookup;
 mod output;
+#[cfg(feature = "serve")]
+mod serve;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -24,7 +26,8 @@ Examples:
   indset compile -o set.indset data/urlhaus-indicators.csv data/stevenblack-hosts-2019.txt
   indset lookup --set set.indset https://example.com/bad
   indset explain --set set.indset https://a.example.com/x
-  indset inspect set.indset")]
+  indset inspect set.indset
+  indset serve --set set.indset --proxy 127.0.0.1:8080")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,6 +39,8 @@ enum Command {
     Lookup(lookup::Args),
     Explain(explain::Args),
     Inspect(inspect::Args),
+    #[cfg(feature = "serve")]
+    Serve(serve::Args),
 }
 
 /// How a subcommand ended, when it did not fail outright.
@@ -53,6 +58,8 @@ fn main() -> ExitCode {
         Command::Lookup(args) => lookup::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Inspect(args) => inspect::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,
