@@ -266,35 +266,41 @@ async fn tunnel(
         .await;
         return;
     }
-    let mut ended = false;
-    let mut silent = false;
+    // How the reading ended, when it ended before a decision: the client
+    // closed (nothing to pass on), or went quiet (decided on the target,
+    // so that protocols where the server speaks first still pass).
+    let mut closed = false;
+    let mut quiet = false;
     let (ruling, status) = loop {
-        let complete = ended || first.len() >= MAX_FIRST_BYTES;
-        let step = {
-            let set = engine.set.load();
-            rule(
-                &set,
-                &engine.config,
-                &first,
-                Transport::Tcp,
-                Some(host),
-                complete,
-            )
-        };
-        if let Step::Ruled(ruling, status) = step {
-            break (ruling, status);
+        let complete = closed || quiet || first.len() >= MAX_FIRST_BYTES;
+        if !first.is_empty() || complete {
+            let step = {
+                let set = engine.set.load();
+                rule(
+                    &set,
+                    &engine.config,
+                    &first,
+                    Transport::Tcp,
+                    Some(host),
+                    complete,
+                )
+            };
+            if let Step::Ruled(ruling, status) = step {
+                break (ruling, status);
+            }
         }
         let room = (MAX_FIRST_BYTES - first.len()) as u64;
         match timeout_at(deadline, (&mut client).take(room).read_buf(&mut first)).await {
             Ok(Ok(n)) if n > 0 => {}
-            Ok(Ok(_)) | Ok(Err(_)) => ended = true,
-            Err(_) => {
-                silent = first.is_empty();
-                ended = true;
-            }
+            Ok(Ok(_)) | Ok(Err(_)) => closed = true,
+            Err(_) => quiet = true,
         }
     };
-    let status = if silent { Status::Silent } else { status };
+    let status = match (closed, quiet && first.is_empty()) {
+        (true, _) => Status::Closed,
+        (false, true) => Status::Silent,
+        (false, false) => status,
+    };
     if ruling.verdict.decision == Decision::Block {
         match ruling.protocol {
             Some("tls") => {
@@ -309,15 +315,16 @@ async fn tunnel(
         report(engine, peer, Some(&target), Some(&ruling), status, None).await;
         return;
     }
-    if ended && first.is_empty() && !silent {
-        // Closed without a byte: nothing to pass on.
+    if closed {
+        // Gone before its first bytes were whole: nothing to pass on.
+        let error = "the client closed before its first bytes were complete";
         report(
             engine,
             peer,
             Some(&target),
             Some(&ruling),
-            Status::Closed,
-            None,
+            status,
+            Some(error),
         )
         .await;
         return;
