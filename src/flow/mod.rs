@@ -27,6 +27,9 @@
 use crate::{IndicatorSet, Mode, Timestamp, Verdict};
 
 pub mod dns;
+mod http;
+mod quic;
+mod tls;
 
 /// The transport a flow's bytes came over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -202,11 +205,25 @@ pub fn inspect<'a>(
     transport: Transport,
     scratch: &'a mut Scratch,
 ) -> Inspection<'a> {
-    // TEMPORARY: the parsers land in the next commits.
-    let _ = (first_bytes, transport, scratch.joined.len());
-    #[cfg(feature = "quic")]
-    let _ = (scratch.packet.len(), scratch.filled.len());
-    Inspection::NotRecognised
+    match transport {
+        Transport::Tcp if tls::looks_like(first_bytes) => tls::inspect(first_bytes, scratch),
+        Transport::Tcp if http::looks_like(first_bytes) => http::inspect(first_bytes, scratch),
+        Transport::Tcp => match dns::tcp_message(first_bytes) {
+            dns::Framed::Whole(msg) => dns::named(msg, &mut scratch.joined),
+            dns::Framed::Short(need) if first_bytes.get(2..).is_none_or(dns::looks_like_start) => {
+                Inspection::NeedMore {
+                    protocol: Protocol::Dns,
+                    need,
+                }
+            }
+            _ => Inspection::NotRecognised,
+        },
+        Transport::Udp if quic::looks_like(first_bytes) => quic::inspect(first_bytes, scratch),
+        Transport::Udp if dns::looks_like(first_bytes) => {
+            dns::named(first_bytes, &mut scratch.joined)
+        }
+        Transport::Udp => Inspection::NotRecognised,
+    }
 }
 
 /// The answer of [`IndicatorSet::check_flow`].
