@@ -100,6 +100,11 @@ pub struct Args {
     /// curl's `--resolve` (repeatable; ADDR may be `[::1]`).
     #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = upstream::parse_resolve)]
     resolve: Vec<upstream::Resolve>,
+    /// Connect allowed flows only where a `--resolve` entry says; a flow to
+    /// any other host:port is reported with an error and closed, and the
+    /// system resolver is never asked (for sandboxes and tests).
+    #[arg(long)]
+    resolve_only: bool,
     /// At most this many flows at once (proxy connections, DNS queries);
     /// more wait until one ends.
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -189,7 +194,7 @@ pub fn run(args: Args) -> Result<Status> {
     let engine = Arc::new(Engine {
         set: SharedSet::new(set),
         config,
-        upstream: upstream::Upstream::new(args.resolve),
+        upstream: upstream::Upstream::new(args.resolve, args.resolve_only),
         limits: Limits {
             handshake: args.handshake_timeout,
             idle: args.idle_timeout,

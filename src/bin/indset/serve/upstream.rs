@@ -44,11 +44,14 @@ pub fn parse_resolve(s: &str) -> Result<Resolve, String> {
 /// Connects allowed flows to their destination.
 pub struct Upstream {
     resolve: HashMap<(String, u16), IpAddr>,
+    /// Only the `--resolve` entries: the system resolver is never asked.
+    only: bool,
 }
 
 impl Upstream {
-    pub fn new(entries: Vec<Resolve>) -> Upstream {
+    pub fn new(entries: Vec<Resolve>, only: bool) -> Upstream {
         Upstream {
+            only,
             resolve: entries
                 .into_iter()
                 .map(|r| ((r.host, r.port), r.addr))
@@ -63,6 +66,12 @@ impl Upstream {
         let attempt = async {
             if let Some(&ip) = self.resolve.get(&key) {
                 return TcpStream::connect(SocketAddr::new(ip, port)).await;
+            }
+            if self.only {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("no --resolve entry for {host}:{port} (--resolve-only)"),
+                ));
             }
             let host = host
                 .strip_prefix('[')
