@@ -7,7 +7,7 @@
 
 mod serve_support;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -148,11 +148,11 @@ fn faults_leave_the_engine_serving() {
     );
     alive(&engine);
 
-    // 10,000 flows, 1,000 at a time, against a cap of 32 (and 40 silent
+    // 10,000 flows, 500 at a time, against a cap of 32 (and 40 silent
     // clients holding permits until their timeout): every one is served,
     // in order of arrival, in bounded memory.
     let before = engine.report().len();
-    let mut silent_clients: Vec<TcpStream> = (0..40)
+    let silent_clients: Vec<TcpStream> = (0..40)
         .map(|_| TcpStream::connect(proxy).unwrap())
         .collect();
     const STORM: usize = 10_000;
@@ -161,7 +161,7 @@ fn faults_leave_the_engine_serving() {
     let started = Instant::now();
     runtime.block_on(async {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let gate = Arc::new(tokio::sync::Semaphore::new(1000));
+        let gate = Arc::new(tokio::sync::Semaphore::new(500));
         let mut tasks = Vec::with_capacity(STORM);
         for i in 0..STORM {
             let permit = Arc::clone(&gate).acquire_owned().await.unwrap();
@@ -200,9 +200,9 @@ fn faults_leave_the_engine_serving() {
     assert_eq!(failed.load(Ordering::Relaxed), 0);
     assert_eq!(ok.load(Ordering::Relaxed), STORM);
     assert!(peak < PEAK_RSS_LIMIT_KIB, "peak RSS {peak} KiB");
-    for stream in &mut silent_clients {
-        let _ = stream.write_all(b"");
-    }
+    // The last silent clients were accepted as the first ones timed out:
+    // let their timeout pass too before closing them.
+    std::thread::sleep(Duration::from_millis(1500));
     drop(silent_clients);
     let report = engine.wait_for_report(before + STORM + 40, Duration::from_secs(20));
     let storm_lines = report[before..]

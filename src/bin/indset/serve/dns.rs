@@ -36,7 +36,7 @@ pub async fn bind(addr: SocketAddr) -> Result<(UdpSocket, TcpListener)> {
             .await
             .with_context(|| format!("cannot listen on {addr} (udp) for DNS"))?;
         let bound = udp.local_addr()?;
-        match TcpListener::bind(bound).await {
+        match super::listen(bound) {
             Ok(tcp) => return Ok((udp, tcp)),
             // Another program holds the TCP side of the port picked for
             // UDP: pick again.

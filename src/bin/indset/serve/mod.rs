@@ -221,9 +221,8 @@ pub fn run(args: Args) -> Result<Status> {
     let served = runtime.block_on(async {
         let mut tasks = Vec::new();
         if let Some(addr) = proxy_addr {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on {addr} for the proxy"))?;
+            let listener =
+                listen(addr).with_context(|| format!("cannot listen on {addr} for the proxy"))?;
             let bound = listener.local_addr()?;
             eprintln!("indset: serve: proxy on {bound}");
             tasks.push(tokio::spawn(proxy::serve(
@@ -289,6 +288,22 @@ pub fn run(args: Args) -> Result<Status> {
     let lines = written.context("cannot write the report")?;
     eprintln!("indset: serve: stopped; {lines} report lines written");
     Ok(Status::Ok)
+}
+
+/// Clients past `--max-flows` wait in the kernel's accept queue: this
+/// long a queue (the kernel caps it at `net.core.somaxconn`) keeps a burst
+/// from being dropped and retried after a second.
+const ACCEPT_QUEUE: u32 = 4096;
+
+/// A TCP listener on `addr` with the long accept queue.
+pub fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_QUEUE)
 }
 
 /// Waits for SIGINT or SIGTERM and names it.
