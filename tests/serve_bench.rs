@@ -85,17 +85,25 @@ fn tls_flow(via: Option<SocketAddr>, port: u16, config: &Arc<rustls::ClientConfi
     }
 }
 
-/// Median and 99th percentile of `n` sequential runs of `flow`, in µs.
-fn latency(n: usize, flow: impl Fn() -> bool) -> (f64, f64) {
-    let mut times: Vec<f64> = (0..n)
-        .map(|_| {
-            let start = Instant::now();
-            assert!(flow());
-            start.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    (times[n / 2], times[n * 99 / 100])
+/// Median and 99th percentile, in µs, of `n` sequential runs of each of
+/// `a` and `b`, taken in turn so that the machine's load falls on both
+/// alike.
+fn latency(n: usize, a: impl Fn() -> bool, b: impl Fn() -> bool) -> ((f64, f64), (f64, f64)) {
+    let time = |flow: &dyn Fn() -> bool| {
+        let start = Instant::now();
+        assert!(flow());
+        start.elapsed().as_secs_f64() * 1e6
+    };
+    let (mut ta, mut tb) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        ta.push(time(&a));
+        tb.push(time(&b));
+    }
+    let figures = |mut t: Vec<f64>| {
+        t.sort_by(f64::total_cmp);
+        (t[n / 2], t[n * 99 / 100])
+    };
+    (figures(ta), figures(tb))
 }
 
 /// Flows per second with `CLIENTS` clients running `FLOWS` flows.
@@ -138,14 +146,22 @@ fn serve_flow_costs() {
         assert!(http_flow(None, server, "plain.test"));
         assert!(http_flow(Some(proxy), server, "plain.test"));
     }
-    let direct = latency(SEQUENTIAL, || http_flow(None, server, "plain.test"));
-    let proxied = latency(SEQUENTIAL, || http_flow(Some(proxy), server, "plain.test"));
-    let blocked = latency(SEQUENTIAL, || {
-        let url = format!("http://blocked.test:{}/", http.port);
-        http_get_via(proxy, &url).is_some_and(|(code, _)| code == 403)
-    });
-    let tls_direct = latency(SEQUENTIAL / 4, || tls_flow(None, tls.port, &config));
-    let tls_proxied = latency(SEQUENTIAL / 4, || tls_flow(Some(proxy), tls.port, &config));
+    let (direct, proxied) = latency(
+        SEQUENTIAL,
+        || http_flow(None, server, "plain.test"),
+        || http_flow(Some(proxy), server, "plain.test"),
+    );
+    let url = format!("http://blocked.test:{}/", http.port);
+    let (_, blocked) = latency(
+        SEQUENTIAL,
+        || true,
+        || http_get_via(proxy, &url).is_some_and(|(code, _)| code == 403),
+    );
+    let (tls_direct, tls_proxied) = latency(
+        SEQUENTIAL / 4,
+        || tls_flow(None, tls.port, &config),
+        || tls_flow(Some(proxy), tls.port, &config),
+    );
     let rate_direct = throughput(move || http_flow(None, server, "plain.test"));
     let rate_proxied = throughput(move || http_flow(Some(proxy), server, "plain.test"));
     let port = http.port;

@@ -350,6 +350,7 @@ impl TlsServer {
         thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
+                let _ = stream.set_nodelay(true);
                 let config = Arc::clone(&config);
                 let count = Arc::clone(&count);
                 thread::spawn(move || {
@@ -502,6 +503,7 @@ impl HttpServer {
         thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_nodelay(true);
                 let count = Arc::clone(&count);
                 let page = Arc::clone(&pages);
                 thread::spawn(move || {
