@@ -435,3 +435,64 @@ fn refuses_to_listen_beyond_loopback_unless_asked() {
         "{err}"
     );
 }
+
+#[test]
+fn sigint_lets_running_flows_finish_within_the_grace_then_stops() {
+    let dir = tempdir();
+    let set = compile(dir.path(), "set.indset", INDICATORS);
+    // A destination that accepts and then says nothing: the flow through
+    // it stays open until the engine closes it.
+    let mute = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = mute.local_addr().unwrap().port();
+    let mut args = vec![
+        "--set".into(),
+        set.display().to_string(),
+        "--proxy".into(),
+        "127.0.0.1:0".into(),
+        "--grace".into(),
+        "1".into(),
+    ];
+    args.extend(resolve_args(&[port]));
+    let mut engine = Engine::start(dir.path(), &args);
+    let mut tunnel = connect_via(engine.proxy.unwrap(), "plain.test", port).unwrap();
+    std::io::Write::write_all(&mut tunnel, b"GET / HTTP/1.1\r\nHost: plain.test\r\n\r\n").unwrap();
+    let (_held, _) = mute.accept().unwrap();
+    engine.wait_for_report(1, Duration::from_secs(10));
+
+    let started = std::time::Instant::now();
+    std::process::Command::new("kill")
+        .args(["-INT", &engine.pid().to_string()])
+        .status()
+        .unwrap();
+    let status = engine.stop();
+    let took = started.elapsed();
+    assert!(status.success(), "{status}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+    let stderr = engine.stderr();
+    assert!(
+        stderr.iter().any(|l| l.contains("SIGINT: no new flows")),
+        "{stderr:?}"
+    );
+    assert!(
+        stderr.iter().any(|l| l.contains("1 flows still running")),
+        "{stderr:?}"
+    );
+    assert!(
+        stderr
+            .iter()
+            .any(|l| l.contains("stopped; 1 report lines written")),
+        "{stderr:?}"
+    );
+    // The tunnel was closed by the engine.
+    let mut rest = Vec::new();
+    tunnel
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!(
+        std::io::Read::read_to_end(&mut tunnel, &mut rest).unwrap_or(0),
+        0
+    );
+}

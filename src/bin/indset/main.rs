@@ -1,5 +1,6 @@
 //! The `indset` command line: compile indicator lists into a set, look up
-//! URLs and hosts, explain a verdict, inspect a set.
+//! URLs and hosts, explain a verdict, inspect a set, serve it as a local
+//! proxy and DNS forwarder.
 //!
 //! Exit codes: 0 success (rejected rows included, unless `--strict`), 1 rows
 //! rejected under `--strict`, 2 usage, input/output or corrupt-set errors.

@@ -88,12 +88,14 @@ pub enum Status {
     /// The first bytes were not TLS, HTTP or DNS; the proxy's target
     /// decided.
     NotRecognised,
-    /// The client stopped sending before the first bytes were complete;
-    /// the proxy's target decided.
+    /// The first bytes were still incomplete when the client went quiet
+    /// or they reached the bound; the proxy's target decided.
     Incomplete,
-    /// The client sent nothing in time.
+    /// The client sent nothing in time (for a tunnel: nothing after
+    /// `CONNECT`, and the target decided).
     Silent,
-    /// The client closed before sending what a decision needs.
+    /// The client closed before sending what a decision needs; nothing
+    /// was passed on.
     Closed,
     /// The request was not a proxy request, or was larger than the bound.
     BadRequest,
