@@ -221,3 +221,59 @@ fn faults_leave_the_engine_serving() {
     assert!(engine.stop().success());
     no_panic(&engine);
 }
+
+#[test]
+fn a_dns_upstream_that_is_down_is_reported_and_blocking_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = compile(dir.path(), "set.indset", INDICATORS);
+    // A UDP port nothing listens on.
+    let down = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let args = vec![
+        "--set".into(),
+        set.display().to_string(),
+        "--dns".into(),
+        "127.0.0.1:0".into(),
+        "--dns-upstream".into(),
+        down.to_string(),
+        "--connect-timeout".into(),
+        "1".into(),
+    ];
+    let mut engine = Engine::start(dir.path(), &args);
+    let dns = engine.dns.unwrap();
+    let dig = |name: &str| {
+        std::process::Command::new("dig")
+            .arg(format!("@{}", dns.ip()))
+            .args([
+                "-p",
+                &dns.port().to_string(),
+                "+time=2",
+                "+tries=1",
+                "+short",
+                name,
+                "A",
+            ])
+            .output()
+            .unwrap()
+    };
+    // No answer for a name the upstream would have to answer...
+    let out = dig("plain.test");
+    assert!(!out.status.success() || out.stdout.is_empty(), "{out:?}");
+    // ...while blocked names are still answered.
+    let out = dig("blocked.test");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0.0.0.0");
+    let report = engine.wait_for_report(2, Duration::from_secs(10));
+    let failed = report.iter().find(|l| l["decision"] == "none").unwrap();
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("upstream {down}")),
+        "{failed}"
+    );
+    assert!(engine.stop().success());
+    no_panic(&engine);
+}
