@@ -496,3 +496,22 @@ fn sigint_lets_running_flows_finish_within_the_grace_then_stops() {
         0
     );
 }
+
+#[test]
+fn help_teaches_with_examples() {
+    let out = std::process::Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for wanted in [
+        "Examples:",
+        "indset serve --set set.indset --proxy 127.0.0.1:8080",
+        "chromium --proxy-server=http://127.0.0.1:8080",
+        "--dns-upstream",
+        "--resolve shop.test:443:127.0.0.1",
+    ] {
+        assert!(help.contains(wanted), "{wanted:?} not in: {help}");
+    }
+}
