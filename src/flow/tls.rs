@@ -8,7 +8,7 @@
 //! the hot path here must not allocate. Both are measured in
 //! bench/benches/flow.rs.
 
-use super::{Detail, Inspection, MAX_FIRST_BYTES, Protocol, Scratch};
+use super::{Bufs, Detail, Inspection, MAX_FIRST_BYTES, Protocol};
 
 /// The record header: type, version, length.
 const RECORD_HEADER: usize = 5;
@@ -29,7 +29,7 @@ pub(super) fn looks_like(bytes: &[u8]) -> bool {
 }
 
 /// The ClientHello that the TLS records in `bytes` carry.
-pub(super) fn inspect<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspection<'a> {
+pub(super) fn inspect<'a>(bytes: &'a [u8], bufs: Bufs<'a, '_>) -> Inspection<'a> {
     let bytes = bytes.get(..MAX_FIRST_BYTES).unwrap_or(bytes);
     // The common case: the whole ClientHello in the first record, read
     // where it lies.
@@ -44,7 +44,7 @@ pub(super) fn inspect<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspecti
             }
         }
     }
-    join(bytes, scratch)
+    join(bytes, bufs)
 }
 
 /// A record header's length if it is a handshake record of a TLS
@@ -71,8 +71,8 @@ fn handshake_total(payload: &[u8]) -> Option<usize> {
 }
 
 /// Joins the handshake message from successive records into the scratch.
-fn join<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspection<'a> {
-    let joined = &mut scratch.joined;
+fn join<'a>(bytes: &'a [u8], bufs: Bufs<'a, '_>) -> Inspection<'a> {
+    let joined = bufs.joined;
     let mut have = 0usize;
     let mut at = 0usize;
     loop {
@@ -115,6 +115,7 @@ fn join<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspection<'a> {
                 joined.get_mut(have..have + take),
                 avail.get(used..used + take),
             ) else {
+                bufs.overflow.set(true);
                 return Inspection::NotRecognised;
             };
             dst.copy_from_slice(src);
@@ -221,13 +222,12 @@ fn client_hello(body: &[u8]) -> Option<Hello<'_>> {
     if r.vec8()?.len() > 32 {
         return None;
     }
-    let suites = r.vec16()?;
-    if suites.is_empty() || suites.len() % 2 != 0 {
+    // Empty suite or compression lists are wrong, but the name is still
+    // there to read (as tls-parser reads it).
+    if r.vec16()?.len() % 2 != 0 {
         return None;
     }
-    if r.vec8()?.is_empty() {
-        return None;
-    }
+    r.vec8()?;
     let mut hello = Hello {
         sni: None,
         ech: false,
@@ -256,14 +256,10 @@ fn server_name(data: &[u8]) -> Option<Option<&[u8]>> {
     if data.is_empty() {
         return Some(None);
     }
-    let mut r = Reader(data);
-    let mut list = Reader(r.vec16()?);
-    if !r.0.is_empty() {
-        return None;
-    }
-    while !list.0.is_empty() {
-        let kind = list.u8()?;
-        let name = list.vec16()?;
+    // Bytes after the list are ignored (as tls-parser does).
+    let mut list = Reader(Reader(data).vec16()?);
+    // A damaged entry ends the list (as tls-parser reads it): no name.
+    while let (Some(kind), Some(name)) = (list.u8(), list.vec16()) {
         if kind == 0 {
             return Some((!name.is_empty()).then_some(name));
         }
