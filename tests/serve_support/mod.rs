@@ -414,6 +414,8 @@ pub fn connect_via(proxy: SocketAddr, name: &str, port: u16) -> Result<TcpStream
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .map_err(|e| e.to_string())?;
+    // A TLS client writes its handshake in several small writes.
+    let _ = stream.set_nodelay(true);
     write!(
         stream,
         "CONNECT {name}:{port} HTTP/1.1\r\nHost: {name}:{port}\r\n\r\n"
