@@ -45,22 +45,37 @@ pub fn open(path: &Path) -> Result<(Reporter, Writer)> {
         )
     };
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(QUEUE);
+    let shown = path.display().to_string();
     let thread = std::thread::Builder::new()
         .name("indset-report".into())
         .spawn(move || {
             let mut out = BufWriter::with_capacity(64 * 1024, out);
             let mut lines = 0u64;
-            while let Some(line) = rx.blocking_recv() {
-                out.write_all(&line)?;
-                lines += 1;
-                while let Ok(line) = rx.try_recv() {
+            let written = (|| {
+                while let Some(line) = rx.blocking_recv() {
                     out.write_all(&line)?;
                     lines += 1;
+                    while let Ok(line) = rx.try_recv() {
+                        out.write_all(&line)?;
+                        lines += 1;
+                    }
+                    out.flush()?;
                 }
-                out.flush()?;
+                out.flush()
+            })();
+            match written {
+                Ok(()) => Ok(lines),
+                // Flows that cannot be reported must not be served: the
+                // engine stops. A reader that closed the pipe
+                // (`indset serve | head`) ends it quietly.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+                Err(e) => {
+                    eprintln!(
+                        "indset: error: cannot write the report {shown}: {e}; stopping, since flows could no longer be reported"
+                    );
+                    std::process::exit(2)
+                }
             }
-            out.flush()?;
-            Ok(lines)
         })
         .context("cannot start the report writer")?;
     Ok((Reporter { tx }, Writer { thread }))
