@@ -1,5 +1,6 @@
 //! The `indset` command line: compile indicator lists into a set, look up
-//! URLs and hosts, explain a verdict, inspect a set, scan logs.
+//! URLs and hosts, explain a verdict, inspect a set, scan logs, serve a set
+//! as a local proxy and DNS forwarder.
 //!
 //! Exit codes: 0 success (rejected rows included, unless `--strict`), 1 rows
 //! rejected under `--strict`, 2 usage, input/output or corrupt-set errors.
@@ -10,6 +11,8 @@ mod inspect;
 mod lookup;
 mod output;
 mod scan;
+#[cfg(feature = "serve")]
+mod serve;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -26,7 +29,8 @@ Examples:
   indset lookup --set set.indset https://example.com/bad
   indset explain --set set.indset https://a.example.com/x
   indset inspect set.indset
-  indset scan --set set.indset --summary proxy/access.log.gz")]
+  indset scan --set set.indset --summary proxy/access.log.gz
+  indset serve --set set.indset --proxy 127.0.0.1:8080")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,6 +43,8 @@ enum Command {
     Explain(explain::Args),
     Inspect(inspect::Args),
     Scan(scan::Args),
+    #[cfg(feature = "serve")]
+    Serve(serve::Args),
 }
 
 /// How a subcommand ended, when it did not fail outright.
@@ -57,6 +63,8 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Scan(args) => scan::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,
