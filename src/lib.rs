@@ -54,6 +54,8 @@
 //! - Reports: [`IndicatorSet::info`] ([`IndicatorInfo`]),
 //!   [`IndicatorSet::explain`] ([`Explanation`]), [`IndicatorSet::stats`].
 //! - Hot swapping: [`SharedSet`], its [`SetGuard`].
+//! - Flows: [`IndicatorSet::check_flow`] decides from a connection's first
+//!   bytes (TLS, HTTP/1.x, DNS, QUIC); [`flow`] has the parts.
 //! - Errors: [`FormatError`], [`AppConfigError`], [`ParseModeError`].
 //!
 //! Two modules hold the rest of the input side: [`ingest`] (the input
@@ -81,6 +83,7 @@ pub mod compile;
 #[cfg(all(feature = "compile", not(any(test, feature = "internals"))))]
 mod compile;
 mod diag;
+pub mod flow;
 #[cfg(any(test, feature = "internals"))]
 pub mod format;
 #[cfg(not(any(test, feature = "internals")))]
@@ -98,6 +101,7 @@ pub use appconfig::{AppConfig, AppConfigError, JsonError};
 #[cfg(feature = "compile")]
 pub use compile::{Compiled, Compiler};
 pub use diag::{Code, Diagnostic, Level, Outcome};
+pub use flow::{FlowStatus, FlowVerdict, Inspection, Protocol, Transport};
 pub use format::{FormatError, Mapped, Region, SectionId};
 pub use indicator::{Action, Indicator, Kind, Meta, Severity, Source, Timestamp};
 #[cfg(feature = "compile")]
