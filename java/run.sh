@@ -18,10 +18,7 @@ sets="$root/ffi/c/sets"
 target/release/indset compile --now 2026-01-01T00:00:00Z -o "$work/first.indset" "$sets/first.csv" 2>/dev/null
 target/release/indset compile --now 2026-01-01T00:00:00Z -o "$work/second.indset" "$sets/second.csv" 2>/dev/null
 cp "$sets/first.csv" "$work/not-a-set.indset"
-if [ -f "$root/ffi/c/capture.py" ] && grep -q indset_check_flow ffi/include/indset.h; then
-  python3 "$root/ffi/c/capture.py" "$work"
-fi
 
 javac -Xlint:all -Werror -d "$work/classes" "$here"/src/indset/*.java "$here"/test/*.java
 java -Xcheck:jni -ea -Djava.library.path=target/release -cp "$work/classes" IndsetTest \
-  "$work/first.indset" "$work/second.indset" "$work/not-a-set.indset" "$work"
+  "$work/first.indset" "$work/second.indset" "$work/not-a-set.indset" "$root/tests/fixtures/flow"

@@ -20,18 +20,11 @@ target/release/indset compile --now 2026-01-01T00:00:00Z -o "$work/first.indset"
 target/release/indset compile --now 2026-01-01T00:00:00Z -o "$work/second.indset" "$here/sets/second.csv" 2>/dev/null
 cp "$here/sets/first.csv" "$work/not-a-set.indset"
 
-# Flow captures made by real clients, when the library has flows.
-flow_flags=()
-if grep -q indset_check_flow ffi/include/indset.h; then
-  flow_flags=(-DINDSET_HAS_FLOW)
-  python3 "$here/capture.py" "$work"
-fi
-
-cc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O1 -g -pthread "${flow_flags[@]}" \
+cc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O1 -g -pthread \
   -I ffi/include "$here/abi_test.c" target/release/libindset_ffi.a \
   -lpthread -ldl -lm -o "$work/abi_test"
 
-run=("$work/abi_test" "$work/first.indset" "$work/second.indset" "$work/not-a-set.indset" "$work")
+run=("$work/abi_test" "$work/first.indset" "$work/second.indset" "$work/not-a-set.indset" "$root/tests/fixtures/flow")
 if [ "${VALGRIND:-1}" = 0 ]; then
   "${run[@]}"
 else

@@ -282,6 +282,96 @@ typedef uint32_t IndsetField;
 #endif // __cplusplus
 
 /**
+ * The transport a flow's bytes came over; the flow functions take it as
+ * a `uint32_t`.
+ */
+enum IndsetTransport
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A TCP stream: TLS, HTTP/1.x, or DNS with its 2-byte length prefix.
+   */
+  INDSET_TRANSPORT_TCP = 0,
+  /**
+   * UDP datagrams: DNS, or QUIC Initial packets.
+   */
+  INDSET_TRANSPORT_UDP = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum IndsetTransport IndsetTransport;
+#else
+typedef uint32_t IndsetTransport;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The protocol a flow check read, in [`IndsetVerdict::protocol`].
+ */
+enum IndsetProtocol
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint8_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * None recognised (or not a flow check).
+   */
+  INDSET_PROTOCOL_UNKNOWN = 0,
+  /**
+   * A TLS ClientHello: the name is its server name (SNI).
+   */
+  INDSET_PROTOCOL_TLS = 1,
+  /**
+   * An HTTP/1.x request head: its Host, or its URL in full mode.
+   */
+  INDSET_PROTOCOL_HTTP = 2,
+  /**
+   * A DNS query: its question's name.
+   */
+  INDSET_PROTOCOL_DNS = 3,
+  /**
+   * QUIC Initial packets: the server name of the ClientHello inside.
+   */
+  INDSET_PROTOCOL_QUIC = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum IndsetProtocol IndsetProtocol;
+#else
+typedef uint8_t IndsetProtocol;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The blocking answer `indset_dns_block_answer` writes; taken as a
+ * `uint32_t`.
+ */
+enum IndsetDnsAnswer
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * `NXDOMAIN`: the name does not exist.
+   */
+  INDSET_DNS_ANSWER_NXDOMAIN = 0,
+  /**
+   * `0.0.0.0` for an A question, `::` for AAAA (TTL 60 s), an empty
+   * `NOERROR` answer (NODATA) for other types.
+   */
+  INDSET_DNS_ANSWER_UNSPECIFIED = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum IndsetDnsAnswer IndsetDnsAnswer;
+#else
+typedef uint32_t IndsetDnsAnswer;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * An open set and its app configuration. Opaque: made by
  * `indset_open_path` or `indset_open_bytes`, released by `indset_close`.
  *
@@ -330,8 +420,8 @@ typedef struct {
    */
   IndsetKind audit_kind;
   /**
-   * For flows: the protocol read (0 none, 1 TLS, 2 HTTP, 3 DNS,
-   * 4 QUIC); 0 for URL and host checks.
+   * For flows: the protocol read, an `IndsetProtocol` (0 none, 1 TLS,
+   * 2 HTTP, 3 DNS, 4 QUIC); 0 for URL and host checks.
    */
   uint8_t protocol;
   /**
@@ -582,6 +672,80 @@ IndsetStatus indset_check_at(const IndsetHandle *handle,
                              uint32_t mode,
                              int64_t now,
                              IndsetVerdict *out);
+
+/**
+ * Checks a flow from its first bytes (`len` of them; the bytes the
+ * client sent first on a new connection, over `transport`, an
+ * `IndsetTransport`): a TLS ClientHello's server name, an HTTP/1.x
+ * request's Host (or, when the app configuration says `issupervised`, its
+ * URL), a DNS query's question, a QUIC Initial's server name. Every name
+ * but an HTTP URL is checked as a host (domain mode).
+ *
+ * `INDSET_STATUS_OK` in every case the bytes decide; the flags say what
+ * was found: none of `INDSET_FLAG_NEED_MORE` (call again with the first
+ * `need` more bytes added; at most 16 KiB are read in all),
+ * `INDSET_FLAG_NO_NAME` (a ClientHello without SNI: decide by policy),
+ * `INDSET_FLAG_NOT_RECOGNISED` (none of these protocols) when a name was
+ * checked; `INDSET_FLAG_ECH` when the ClientHello carries ECH (the
+ * decision is on the outer, public name). Reads the clock only when a
+ * match has an expiration.
+ *
+ * Thread safety: any thread, concurrently with everything but
+ * `indset_close`. No lock; no allocation after the thread's first check.
+ *
+ * # Safety
+ * `handle` must be a live handle or null; `bytes` valid for `len` bytes;
+ * `out` null or valid for a write.
+ */
+IndsetStatus indset_check_flow(const IndsetHandle *handle,
+                               const uint8_t *bytes,
+                               size_t len,
+                               uint32_t transport,
+                               IndsetVerdict *out);
+
+/**
+ * Like `indset_check_flow` in `mode` (an `IndsetMode`; only an HTTP URL
+ * is affected) at the time `now` (seconds since the Unix epoch, or
+ * `INDSET_NOW`).
+ *
+ * Thread safety: as `indset_check_flow`.
+ *
+ * # Safety
+ * As `indset_check_flow`.
+ */
+IndsetStatus indset_check_flow_at(const IndsetHandle *handle,
+                                  const uint8_t *bytes,
+                                  size_t len,
+                                  uint32_t transport,
+                                  uint32_t mode,
+                                  int64_t now,
+                                  IndsetVerdict *out);
+
+/**
+ * Writes into `out` (capacity `cap`) the DNS response that blocks
+ * `query` (`len` bytes, over `transport`; over TCP with its 2-byte length
+ * prefix, and so is the answer): the same id and question, and `answer`
+ * (an `IndsetDnsAnswer`). Stores the response's length in `written` (may
+ * be null), also when `cap` is too short
+ * (`INDSET_STATUS_BUFFER_TOO_SMALL`). The response is at most the query's
+ * length + 28 bytes. Bytes that are not a DNS query with one question are
+ * `INDSET_STATUS_INVALID_ARGUMENT`. Needs no handle; never allocates on
+ * success.
+ *
+ * Thread safety: any thread, any time.
+ *
+ * # Safety
+ * `query` valid for `len` bytes; `out` null or valid for `cap` bytes of
+ * writing (it must not overlap `query`); `written` null or valid for a
+ * write.
+ */
+IndsetStatus indset_dns_block_answer(const uint8_t *query,
+                                     size_t len,
+                                     uint32_t transport,
+                                     uint32_t answer,
+                                     uint8_t *out,
+                                     size_t cap,
+                                     size_t *written);
 
 /**
  * Copies a text of the indicator that decides `query` (`which`

@@ -8,9 +8,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
+use indset::flow::{self, dns::BlockAnswer};
 use indset::{
-    AppConfig, Decision, FormatError, Hit, IndicatorSet, Kind, Mapped, Mode, SharedSet, Timestamp,
-    Verdict,
+    AppConfig, Decision, FlowStatus, FormatError, Hit, IndicatorSet, Kind, Mapped, Mode, Protocol,
+    SharedSet, Timestamp, Transport, Verdict,
 };
 
 /// A set over a memory-mapped file (the usual case: its pages stay clean,
@@ -160,6 +161,10 @@ pub(crate) const FLAG_INVALID: u32 = crate::INDSET_FLAG_INVALID;
 pub(crate) const FLAG_HAS_INDICATOR: u32 = crate::INDSET_FLAG_HAS_INDICATOR;
 pub(crate) const FLAG_HAS_AUDIT: u32 = crate::INDSET_FLAG_HAS_AUDIT;
 pub(crate) const FLAG_DISABLED: u32 = crate::INDSET_FLAG_DISABLED;
+pub(crate) const FLAG_ECH: u32 = crate::INDSET_FLAG_ECH;
+pub(crate) const FLAG_NEED_MORE: u32 = crate::INDSET_FLAG_NEED_MORE;
+pub(crate) const FLAG_NO_NAME: u32 = crate::INDSET_FLAG_NO_NAME;
+pub(crate) const FLAG_NOT_RECOGNISED: u32 = crate::INDSET_FLAG_NOT_RECOGNISED;
 
 pub(crate) fn decision_code(d: Decision) -> u8 {
     match d {
@@ -207,6 +212,44 @@ impl Answer {
             generation,
             ..Answer::default()
         }
+    }
+}
+
+/// The transport of a flow, from its binding's number.
+pub(crate) fn transport(code: u32) -> Result<Transport, Failure> {
+    match code {
+        0 => Ok(Transport::Tcp),
+        1 => Ok(Transport::Udp),
+        other => Err(Failure::Argument(format!(
+            "unknown transport {other}: pass INDSET_TRANSPORT_TCP (0) or INDSET_TRANSPORT_UDP (1)"
+        ))),
+    }
+}
+
+/// Writes the answer that blocks the DNS `query` into `out`; its length.
+/// A short `out` is [`Failure::TooSmall`] with the length in `need`.
+pub(crate) fn dns_block_answer(
+    query: &[u8],
+    transport: Transport,
+    nxdomain: bool,
+    out: &mut [u8],
+    need: &mut usize,
+) -> Result<usize, Failure> {
+    let answer = if nxdomain {
+        BlockAnswer::NxDomain
+    } else {
+        BlockAnswer::Unspecified
+    };
+    match flow::dns::write_block_answer(query, transport, answer, out) {
+        Ok(n) => {
+            *need = n;
+            Ok(n)
+        }
+        Err(flow::dns::DnsError::BufferTooSmall { need: n }) => {
+            *need = n;
+            Err(Failure::TooSmall)
+        }
+        Err(other) => Err(Failure::Argument(other.to_string())),
     }
 }
 
@@ -300,6 +343,48 @@ impl Engine {
             None => s.check(query, mode),
         });
         Answer::from_verdict(verdict, loaded.generation)
+    }
+
+    /// Checks a flow's first bytes: the name they carry (TLS or QUIC SNI,
+    /// HTTP Host or URL, DNS question), as `IndicatorSet::check_flow`
+    /// decides. No allocation.
+    pub(crate) fn check_flow(
+        &self,
+        first_bytes: &[u8],
+        transport: Transport,
+        want: Want,
+        now: Option<Timestamp>,
+    ) -> Answer {
+        let mode = self.mode(want);
+        let loaded = self.shared.load();
+        if self.config.load(Ordering::Relaxed) & WEB_PROTECTION == 0 {
+            return Answer::disabled(loaded.generation);
+        }
+        let seen = with_set!(&loaded.set, s => match now {
+            Some(now) => s.check_flow_at(first_bytes, transport, mode, now),
+            None => s.check_flow(first_bytes, transport, mode),
+        });
+        let mut a = Answer::from_verdict(seen.verdict, loaded.generation);
+        a.protocol = match seen.protocol {
+            None => 0,
+            Some(Protocol::Tls) => 1,
+            Some(Protocol::Http) => 2,
+            Some(Protocol::Dns) => 3,
+            Some(Protocol::Quic) => 4,
+        };
+        match seen.status {
+            FlowStatus::Checked => {}
+            FlowStatus::NeedMore(n) => {
+                a.flags |= FLAG_NEED_MORE;
+                a.need = u32::try_from(n).unwrap_or(u32::MAX);
+            }
+            FlowStatus::NoName => a.flags |= FLAG_NO_NAME,
+            FlowStatus::NotRecognised => a.flags |= FLAG_NOT_RECOGNISED,
+        }
+        if seen.ech {
+            a.flags |= FLAG_ECH;
+        }
+        a
     }
 
     pub(crate) fn counts(&self) -> Counts {

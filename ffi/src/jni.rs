@@ -15,7 +15,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use jni::JNIEnv;
 use jni::objects::{JByteArray, JClass, JString};
-use jni::sys::{jint, jlong, jstring};
+use jni::sys::{jboolean, jbyteArray, jint, jlong, jstring};
 
 use crate::engine::{self, Answer, Engine, Failure, Field, Want, Which};
 use indset::Timestamp;
@@ -185,6 +185,59 @@ pub extern "system" fn Java_indset_Indset_nativeCheck<'l>(
         let engine = engine_at(handle)?;
         let query = string(env, &query, "the query")?;
         Ok(pack(engine.check(query.as_bytes(), want(mode)?, now(at))))
+    })
+}
+
+/// `Indset.nativeCheckFlow(long, byte[], int, boolean, int, long): long`:
+/// the first `len` bytes of the array, over UDP when `udp`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_indset_Indset_nativeCheckFlow<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    bytes: JByteArray<'l>,
+    len: jint,
+    udp: jboolean,
+    mode: jint,
+    at: jlong,
+) -> jlong {
+    run(&mut env, 0, |env| {
+        let engine = engine_at(handle)?;
+        let bytes = byte_array(env, &bytes, "the flow's bytes")?;
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        let first = bytes.get(..len).ok_or_else(|| {
+            Failure::Argument(format!(
+                "length {len} is past the array's {} bytes",
+                bytes.len()
+            ))
+        })?;
+        let transport = engine::transport(u32::from(udp != 0))?;
+        Ok(pack(engine.check_flow(
+            first,
+            transport,
+            want(mode)?,
+            now(at),
+        )))
+    })
+}
+
+/// `Indset.nativeDnsBlockAnswer(byte[], boolean, boolean): byte[]`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_indset_Indset_nativeDnsBlockAnswer<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    query: JByteArray<'l>,
+    udp: jboolean,
+    nxdomain: jboolean,
+) -> jbyteArray {
+    run(&mut env, std::ptr::null_mut(), |env| {
+        let query = byte_array(env, &query, "the query")?;
+        let transport = engine::transport(u32::from(udp != 0))?;
+        // The answer is at most the query + 28 bytes (+ 2 over TCP).
+        let mut out = vec![0u8; query.len() + 32];
+        let mut need = 0;
+        let n = engine::dns_block_answer(&query, transport, nxdomain != 0, &mut out, &mut need)?;
+        Ok(env.byte_array_from_slice(&out[..n])?.into_raw())
     })
 }
 

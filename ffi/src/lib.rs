@@ -147,6 +147,45 @@ pub enum IndsetField {
     Category = 3,
 }
 
+/// The transport a flow's bytes came over; the flow functions take it as
+/// a `uint32_t`.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndsetTransport {
+    /// A TCP stream: TLS, HTTP/1.x, or DNS with its 2-byte length prefix.
+    Tcp = 0,
+    /// UDP datagrams: DNS, or QUIC Initial packets.
+    Udp = 1,
+}
+
+/// The protocol a flow check read, in [`IndsetVerdict::protocol`].
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndsetProtocol {
+    /// None recognised (or not a flow check).
+    Unknown = 0,
+    /// A TLS ClientHello: the name is its server name (SNI).
+    Tls = 1,
+    /// An HTTP/1.x request head: its Host, or its URL in full mode.
+    Http = 2,
+    /// A DNS query: its question's name.
+    Dns = 3,
+    /// QUIC Initial packets: the server name of the ClientHello inside.
+    Quic = 4,
+}
+
+/// The blocking answer `indset_dns_block_answer` writes; taken as a
+/// `uint32_t`.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndsetDnsAnswer {
+    /// `NXDOMAIN`: the name does not exist.
+    Nxdomain = 0,
+    /// `0.0.0.0` for an A question, `::` for AAAA (TTL 60 s), an empty
+    /// `NOERROR` answer (NODATA) for other types.
+    Unspecified = 1,
+}
+
 /// [`IndsetVerdict::flags`]: the query could not be parsed.
 pub const INDSET_FLAG_INVALID: u32 = 1;
 /// [`IndsetVerdict::flags`]: `indicator` and `indicator_kind` are set.
@@ -178,8 +217,8 @@ pub struct IndsetVerdict {
     pub indicator_kind: IndsetKind,
     /// The kind of `audit`, `INDSET_KIND_NO_INDICATOR` when none.
     pub audit_kind: IndsetKind,
-    /// For flows: the protocol read (0 none, 1 TLS, 2 HTTP, 3 DNS,
-    /// 4 QUIC); 0 for URL and host checks.
+    /// For flows: the protocol read, an `IndsetProtocol` (0 none, 1 TLS,
+    /// 2 HTTP, 3 DNS, 4 QUIC); 0 for URL and host checks.
     pub protocol: u8,
     /// `INDSET_FLAG_*` bits.
     pub flags: u32,
@@ -768,6 +807,144 @@ unsafe fn check_inner(
     let answer = engine.check(query.as_bytes(), want, timestamp(now));
     // SAFETY: forwarded from our caller.
     unsafe { put(out, verdict(answer), "the out pointer") }
+}
+
+/// Checks a flow from its first bytes (`len` of them; the bytes the
+/// client sent first on a new connection, over `transport`, an
+/// `IndsetTransport`): a TLS ClientHello's server name, an HTTP/1.x
+/// request's Host (or, when the app configuration says `issupervised`, its
+/// URL), a DNS query's question, a QUIC Initial's server name. Every name
+/// but an HTTP URL is checked as a host (domain mode).
+///
+/// `INDSET_STATUS_OK` in every case the bytes decide; the flags say what
+/// was found: none of `INDSET_FLAG_NEED_MORE` (call again with the first
+/// `need` more bytes added; at most 16 KiB are read in all),
+/// `INDSET_FLAG_NO_NAME` (a ClientHello without SNI: decide by policy),
+/// `INDSET_FLAG_NOT_RECOGNISED` (none of these protocols) when a name was
+/// checked; `INDSET_FLAG_ECH` when the ClientHello carries ECH (the
+/// decision is on the outer, public name). Reads the clock only when a
+/// match has an expiration.
+///
+/// Thread safety: any thread, concurrently with everything but
+/// `indset_close`. No lock; no allocation after the thread's first check.
+///
+/// # Safety
+/// `handle` must be a live handle or null; `bytes` valid for `len` bytes;
+/// `out` null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn indset_check_flow(
+    handle: *const IndsetHandle,
+    bytes: *const u8,
+    len: usize,
+    transport: u32,
+    out: *mut IndsetVerdict,
+) -> IndsetStatus {
+    // SAFETY: forwarded from our caller.
+    unsafe {
+        indset_check_flow_at(
+            handle,
+            bytes,
+            len,
+            transport,
+            IndsetMode::Config as u32,
+            INDSET_NOW,
+            out,
+        )
+    }
+}
+
+/// Like `indset_check_flow` in `mode` (an `IndsetMode`; only an HTTP URL
+/// is affected) at the time `now` (seconds since the Unix epoch, or
+/// `INDSET_NOW`).
+///
+/// Thread safety: as `indset_check_flow`.
+///
+/// # Safety
+/// As `indset_check_flow`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn indset_check_flow_at(
+    handle: *const IndsetHandle,
+    bytes: *const u8,
+    len: usize,
+    transport: u32,
+    mode: u32,
+    now: i64,
+    out: *mut IndsetVerdict,
+) -> IndsetStatus {
+    entry(|| {
+        // SAFETY: forwarded from our caller.
+        let engine = unsafe { engine_of(handle) }?;
+        // SAFETY: forwarded from our caller.
+        let first = unsafe { self::bytes(bytes, len, "the flow's bytes") }?;
+        let transport = engine::transport(transport)?;
+        let want = Want::from_u32(mode)?;
+        let answer = engine.check_flow(first, transport, want, timestamp(now));
+        // SAFETY: forwarded from our caller.
+        unsafe { put(out, verdict(answer), "the out pointer") }
+    })
+}
+
+/// Writes into `out` (capacity `cap`) the DNS response that blocks
+/// `query` (`len` bytes, over `transport`; over TCP with its 2-byte length
+/// prefix, and so is the answer): the same id and question, and `answer`
+/// (an `IndsetDnsAnswer`). Stores the response's length in `written` (may
+/// be null), also when `cap` is too short
+/// (`INDSET_STATUS_BUFFER_TOO_SMALL`). The response is at most the query's
+/// length + 28 bytes. Bytes that are not a DNS query with one question are
+/// `INDSET_STATUS_INVALID_ARGUMENT`. Needs no handle; never allocates on
+/// success.
+///
+/// Thread safety: any thread, any time.
+///
+/// # Safety
+/// `query` valid for `len` bytes; `out` null or valid for `cap` bytes of
+/// writing (it must not overlap `query`); `written` null or valid for a
+/// write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn indset_dns_block_answer(
+    query: *const u8,
+    len: usize,
+    transport: u32,
+    answer: u32,
+    out: *mut u8,
+    cap: usize,
+    written: *mut usize,
+) -> IndsetStatus {
+    entry(|| {
+        // SAFETY: forwarded from our caller.
+        let query = unsafe { bytes(query, len, "the query") }?;
+        let transport = engine::transport(transport)?;
+        let nxdomain = match answer {
+            0 => true,
+            1 => false,
+            other => {
+                return Err(Failure::Argument(format!(
+                    "unknown answer {other}: pass INDSET_DNS_ANSWER_NXDOMAIN (0) or \
+                     INDSET_DNS_ANSWER_UNSPECIFIED (1)"
+                )));
+            }
+        };
+        let out: &mut [u8] = if cap == 0 {
+            &mut []
+        } else if out.is_null() {
+            return Err(Failure::Null("the output buffer"));
+        } else if cap > isize::MAX as usize {
+            return Err(Failure::Argument(format!(
+                "the output buffer: capacity {cap} is past isize::MAX"
+            )));
+        } else {
+            // SAFETY: non-null, `cap` writable bytes not overlapping
+            // `query`, by the caller's contract; `cap` fits an isize.
+            unsafe { std::slice::from_raw_parts_mut(out, cap) }
+        };
+        let mut need = 0;
+        let result = engine::dns_block_answer(query, transport, nxdomain, out, &mut need);
+        if !written.is_null() {
+            // SAFETY: non-null and writable by the caller's contract.
+            unsafe { written.write(need) };
+        }
+        result.map(|_| ())
+    })
 }
 
 /// Copies a text of the indicator that decides `query` (`which`

@@ -1,13 +1,14 @@
-//! A check through the C ABI allocates nothing once the thread has made its
-//! first one (the set's swap slot registers the thread on first use), and
-//! nor does a swap-free stream of checks while another thread swaps.
+//! A check through the C ABI (URL, host or flow) allocates nothing once the
+//! thread has made its first one (the set's swap slot registers the thread
+//! on first use), also while another thread swaps the set.
 
 use std::ptr;
 
 use indset::{Compiler, Format, Options, Timestamp};
 use indset_ffi::{
-    IndsetDecision, IndsetHandle, IndsetMode, IndsetStatus, IndsetVerdict, indset_check_at,
-    indset_check_host, indset_check_url, indset_close, indset_open_bytes, indset_swap_bytes,
+    IndsetDecision, IndsetHandle, IndsetMode, IndsetProtocol, IndsetStatus, IndsetTransport,
+    IndsetVerdict, indset_check_at, indset_check_flow, indset_check_host, indset_check_url,
+    indset_close, indset_open_bytes, indset_swap_bytes,
 };
 use indset_test_support::alloc::{Counting, allocations_on_this_thread};
 
@@ -115,6 +116,79 @@ fn checks_do_not_allocate() {
             IndsetDecision::Allow,
         ]
     );
+}
+
+/// The first bytes real clients sent (tests/fixtures/flow), with their
+/// transport and the protocol they are.
+const FLOWS: [(&str, IndsetTransport, IndsetProtocol); 6] = [
+    (
+        "tls-python-1-example-com.bin",
+        IndsetTransport::Tcp,
+        IndsetProtocol::Tls,
+    ),
+    (
+        "tls-python-big.bin",
+        IndsetTransport::Tcp,
+        IndsetProtocol::Tls,
+    ),
+    (
+        "http-curl-1-example-com.bin",
+        IndsetTransport::Tcp,
+        IndsetProtocol::Http,
+    ),
+    (
+        "dns-dig-udp-1-example-com.bin",
+        IndsetTransport::Udp,
+        IndsetProtocol::Dns,
+    ),
+    (
+        "dns-dig-tcp-1-example-com.bin",
+        IndsetTransport::Tcp,
+        IndsetProtocol::Dns,
+    ),
+    (
+        "quic-aioquic-1-example-com.bin",
+        IndsetTransport::Udp,
+        IndsetProtocol::Quic,
+    ),
+];
+
+#[test]
+fn flow_checks_do_not_allocate() {
+    let h = open(&compile(
+        "IndicatorType,IndicatorValue,Action\nDomainName,example.com,Block\n",
+    ));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/flow");
+    let flows: Vec<(Vec<u8>, IndsetTransport, IndsetProtocol)> = FLOWS
+        .iter()
+        .map(|&(name, t, p)| (std::fs::read(dir.join(name)).expect(name), t, p))
+        .collect();
+    let check = |bytes: &[u8], t: IndsetTransport| {
+        let mut v = std::mem::MaybeUninit::uninit();
+        // SAFETY: a live handle, `bytes` valid for its length, `v` writable.
+        let s = unsafe {
+            indset_check_flow(h.0, bytes.as_ptr(), bytes.len(), t as u32, v.as_mut_ptr())
+        };
+        assert_eq!(s, IndsetStatus::Ok);
+        // SAFETY: written on `Ok`.
+        unsafe { v.assume_init() }
+    };
+    check(&flows[0].0, flows[0].1);
+    let mut answers = Vec::with_capacity(flows.len() * 50);
+    let n = allocations_on_this_thread(|| {
+        for _ in 0..50 {
+            for (bytes, t, _) in &flows {
+                answers.push(check(bytes, *t));
+            }
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations in {} flow checks", answers.len());
+    // Every capture names example.com (big.example.com for the big one),
+    // which the set blocks.
+    for (v, (_, _, protocol)) in answers.iter().zip(flows.iter().cycle()) {
+        assert_eq!(v.protocol, *protocol as u8);
+        assert_eq!(v.decision, IndsetDecision::Block);
+    }
 }
 
 #[test]

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * docs/matching.md: a Url indicator beats a DomainName one, a domain covers its subdomains,
  * domain mode sees only hosts, an audit indicator never decides.
  *
- * <p>Arguments: FIRST.indset SECOND.indset NOT-A-SET [FLOW-DIR].
+ * <p>Arguments: FIRST.indset SECOND.indset NOT-A-SET FLOW-FIXTURES (tests/fixtures/flow).
  */
 public final class IndsetTest {
   static final long NOW = 1_780_000_000L;
@@ -101,7 +101,7 @@ public final class IndsetTest {
       check(off.decision() == Decision.NONE && off.has(Indset.FLAG_DISABLED), "off: " + off);
       set.setConfig("{}");
 
-      IndsetFlows.run(set, args.length > 3 ? Path.of(args[3]) : null);
+      IndsetFlows.run(set, Path.of(args[3]));
       set.setConfig("{}");
 
       // A bad swap keeps the set.

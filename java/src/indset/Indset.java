@@ -124,6 +124,31 @@ public final class Indset implements AutoCloseable {
   }
 
   /**
+   * Checks a flow from the first {@code len} bytes of {@code firstBytes}: a TLS ClientHello's
+   * server name, an HTTP/1.x request's Host (its URL when supervised), a DNS query's name, a QUIC
+   * Initial's server name. See {@link #FLAG_NEED_MORE}, {@link #FLAG_NO_NAME}, {@link
+   * #FLAG_NOT_RECOGNISED} and {@link #FLAG_ECH} for the answers without a name.
+   */
+  public Verdict checkFlow(byte[] firstBytes, int len, boolean udp) {
+    return Verdict.unpack(nativeCheckFlow(handle(), firstBytes, len, udp, MODE_CONFIG, NOW));
+  }
+
+  /** {@link #checkFlow(byte[], int, boolean)} over the whole array. */
+  public Verdict checkFlow(byte[] firstBytes, boolean udp) {
+    return checkFlow(firstBytes, firstBytes.length, udp);
+  }
+
+  /**
+   * The DNS response that blocks {@code query} (same id and question): NXDOMAIN, or {@code
+   * 0.0.0.0} / {@code ::} for A / AAAA questions when {@code nxdomain} is false.
+   *
+   * @throws IllegalArgumentException when the bytes are not a DNS query with one question
+   */
+  public static byte[] dnsBlockAnswer(byte[] query, boolean udp, boolean nxdomain) {
+    return nativeDnsBlockAnswer(query, udp, nxdomain);
+  }
+
+  /**
    * Replaces the set with the file at {@code path}; checks running finish on the old set.
    *
    * @return the new set's generation
@@ -192,6 +217,11 @@ public final class Indset implements AutoCloseable {
   private static native void nativeClose(long handle);
 
   private static native long nativeCheck(long handle, String query, int mode, long now);
+
+  private static native long nativeCheckFlow(
+      long handle, byte[] bytes, int len, boolean udp, int mode, long now);
+
+  private static native byte[] nativeDnsBlockAnswer(byte[] query, boolean udp, boolean nxdomain);
 
   private static native long nativeSwapPath(long handle, String path) throws IOException;
 
