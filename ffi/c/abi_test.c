@@ -478,6 +478,16 @@ int main(int argc, char **argv) {
   s = indset_check_host(h, "bad.example", 11, &v);
   CHECK(s == INDSET_STATUS_OK && v.decision == INDSET_DECISION_NONE && (v.flags & INDSET_FLAG_DISABLED),
         "web protection off: %d flags %u", v.decision, v.flags);
+  /* A configuration filled by hand with bytes other than 0 and 1 reads as all true. */
+  IndsetConfig filled;
+  memset(&filled, 0x02, sizeof filled);
+  s = indset_set_config(h, &filled);
+  s = indset_get_config(h, &config);
+  CHECK(s == INDSET_STATUS_OK && config.web_protection && config.supervised &&
+            config.exclude_url_in_report,
+        "bytes 2 read as true");
+  s = indset_set_config(h, NULL);
+  CHECK(s == INDSET_STATUS_NULL_POINTER, "set_config(NULL) answered %d", (int)s);
   IndsetConfig defaults = {true, false, false};
   s = indset_set_config(h, &defaults);
   s = indset_check_host(h, "bad.example", 11, &v);

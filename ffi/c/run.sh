@@ -24,6 +24,10 @@ cc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O1 -g -pthread \
   -I ffi/include "$here/abi_test.c" target/release/libindset_ffi.a \
   -lpthread -ldl -lm -o "$work/abi_test"
 
+# The memory probe of docs/embedding.md: compiled, so that it keeps up with the header.
+cc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O2 -I ffi/include "$here/memory.c" \
+  target/release/libindset_ffi.a -lpthread -ldl -lm -o "$work/memory"
+
 run=("$work/abi_test" "$work/first.indset" "$work/second.indset" "$work/not-a-set.indset" "$root/tests/fixtures/flow")
 if [ "${VALGRIND:-1}" = 0 ]; then
   "${run[@]}"

@@ -323,19 +323,27 @@ impl Engine {
     }
 
     fn mode(&self, want: Want) -> Mode {
+        self.mode_with(want, self.config.load(Ordering::Relaxed))
+    }
+
+    fn mode_with(&self, want: Want, bits: u8) -> Mode {
         match want {
             Want::Full => Mode::Full,
             Want::Domain => Mode::Domain,
-            Want::Config => self.config().mode(),
+            Want::Config if bits & SUPERVISED != 0 => Mode::Full,
+            Want::Config => Mode::Domain,
         }
     }
 
     /// Checks `query`; `now` None reads the clock only when a match has an
     /// expiration. No allocation.
     pub(crate) fn check(&self, query: &[u8], want: Want, now: Option<Timestamp>) -> Answer {
-        let mode = self.mode(want);
+        // One read of the configuration decides both the mode and whether
+        // to check at all.
+        let bits = self.config.load(Ordering::Relaxed);
+        let mode = self.mode_with(want, bits);
         let loaded = self.shared.load();
-        if self.config.load(Ordering::Relaxed) & WEB_PROTECTION == 0 {
+        if bits & WEB_PROTECTION == 0 {
             return Answer::disabled(loaded.generation);
         }
         let verdict = with_set!(&loaded.set, s => match now {
@@ -355,9 +363,12 @@ impl Engine {
         want: Want,
         now: Option<Timestamp>,
     ) -> Answer {
-        let mode = self.mode(want);
+        // One read of the configuration decides both the mode and whether
+        // to check at all.
+        let bits = self.config.load(Ordering::Relaxed);
+        let mode = self.mode_with(want, bits);
         let loaded = self.shared.load();
-        if self.config.load(Ordering::Relaxed) & WEB_PROTECTION == 0 {
+        if bits & WEB_PROTECTION == 0 {
             return Answer::disabled(loaded.generation);
         }
         let seen = with_set!(&loaded.set, s => match now {

@@ -483,7 +483,9 @@ pub unsafe extern "C" fn indset_last_error(
                 // SAFETY: forwarded from our caller.
                 unsafe { copy_out(&message, buf, cap, needed) }
             })
-            .unwrap_or(Ok(()))
+            // The thread is exiting and its message is gone: an empty one.
+            // SAFETY: forwarded from our caller.
+            .unwrap_or_else(|_| unsafe { copy_out("", buf, cap, needed) })
     })) {
         Ok(Ok(())) => IndsetStatus::Ok,
         // Not recorded: that would replace the message being read.
@@ -673,13 +675,20 @@ pub unsafe extern "C" fn indset_set_config(
     entry(|| {
         // SAFETY: forwarded from our caller.
         let engine = unsafe { engine_of(handle) }?;
-        // SAFETY: null or readable by the caller's contract. `bool` fields
-        // read from C must be 0 or 1, which C's `bool` guarantees.
-        let c = unsafe { config.as_ref() }.ok_or(Failure::Null("the configuration"))?;
+        if config.is_null() {
+            return Err(Failure::Null("the configuration"));
+        }
+        // SAFETY: non-null and readable by the caller's contract.
+        // `IndsetConfig` is three one-byte fields with no padding; reading
+        // them as bytes rather than `bool`s keeps a byte other than 0 or 1
+        // (memory a C caller filled by hand) from being undefined
+        // behaviour: any non-zero byte is true.
+        let [web_protection, supervised, exclude] =
+            unsafe { config.cast::<[u8; 3]>().read_unaligned() };
         engine.set_config(AppConfig {
-            web_protection: c.web_protection,
-            supervised: c.supervised,
-            exclude_url_in_report: c.exclude_url_in_report,
+            web_protection: web_protection != 0,
+            supervised: supervised != 0,
+            exclude_url_in_report: exclude != 0,
         });
         Ok(())
     })
