@@ -140,6 +140,10 @@ const BLOCK_TTL: u32 = 60;
 const HEADER: usize = 12;
 const TYPE_A: u16 = 1;
 const TYPE_AAAA: u16 = 28;
+/// The longest query over TCP taken for one: a question and EDNS options
+/// (cookies, padding to a block of 468 bytes) fit in far less; a longer
+/// length prefix is more likely the start of another protocol.
+pub const MAX_TCP_QUERY: usize = 4096;
 /// The longest name on the wire (RFC 1035 3.1).
 const MAX_NAME: usize = 255;
 
@@ -183,7 +187,7 @@ pub(super) fn tcp_message(bytes: &[u8]) -> Framed<'_> {
         return Framed::Short(2 - bytes.len());
     };
     let len = usize::from(u16::from_be_bytes(*len));
-    if !(HEADER + 5..=super::MAX_FIRST_BYTES - 2).contains(&len) {
+    if !(HEADER + 5..=MAX_TCP_QUERY).contains(&len) {
         return Framed::Bad;
     }
     match rest.get(..len) {

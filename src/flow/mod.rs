@@ -199,12 +199,16 @@ impl std::fmt::Debug for Scratch {
 /// Over UDP: a DNS query, or QUIC Initial packets (one datagram, or the
 /// client's first datagrams one after the other).
 ///
-/// Reads at most [`MAX_FIRST_BYTES`]; never allocates, never panics.
+/// No bytes at all are [`Inspection::NotRecognised`]. Reads at most
+/// [`MAX_FIRST_BYTES`]; never allocates, never panics.
 pub fn inspect<'a>(
     first_bytes: &'a [u8],
     transport: Transport,
     scratch: &'a mut Scratch,
 ) -> Inspection<'a> {
+    if first_bytes.is_empty() {
+        return Inspection::NotRecognised;
+    }
     match transport {
         Transport::Tcp if tls::looks_like(first_bytes) => tls::inspect(first_bytes, scratch),
         Transport::Tcp if http::looks_like(first_bytes) => http::inspect(first_bytes, scratch),
