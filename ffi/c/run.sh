@@ -24,6 +24,13 @@ cc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O1 -g -pthread \
   -I ffi/include "$here/abi_test.c" target/release/libindset_ffi.a \
   -lpthread -ldl -lm -o "$work/abi_test"
 
+# The header compiles as C99 and, where there is a C++ compiler, as C++11.
+echo '#include "indset.h"' > "$work/header.c"
+cc -std=c99 -pedantic -Wall -Wextra -Werror -I ffi/include -fsyntax-only "$work/header.c"
+if command -v c++ >/dev/null; then
+  c++ -std=c++11 -Wall -Wextra -Werror -I ffi/include -fsyntax-only -x c++ "$work/header.c"
+fi
+
 # The memory probe of docs/embedding.md: compiled, so that it keeps up with the header.
 cc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O2 -I ffi/include "$here/memory.c" \
   target/release/libindset_ffi.a -lpthread -ldl -lm -o "$work/memory"

@@ -79,9 +79,10 @@ fn engine_at<'a>(handle: jlong) -> Result<&'a Engine, Thrown> {
             "the set is closed".into(),
         ));
     }
-    // SAFETY: the Java class passes only a handle made by `into_handle`
-    // and not yet released: it sets its field to 0 in `close` (under its
-    // lock) and checks it before every call.
+    // SAFETY: the Java class passes only a handle made by `into_handle`,
+    // between its `enter` and `leave`; its `close` marks the set closed
+    // (so no call enters after) and waits for every entered call to leave
+    // before `nativeClose` frees the handle.
     Ok(unsafe { &*ptr })
 }
 
@@ -163,7 +164,8 @@ pub extern "system" fn Java_indset_Indset_nativeClose<'l>(
         let ptr = handle as usize as *mut Engine;
         if !ptr.is_null() {
             // SAFETY: made by `into_handle`; the Java class calls this once
-            // per handle, after zeroing its field, with no call running.
+            // per handle, after every other call on it has returned and
+            // with no new one able to start (see `engine_at`).
             drop(unsafe { Box::from_raw(ptr) });
         }
         Ok(())

@@ -159,6 +159,32 @@ public final class IndsetTest {
     }
     kept.close();
 
+    // Close while four threads check: each gets right answers, then IllegalStateException.
+    Indset closing = Indset.open(first);
+    AtomicLong answered = new AtomicLong(), badAnswers = new AtomicLong(), stopped = new AtomicLong();
+    Thread[] racers = new Thread[4];
+    for (int t = 0; t < racers.length; t++) {
+      racers[t] = new Thread(() -> {
+        try {
+          while (true) {
+            if (closing.checkHost("bad.example").decision() != Decision.BLOCK) {
+              badAnswers.incrementAndGet();
+            }
+            answered.incrementAndGet();
+          }
+        } catch (IllegalStateException e) {
+          if (e.getMessage().equals("the set is closed")) stopped.incrementAndGet();
+        }
+      });
+      racers[t].start();
+    }
+    while (answered.get() < 10_000) Thread.onSpinWait();
+    closing.close();
+    for (Thread t : racers) t.join();
+    check(badAnswers.get() == 0 && stopped.get() == racers.length,
+        "close during checks: " + badAnswers.get() + " wrong, " + stopped.get() + " threads stopped");
+    checks += answered.get();
+
     try (Indset fromBytes = Indset.open(Files.readAllBytes(second))) {
       expect(fromBytes.checkHost("x.new.example"), Decision.BLOCK, "from bytes");
     }

@@ -2,6 +2,7 @@ package indset;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An open indicator set: answers, for each connection, whether to block, warn, allow or audit it.
@@ -12,8 +13,9 @@ import java.nio.file.Path;
  * bytes from any number of threads; {@link #swap(Path)} replaces the set while checks run;
  * {@link #close()} releases it.
  *
- * <p>Thread safety: every method may be called from any thread at once, except that {@link
- * #close()} must not overlap another call (calls after it throw {@link IllegalStateException}).
+ * <p>Thread safety: every method may be called from any thread at once, {@link #close()}
+ * included: it waits for the calls running on other threads, and calls after it throw {@link
+ * IllegalStateException}.
  */
 public final class Indset implements AutoCloseable {
   static {
@@ -75,7 +77,10 @@ public final class Indset implements AutoCloseable {
   }
 
   private final Object lock = new Object();
-  private volatile long handle;
+  private final long handle;
+  private volatile boolean closed;
+  /** Native calls running on the handle; {@link #close()} waits for them. */
+  private final AtomicLong calls = new AtomicLong();
 
   private Indset(long handle) {
     this.handle = handle;
@@ -100,27 +105,48 @@ public final class Indset implements AutoCloseable {
     return new Indset(nativeOpenBytes(bytes));
   }
 
-  private long handle() {
-    long h = handle;
-    if (h == 0) {
+  /** Starts a native call: the handle, which stays valid until {@link #leave()}. */
+  private long enter() {
+    calls.incrementAndGet();
+    if (closed) {
+      calls.decrementAndGet();
       throw new IllegalStateException("the set is closed");
     }
-    return h;
+    return handle;
+  }
+
+  private void leave() {
+    calls.decrementAndGet();
   }
 
   /** Checks a URL in the mode the app configuration gives. */
   public Verdict checkUrl(String url) {
-    return Verdict.unpack(nativeCheck(handle(), url, MODE_CONFIG, NOW));
+    long h = enter();
+    try {
+      return Verdict.unpack(nativeCheck(h, url, MODE_CONFIG, NOW));
+    } finally {
+      leave();
+    }
   }
 
   /** Checks a host name (a port or a whole URL is reduced to the host) in domain mode. */
   public Verdict checkHost(String host) {
-    return Verdict.unpack(nativeCheck(handle(), host, MODE_DOMAIN, NOW));
+    long h = enter();
+    try {
+      return Verdict.unpack(nativeCheck(h, host, MODE_DOMAIN, NOW));
+    } finally {
+      leave();
+    }
   }
 
   /** Checks {@code query} in {@code mode} at {@code now} (seconds since the epoch, or NOW). */
   public Verdict check(String query, int mode, long now) {
-    return Verdict.unpack(nativeCheck(handle(), query, mode, now));
+    long h = enter();
+    try {
+      return Verdict.unpack(nativeCheck(h, query, mode, now));
+    } finally {
+      leave();
+    }
   }
 
   /**
@@ -130,7 +156,12 @@ public final class Indset implements AutoCloseable {
    * #FLAG_NOT_RECOGNISED} and {@link #FLAG_ECH} for the answers without a name.
    */
   public Verdict checkFlow(byte[] firstBytes, int len, boolean udp) {
-    return Verdict.unpack(nativeCheckFlow(handle(), firstBytes, len, udp, MODE_CONFIG, NOW));
+    long h = enter();
+    try {
+      return Verdict.unpack(nativeCheckFlow(h, firstBytes, len, udp, MODE_CONFIG, NOW));
+    } finally {
+      leave();
+    }
   }
 
   /** {@link #checkFlow(byte[], int, boolean)} over the whole array. */
@@ -155,12 +186,22 @@ public final class Indset implements AutoCloseable {
    * @throws IOException when the file is not a usable set (the current set stays)
    */
   public long swap(Path path) throws IOException {
-    return nativeSwapPath(handle(), path.toString());
+    long h = enter();
+    try {
+      return nativeSwapPath(h, path.toString());
+    } finally {
+      leave();
+    }
   }
 
   /** Like {@link #swap(Path)} over a copy of {@code bytes}. */
   public long swap(byte[] bytes) throws IOException {
-    return nativeSwapBytes(handle(), bytes);
+    long h = enter();
+    try {
+      return nativeSwapBytes(h, bytes);
+    } finally {
+      leave();
+    }
   }
 
   /**
@@ -170,43 +211,79 @@ public final class Indset implements AutoCloseable {
    * @throws IllegalArgumentException when the JSON is not usable (the configuration stays)
    */
   public void setConfig(String json) {
-    nativeSetConfigJson(handle(), json);
+    long h = enter();
+    try {
+      nativeSetConfigJson(h, json);
+    } finally {
+      leave();
+    }
   }
 
   /** Whether web protection is on (the {@code WebProtection} setting). */
   public boolean webProtection() {
-    return (nativeConfig(handle()) & 1) != 0;
+    long h = enter();
+    try {
+      return (nativeConfig(h) & 1) != 0;
+    } finally {
+      leave();
+    }
   }
 
   /** Whether the device is supervised (full mode for {@link #checkUrl}). */
   public boolean supervised() {
-    return (nativeConfig(handle()) & 2) != 0;
+    long h = enter();
+    try {
+      return (nativeConfig(h) & 2) != 0;
+    } finally {
+      leave();
+    }
   }
 
   /** Every indicator matching {@code query} and why the winner won, as text. */
   public String explain(String query, int mode, long now) {
-    return nativeExplain(handle(), query, mode, now);
+    long h = enter();
+    try {
+      return nativeExplain(h, query, mode, now);
+    } finally {
+      leave();
+    }
   }
 
   /** The id of the indicator that decides {@code query}, or null when none does. */
   public String indicatorId(String query, int mode, long now) {
-    return nativeIndicatorText(handle(), query, mode, now, 0, 0);
+    long h = enter();
+    try {
+      return nativeIndicatorText(h, query, mode, now, 0, 0);
+    } finally {
+      leave();
+    }
   }
 
   /** The title of the indicator that decides {@code query}, or null when none does. */
   public String indicatorTitle(String query, int mode, long now) {
-    return nativeIndicatorText(handle(), query, mode, now, 0, 1);
+    long h = enter();
+    try {
+      return nativeIndicatorText(h, query, mode, now, 0, 1);
+    } finally {
+      leave();
+    }
   }
 
-  /** Releases the set. Idempotent. */
+  /**
+   * Releases the set, once the calls running on it (on other threads) have returned; calls that
+   * start afterwards throw {@link IllegalStateException}. Idempotent.
+   */
   @Override
   public void close() {
     synchronized (lock) {
-      long h = handle;
-      handle = 0;
-      if (h != 0) {
-        nativeClose(h);
+      if (closed) {
+        return;
       }
+      closed = true;
+      while (calls.get() != 0) {
+        Thread.onSpinWait();
+      }
+      nativeClose(handle);
     }
   }
 
