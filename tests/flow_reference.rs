@@ -614,3 +614,57 @@ fn not_recognised() {
         "NotRecognised"
     );
 }
+
+/// Messages bigger than the buffers `check_flow` tries first: a 9 KB
+/// ClientHello over records of 1000 bytes, an HTTP head with a 6 KB
+/// target. The answers are those of `inspect` with a whole scratch.
+#[test]
+fn check_flow_on_messages_past_its_small_buffers() {
+    use indset::{Action, Decision, FlowStatus, Kind, Mode};
+    use indset_test_support::fixtures::{compile, ind};
+    let set = compile(&[
+        ind(Kind::DomainName, "big.example.com", Action::Block),
+        ind(Kind::Url, "http://long.example/aaaa", Action::Warn),
+    ]);
+    let (_, big) = &fixtures("tls-python-big")[0];
+    // The padding extension (RFC 7685).
+    let padded = add_extension(big, 21, &vec![0; 6500]);
+    let mut records = Vec::new();
+    for chunk in padded[5..].chunks(1000) {
+        records.extend_from_slice(&[22, 3, 1]);
+        records.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+        records.extend_from_slice(chunk);
+    }
+    assert!(records.len() > 9000);
+    let v = set.check_flow(&records, Transport::Tcp, Mode::Domain);
+    assert_eq!(
+        (v.status, v.verdict.decision),
+        (FlowStatus::Checked, Decision::Block),
+        "{v:?}"
+    );
+    let v = set.check_flow(&records[..8000], Transport::Tcp, Mode::Domain);
+    assert_eq!(
+        v.status,
+        FlowStatus::NeedMore(records.len() - 8000),
+        "{v:?}"
+    );
+
+    let head = format!(
+        "GET /aaaa/{} HTTP/1.1\r\nHost: long.example\r\n\r\n",
+        "a".repeat(6000)
+    );
+    let v = set.check_flow(head.as_bytes(), Transport::Tcp, Mode::Full);
+    assert_eq!(
+        (v.status, v.verdict.decision),
+        (FlowStatus::Checked, Decision::Warn),
+        "{v:?}"
+    );
+    let mut scratch = Scratch::new();
+    let seen = flow::inspect(head.as_bytes(), Transport::Tcp, &mut scratch);
+    let Inspection::Name { url: Some(url), .. } = seen else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(url.len(), "http://long.example/aaaa/".len() + 6000);
+    let v = set.check_flow(head.as_bytes(), Transport::Tcp, Mode::Domain);
+    assert_eq!(v.verdict.decision, Decision::None, "{v:?}");
+}

@@ -1,7 +1,7 @@
 //! HTTP/1.x request heads, read by `httparse`: the method, the target and
 //! the Host header, and the URL they make (RFC 9112 3.2, 3.3).
 
-use super::{Detail, Inspection, MAX_FIRST_BYTES, Protocol, Scratch};
+use super::{Bufs, Detail, Inspection, MAX_FIRST_BYTES, Protocol};
 
 /// Headers read per request; a head with more is not recognised.
 const MAX_HEADERS: usize = 100;
@@ -25,7 +25,7 @@ pub(super) fn looks_like(bytes: &[u8]) -> bool {
 }
 
 /// The request head at the start of `bytes`.
-pub(super) fn inspect<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspection<'a> {
+pub(super) fn inspect<'a>(bytes: &'a [u8], bufs: Bufs<'a, '_>) -> Inspection<'a> {
     let bytes = bytes.get(..MAX_FIRST_BYTES).unwrap_or(bytes);
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
@@ -78,7 +78,8 @@ pub(super) fn inspect<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspecti
         return name(host, None, detail);
     }
     let url_len = b"http://".len() + host.len() + target.len();
-    let Some(url) = scratch.joined.get_mut(..url_len) else {
+    let Some(url) = bufs.joined.get_mut(..url_len) else {
+        bufs.overflow.set(true);
         return Inspection::NotRecognised;
     };
     let (scheme, rest) = url.split_at_mut(b"http://".len());

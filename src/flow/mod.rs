@@ -10,7 +10,7 @@
 //! spread over TLS records, an HTTP URL built from Host and target, the
 //! decrypted CRYPTO frames of QUIC Initials) is joined in a [`Scratch`]
 //! the caller owns. [`check_flow`](IndicatorSet::check_flow) keeps its
-//! scratch on the stack ([`Scratch::SIZE`] bytes).
+//! buffers on the stack.
 //!
 //! An incomplete message answers [`Inspection::NeedMore`] with how many
 //! more bytes it needs at least; no answer ever asks the caller to hold
@@ -23,6 +23,8 @@
 //! [`IndicatorSet::check_inspection`] were added next to `check_flow`;
 //! [`dns::write_block_answer`] takes the [`Transport`] (a UDP query's id
 //! can look like a TCP length prefix).
+
+use std::cell::Cell;
 
 use crate::{IndicatorSet, Mode, Timestamp, Verdict};
 
@@ -178,6 +180,48 @@ impl Scratch {
     }
 }
 
+/// The buffers the parsers work in.
+pub(crate) struct Bufs<'a, 'o> {
+    /// A joined ClientHello, a URL, a DNS name, a QUIC CRYPTO stream.
+    pub(crate) joined: &'a mut [u8],
+    /// One QUIC packet, decrypted in place.
+    #[cfg_attr(not(feature = "quic"), allow(dead_code))]
+    pub(crate) packet: &'a mut [u8],
+    /// Which bytes of the CRYPTO stream are there.
+    #[cfg_attr(not(feature = "quic"), allow(dead_code))]
+    pub(crate) filled: &'a mut [u64],
+    /// Set when a buffer was too small for bytes within the bounds: the
+    /// answer is then wrong and must be asked again of a [`Scratch`].
+    pub(crate) overflow: &'o Cell<bool>,
+}
+
+impl Scratch {
+    fn bufs<'a, 'o>(&'a mut self, overflow: &'o Cell<bool>) -> Bufs<'a, 'o> {
+        Bufs {
+            joined: &mut self.joined,
+            #[cfg(feature = "quic")]
+            packet: &mut self.packet,
+            #[cfg(not(feature = "quic"))]
+            packet: &mut [],
+            #[cfg(feature = "quic")]
+            filled: &mut self.filled,
+            #[cfg(not(feature = "quic"))]
+            filled: &mut [],
+            overflow,
+        }
+    }
+}
+
+/// The buffers [`IndicatorSet::check_flow`] tries first, on the stack:
+/// enough for real ClientHellos (post-quantum ones included), URLs and
+/// QUIC Initials, and cheap to zero; what does not fit is asked again of a
+/// whole [`Scratch`].
+const SMALL_JOINED: usize = 4096;
+#[cfg(feature = "quic")]
+const SMALL_PACKET: usize = 1536;
+#[cfg(not(feature = "quic"))]
+const SMALL_PACKET: usize = 0;
+
 impl Default for Scratch {
     fn default() -> Self {
         Scratch::new()
@@ -206,14 +250,24 @@ pub fn inspect<'a>(
     transport: Transport,
     scratch: &'a mut Scratch,
 ) -> Inspection<'a> {
+    inspect_in(first_bytes, transport, scratch.bufs(&Cell::new(false)))
+}
+
+/// [`inspect`] with the buffers given: the scratch's, or the small ones
+/// [`IndicatorSet::check_flow`] tries first.
+fn inspect_in<'a>(
+    first_bytes: &'a [u8],
+    transport: Transport,
+    bufs: Bufs<'a, '_>,
+) -> Inspection<'a> {
     if first_bytes.is_empty() {
         return Inspection::NotRecognised;
     }
     match transport {
-        Transport::Tcp if tls::looks_like(first_bytes) => tls::inspect(first_bytes, scratch),
-        Transport::Tcp if http::looks_like(first_bytes) => http::inspect(first_bytes, scratch),
+        Transport::Tcp if tls::looks_like(first_bytes) => tls::inspect(first_bytes, bufs),
+        Transport::Tcp if http::looks_like(first_bytes) => http::inspect(first_bytes, bufs),
         Transport::Tcp => match dns::tcp_message(first_bytes) {
-            dns::Framed::Whole(msg) => dns::named(msg, &mut scratch.joined),
+            dns::Framed::Whole(msg) => dns::named(msg, bufs.joined),
             dns::Framed::Short(need) if first_bytes.get(2..).is_none_or(dns::looks_like_start) => {
                 Inspection::NeedMore {
                     protocol: Protocol::Dns,
@@ -222,10 +276,8 @@ pub fn inspect<'a>(
             }
             _ => Inspection::NotRecognised,
         },
-        Transport::Udp if quic::looks_like(first_bytes) => quic::inspect(first_bytes, scratch),
-        Transport::Udp if dns::looks_like(first_bytes) => {
-            dns::named(first_bytes, &mut scratch.joined)
-        }
+        Transport::Udp if quic::looks_like(first_bytes) => quic::inspect(first_bytes, bufs),
+        Transport::Udp if dns::looks_like(first_bytes) => dns::named(first_bytes, bufs.joined),
         Transport::Udp => Inspection::NotRecognised,
     }
 }
@@ -266,12 +318,11 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// authority) is a host only, and is checked as in [`Mode::Domain`]
     /// whatever `mode` says.
     ///
-    /// Uses [`Scratch::SIZE`] bytes of stack; never allocates, never
-    /// panics.
+    /// Tries small buffers on the stack first (8 KiB with `quic`), and a
+    /// whole [`Scratch`] ([`Scratch::SIZE`] bytes of stack) only for a
+    /// message that does not fit them; never allocates, never panics.
     pub fn check_flow(&self, first_bytes: &[u8], transport: Transport, mode: Mode) -> FlowVerdict {
-        let mut scratch = Scratch::new();
-        let seen = inspect(first_bytes, transport, &mut scratch);
-        self.decide(&seen, mode, None)
+        self.flow(first_bytes, transport, mode, None)
     }
 
     /// Like [`check_flow`](Self::check_flow) at the time `now`.
@@ -282,9 +333,35 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         mode: Mode,
         now: Timestamp,
     ) -> FlowVerdict {
+        self.flow(first_bytes, transport, mode, Some(now))
+    }
+
+    fn flow(
+        &self,
+        first_bytes: &[u8],
+        transport: Transport,
+        mode: Mode,
+        now: Option<Timestamp>,
+    ) -> FlowVerdict {
+        let overflow = Cell::new(false);
+        {
+            let mut joined = [0u8; SMALL_JOINED];
+            let mut packet = [0u8; SMALL_PACKET];
+            let mut filled = [0u64; SMALL_JOINED / 64];
+            let bufs = Bufs {
+                joined: &mut joined,
+                packet: &mut packet,
+                filled: &mut filled,
+                overflow: &overflow,
+            };
+            let seen = inspect_in(first_bytes, transport, bufs);
+            if !overflow.get() {
+                return self.decide(&seen, mode, now);
+            }
+        }
         let mut scratch = Scratch::new();
         let seen = inspect(first_bytes, transport, &mut scratch);
-        self.decide(&seen, mode, Some(now))
+        self.decide(&seen, mode, now)
     }
 
     /// Checks what [`inspect`] found, as [`check_flow`](Self::check_flow)

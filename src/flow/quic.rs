@@ -16,7 +16,7 @@
 use super::MAX_FIRST_BYTES;
 #[cfg(feature = "quic")]
 use super::tls;
-use super::{Inspection, Protocol, Scratch};
+use super::{Bufs, Inspection, Protocol};
 
 const V1: u32 = 1;
 const V2: u32 = 0x6b33_43cf;
@@ -33,7 +33,7 @@ pub(super) fn looks_like(bytes: &[u8]) -> bool {
 
 /// Without the `quic` feature an Initial is recognised and unread.
 #[cfg(not(feature = "quic"))]
-pub(super) fn inspect<'a>(_bytes: &'a [u8], _scratch: &'a mut Scratch) -> Inspection<'a> {
+pub(super) fn inspect<'a>(_bytes: &'a [u8], _bufs: Bufs<'a, '_>) -> Inspection<'a> {
     Inspection::NoName {
         protocol: Protocol::Quic,
     }
@@ -41,13 +41,14 @@ pub(super) fn inspect<'a>(_bytes: &'a [u8], _scratch: &'a mut Scratch) -> Inspec
 
 /// The ClientHello carried by the Initial packets in `bytes`.
 #[cfg(feature = "quic")]
-pub(super) fn inspect<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspection<'a> {
+pub(super) fn inspect<'a>(bytes: &'a [u8], bufs: Bufs<'a, '_>) -> Inspection<'a> {
     let bytes = bytes.get(..MAX_FIRST_BYTES).unwrap_or(bytes);
-    let Scratch {
+    let Bufs {
         joined,
         packet,
         filled,
-    } = scratch;
+        overflow,
+    } = bufs;
     filled.fill(0);
     let mut keys: Option<(u32, [u8; MAX_CID], usize, Keys)> = None;
     let mut read = 0usize;
@@ -91,7 +92,7 @@ pub(super) fn inspect<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspecti
             }
             continue;
         };
-        if frames(plain, joined, filled).is_none() {
+        if frames(plain, joined, filled, overflow).is_none() {
             return Inspection::NotRecognised;
         }
         read += 1;
@@ -112,6 +113,10 @@ pub(super) fn inspect<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspecti
         }
     };
     if total > MAX_FIRST_BYTES {
+        return Inspection::NotRecognised;
+    }
+    if total > joined.len() {
+        overflow.set(true);
         return Inspection::NotRecognised;
     }
     match stream.get(..total) {
@@ -283,7 +288,12 @@ fn open<'b>(keys: &Keys, bytes: &[u8], pn_offset: usize, buf: &'b mut [u8]) -> O
 /// in `stream` and marking it in `filled`; `None` on a frame an Initial
 /// may not carry or a malformed one.
 #[cfg(feature = "quic")]
-fn frames(plain: &[u8], stream: &mut [u8], filled: &mut [u64]) -> Option<()> {
+fn frames(
+    plain: &[u8],
+    stream: &mut [u8],
+    filled: &mut [u64],
+    overflow: &std::cell::Cell<bool>,
+) -> Option<()> {
     let mut r = Reader {
         bytes: plain,
         at: 0,
@@ -315,7 +325,10 @@ fn frames(plain: &[u8], stream: &mut [u8], filled: &mut [u64]) -> Option<()> {
                 let data = r.take(len)?;
                 // Past the bound is beyond any ClientHello read here.
                 let end = offset.checked_add(len)?;
-                if end <= MAX_FIRST_BYTES {
+                if end > stream.len() && end <= MAX_FIRST_BYTES {
+                    overflow.set(true);
+                }
+                if end <= stream.len() {
                     stream.get_mut(offset..end)?.copy_from_slice(data);
                     for i in offset..end {
                         *filled.get_mut(i / 64)? |= 1 << (i % 64);

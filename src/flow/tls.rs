@@ -8,7 +8,7 @@
 //! the hot path here must not allocate. Both are measured in
 //! bench/benches/flow.rs.
 
-use super::{Detail, Inspection, MAX_FIRST_BYTES, Protocol, Scratch};
+use super::{Bufs, Detail, Inspection, MAX_FIRST_BYTES, Protocol};
 
 /// The record header: type, version, length.
 const RECORD_HEADER: usize = 5;
@@ -29,7 +29,7 @@ pub(super) fn looks_like(bytes: &[u8]) -> bool {
 }
 
 /// The ClientHello that the TLS records in `bytes` carry.
-pub(super) fn inspect<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspection<'a> {
+pub(super) fn inspect<'a>(bytes: &'a [u8], bufs: Bufs<'a, '_>) -> Inspection<'a> {
     let bytes = bytes.get(..MAX_FIRST_BYTES).unwrap_or(bytes);
     // The common case: the whole ClientHello in the first record, read
     // where it lies.
@@ -44,7 +44,7 @@ pub(super) fn inspect<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspecti
             }
         }
     }
-    join(bytes, scratch)
+    join(bytes, bufs)
 }
 
 /// A record header's length if it is a handshake record of a TLS
@@ -71,8 +71,8 @@ fn handshake_total(payload: &[u8]) -> Option<usize> {
 }
 
 /// Joins the handshake message from successive records into the scratch.
-fn join<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspection<'a> {
-    let joined = &mut scratch.joined;
+fn join<'a>(bytes: &'a [u8], bufs: Bufs<'a, '_>) -> Inspection<'a> {
+    let joined = bufs.joined;
     let mut have = 0usize;
     let mut at = 0usize;
     loop {
@@ -115,6 +115,7 @@ fn join<'a>(bytes: &'a [u8], scratch: &'a mut Scratch) -> Inspection<'a> {
                 joined.get_mut(have..have + take),
                 avail.get(used..used + take),
             ) else {
+                bufs.overflow.set(true);
                 return Inspection::NotRecognised;
             };
             dst.copy_from_slice(src);
