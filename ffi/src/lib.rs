@@ -779,9 +779,14 @@ pub unsafe extern "C" fn indset_check_at(
     out: *mut IndsetVerdict,
 ) -> IndsetStatus {
     entry(|| {
-        let want = Want::from_u32(mode)?;
         // SAFETY: forwarded from our caller.
-        unsafe { check_inner(handle, query, len, want, now, out) }
+        let engine = unsafe { engine_of(handle) }?;
+        // SAFETY: forwarded from our caller.
+        let query = unsafe { text(query, len, "the query") }?;
+        let want = Want::from_u32(mode)?;
+        let answer = engine.check(query.as_bytes(), want, timestamp(now));
+        // SAFETY: forwarded from our caller.
+        unsafe { put(out, verdict(answer), "the out pointer") }
     })
 }
 
