@@ -116,6 +116,24 @@ seed() {
     printf '\x02\x02\x18\x00\x07\x01' >"$corpus/set_bytes/resealed-count"
     printf '\x03\x00\x01\x02\x03' >"$corpus/set_bytes/replace-keys"
     printf '\x03\x04\x00\x00' >"$corpus/set_bytes/replace-meta"
+    # flow_*: the captured first bytes of tests/fixtures/flow/, less the
+    # bytes each target puts in front (a TLS record's type and version, a
+    # method), after a knobs byte.
+    local fx="$root/tests/fixtures/flow" n
+    mkdir -p "$corpus/flow_tls" "$corpus/flow_http" "$corpus/flow_dns"
+    for f in "$fx"/tls-*.bin; do
+        n=$(basename "$f" .bin)
+        { printf '\x07'; tail -c +4 "$f"; } >"$corpus/flow_tls/$n"
+    done
+    for f in "$fx"/http-curl-[0-9]*.bin "$fx"/http-curl-proxy-*.bin; do
+        { printf '\x00'; tail -c +5 "$f"; } >"$corpus/flow_http/$(basename "$f" .bin)"
+    done
+    for f in "$fx"/http-curl-connect-*.bin; do
+        { printf '\x01'; tail -c +9 "$f"; } >"$corpus/flow_http/$(basename "$f" .bin)"
+    done
+    for f in "$fx"/dns-dig-udp-*.bin; do
+        { printf '\x05'; cat "$f"; } >"$corpus/flow_dns/$(basename "$f" .bin)"
+    done
     # Targets added later fall back to an empty corpus.
     for f in $(targets); do mkdir -p "$corpus/$f"; done
     rm -f "$corpus/.urls"

@@ -368,3 +368,18 @@ fn check_flow_verdicts() {
         }
     }
 }
+
+#[test]
+fn the_flow_types_are_send_and_sync() {
+    fn both<T: Send + Sync>() {}
+    both::<Scratch>();
+    both::<Inspection<'static>>();
+    both::<indset::FlowVerdict>();
+    both::<flow::dns::DnsError>();
+    // The error says how to fix it.
+    let e = flow::dns::DnsError::BufferTooSmall { need: 70 };
+    assert_eq!(
+        e.to_string(),
+        "the output buffer is too small: the answer needs 70 bytes"
+    );
+}

@@ -252,5 +252,8 @@ fn raw_host_len(text: &str) -> usize {
     let after = after.trim_start_matches(['/', '\\']);
     let end = after.find(['/', '\\', '?', '#']).unwrap_or(after.len());
     let authority = &after[..end];
-    authority.rsplit_once('@').map_or(authority, |(_, h)| h).len()
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .len()
 }

@@ -25,7 +25,10 @@ pub fn check_prefixes(bytes: &[u8], transport: Transport, cut: usize) {
         match flow::inspect(&bytes[..at], transport, &mut scratch) {
             Inspection::NeedMore { need, .. } => {
                 assert!(need >= 1, "need 0 at {at}");
-                assert!(at + need <= MAX_FIRST_BYTES, "need {need} at {at} passes the bound");
+                assert!(
+                    at + need <= MAX_FIRST_BYTES,
+                    "need {need} at {at} passes the bound"
+                );
                 if at + need > bytes.len() {
                     // The whole must not claim an answer the prefix says
                     // it cannot have yet.

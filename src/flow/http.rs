@@ -32,16 +32,16 @@ pub(super) fn inspect<'a>(bytes: &'a [u8], bufs: Bufs<'a, '_>) -> Inspection<'a>
     match req.parse(bytes) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) if bytes.len() < MAX_FIRST_BYTES => {
-            // The end of the head is at least "\r\n\r\n" away, less what
-            // is already there.
-            let tail = bytes
-                .iter()
-                .rev()
-                .take_while(|b| matches!(b, b'\r' | b'\n'))
-                .count();
+            // The head ends with an empty line: "\n\n" at least (httparse
+            // takes a bare LF), one byte if a line end is there.
+            let need = if bytes.ends_with(b"\n") || bytes.ends_with(b"\r") {
+                1
+            } else {
+                2
+            };
             return Inspection::NeedMore {
                 protocol: Protocol::Http,
-                need: 4usize.saturating_sub(tail).max(1),
+                need,
             };
         }
         Ok(httparse::Status::Partial) | Err(_) => return Inspection::NotRecognised,

@@ -222,13 +222,12 @@ fn client_hello(body: &[u8]) -> Option<Hello<'_>> {
     if r.vec8()?.len() > 32 {
         return None;
     }
-    let suites = r.vec16()?;
-    if suites.is_empty() || suites.len() % 2 != 0 {
+    // Empty suite or compression lists are wrong, but the name is still
+    // there to read (as tls-parser reads it).
+    if r.vec16()?.len() % 2 != 0 {
         return None;
     }
-    if r.vec8()?.is_empty() {
-        return None;
-    }
+    r.vec8()?;
     let mut hello = Hello {
         sni: None,
         ech: false,
@@ -257,14 +256,10 @@ fn server_name(data: &[u8]) -> Option<Option<&[u8]>> {
     if data.is_empty() {
         return Some(None);
     }
-    let mut r = Reader(data);
-    let mut list = Reader(r.vec16()?);
-    if !r.0.is_empty() {
-        return None;
-    }
-    while !list.0.is_empty() {
-        let kind = list.u8()?;
-        let name = list.vec16()?;
+    // Bytes after the list are ignored (as tls-parser does).
+    let mut list = Reader(Reader(data).vec16()?);
+    // A damaged entry ends the list (as tls-parser reads it): no name.
+    while let (Some(kind), Some(name)) = (list.u8(), list.vec16()) {
         if kind == 0 {
             return Some((!name.is_empty()).then_some(name));
         }
