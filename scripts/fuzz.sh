@@ -120,10 +120,16 @@ seed() {
     # bytes each target puts in front (a TLS record's type and version, a
     # method), after a knobs byte.
     local fx="$root/tests/fixtures/flow" n
-    mkdir -p "$corpus/flow_tls" "$corpus/flow_http" "$corpus/flow_dns"
+    mkdir -p "$corpus/flow_tls" "$corpus/flow_http" "$corpus/flow_dns" "$corpus/flow_quic"
     for f in "$fx"/tls-*.bin; do
         n=$(basename "$f" .bin)
         { printf '\x07'; tail -c +4 "$f"; } >"$corpus/flow_tls/$n"
+    done
+    # flow_quic: the ClientHello bodies, in one Initial (0x00) or two (0x41).
+    for f in "$fx"/tls-*[0-9a-z].bin; do
+        n=$(basename "$f" .bin)
+        { printf '\x00'; tail -c +10 "$f"; } >"$corpus/flow_quic/$n-one"
+        { printf '\x41'; tail -c +10 "$f"; } >"$corpus/flow_quic/$n-two"
     done
     for f in "$fx"/http-curl-[0-9]*.bin "$fx"/http-curl-proxy-*.bin; do
         { printf '\x00'; tail -c +5 "$f"; } >"$corpus/flow_http/$(basename "$f" .bin)"

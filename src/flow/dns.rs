@@ -1,6 +1,11 @@
 //! DNS queries (RFC 1035): the question of a query over UDP or TCP (with
 //! its 2-byte length prefix), and the blocking answer a DNS-level blocker
 //! sends back instead of forwarding the query.
+//!
+//! Read here rather than with `simple-dns` (the reference of
+//! tests/flow_reference.rs), which builds `Vec`s of questions and records
+//! per message: on dig's 52-byte query bench/benches/flow.rs measures
+//! 27 ns here, 369 ns in simple-dns, and no allocation.
 
 use std::fmt;
 

@@ -22,7 +22,9 @@
 //! type); [`IndicatorSet::check_flow_at`] and
 //! [`IndicatorSet::check_inspection`] were added next to `check_flow`;
 //! [`dns::write_block_answer`] takes the [`Transport`] (a UDP query's id
-//! can look like a TCP length prefix).
+//! can look like a TCP length prefix); [`dns::Question`],
+//! [`dns::MAX_TCP_QUERY`], [`Scratch::SIZE`], [`Protocol::as_str`] and
+//! [`Inspection::protocol`] are new.
 
 use std::cell::Cell;
 

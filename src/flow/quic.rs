@@ -10,7 +10,9 @@
 //! back in place in the scratch and read once the ClientHello is whole.
 //!
 //! The cryptography is `ring`'s (`hkdf`, `aead::quic` header protection,
-//! `aead` AES-128-GCM), behind the `quic` feature.
+//! `aead` AES-128-GCM), behind the `quic` feature. The packet and frame
+//! reading is written here: QUIC stacks (quinn-proto, quiche) read
+//! Initials only inside a connection that allocates, and nothing here may.
 
 #[cfg(feature = "quic")]
 use super::MAX_FIRST_BYTES;
