@@ -81,6 +81,38 @@ impl Inputs {
     }
 }
 
+/// The bundled lists in the order `scripts/demo.sh` gives them to
+/// `indset compile`, each read as `--format auto` reads it.
+pub const DEMO_LISTS: &[&str] = &[
+    "urlhaus-indicators.csv",
+    "stevenblack-hosts-2019.txt",
+    "eth-phishing-detect.txt",
+    "disposable-email-domains.txt",
+];
+
+/// The bundled lists compiled exactly as `scripts/demo.sh` compiles them
+/// (through [`Compiler`], titles and descriptions kept), and the same
+/// inputs ingested in the same order for the peers (without metadata,
+/// which no peer reads).
+pub fn bundled() -> (Compiled, Vec<Indicator>) {
+    let mut c = Compiler::new(Options::at(NOW));
+    let mut ing = Ingester::new(Options::at(NOW));
+    for name in DEMO_LISTS {
+        let path = data_dir().join(name);
+        c.add_path(&path, Format::Auto)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        ing.read_path(&path, Format::Auto)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let compiled = c.finish();
+    let (mut indicators, report) = ing.finish();
+    assert!(report.adds_up(), "ingest accounting");
+    for i in &mut indicators {
+        i.meta = Meta::default();
+    }
+    (compiled, indicators)
+}
+
 /// Draws from observed counts.
 struct Histogram<T> {
     values: Vec<T>,

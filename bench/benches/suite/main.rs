@@ -33,7 +33,7 @@ use indset_test_support::alloc;
 use serde_json::{Map, Value, json};
 
 use data::{NOW, Request};
-use peers::{Adblock, HashWalk, Parsed};
+use peers::{Adblock, HashWalk, Parsed, PlainWalk};
 use timing::Query;
 
 #[global_allocator]
@@ -105,6 +105,7 @@ struct Engines {
     indicators: usize,
     set: IndicatorSet<indset::Mapped>,
     hash: HashWalk,
+    plain: PlainWalk,
     adblock: Option<Adblock>,
 }
 
@@ -145,6 +146,41 @@ impl Queries {
             adblock_full,
             adblock_domain,
         }
+    }
+}
+
+impl Queries {
+    /// The queries of `requests` that `keep` keeps, per mode: a URL by
+    /// its full-mode answer, a host by its domain-mode one.
+    fn subset(
+        name: &str,
+        requests: &[Request],
+        keep: impl Fn(&str, Mode) -> bool,
+        adblock: bool,
+    ) -> Queries {
+        let all = Queries::new(name, requests, false);
+        let full: Vec<Request> = requests
+            .iter()
+            .filter(|r| keep(&r.url, Mode::Full))
+            .cloned()
+            .collect();
+        let hosts: Vec<String> = all
+            .hosts
+            .into_iter()
+            .filter(|h| keep(h, Mode::Domain))
+            .collect();
+        let mut q = Queries::new(name, &full, adblock);
+        if adblock {
+            q.adblock_domain = hosts
+                .iter()
+                .filter_map(|h| {
+                    let u = format!("https://{h}/");
+                    Adblock::parse(&u, &u, "other")
+                })
+                .collect();
+        }
+        q.hosts = hosts;
+        q
     }
 }
 
@@ -290,6 +326,25 @@ impl Suite {
                 eprintln!("   hash walk disagrees on {} queries", disagree.len());
             }
             let mut engines = json!({"indset": indset_v, "hashwalk": hash_v});
+            if m == Mode::Domain {
+                // Answers only whether a host is listed, so it is checked
+                // against whether the set matches: it differs on hosts
+                // whose only indicator is a `Url` for `/`.
+                let listed: Vec<bool> = queries.iter().map(|h| e.plain.listed(h)).collect();
+                let differ = ours
+                    .iter()
+                    .zip(&listed)
+                    .filter(|(d, l)| (**d != Decision::None) != **l)
+                    .count();
+                let (mut v, per_query) =
+                    self.measure(&entry, "plainwalk", queries, overhead, |h| e.plain.listed(h));
+                v["hit_rate"] = json!(
+                    listed.iter().filter(|l| **l).count() as f64 / listed.len().max(1) as f64
+                );
+                v["by_length"] = by_length(queries, &per_query);
+                v["match_disagreements"] = json!(differ);
+                engines["plainwalk"] = v;
+            }
             if with_canon {
                 // What every engine here pays before its lookup structure.
                 let (v, _) = match m {
@@ -417,14 +472,22 @@ fn write_and_open(label: &str, bytes: &[u8]) -> (PathBuf, IndicatorSet<indset::M
     (path, set)
 }
 
-fn engines(label: &str, indicators: &[Indicator], with_adblock: bool) -> (Value, Engines) {
+/// The set of `indicators` (built from them, or `compiled` when given)
+/// and its peers.
+fn engines(
+    label: &str,
+    indicators: &[Indicator],
+    compiled: Option<Vec<u8>>,
+    with_adblock: bool,
+) -> (Value, Engines) {
     eprintln!("== building {label}: {} indicators", indicators.len());
     let t = Instant::now();
-    let bytes = indset::compile::build(indicators);
+    let bytes = compiled.unwrap_or_else(|| indset::compile::build(indicators));
     let build_ms = secs_ms(t.elapsed());
     let (path, _) = write_and_open(label, &bytes);
     let (open_heap, set) = alloc::retained(|| IndicatorSet::open(&path).expect("set opens"));
     let (hash_heap, hash) = alloc::retained(|| HashWalk::new(indicators));
+    let (plain_heap, plain) = alloc::retained(|| PlainWalk::new(indicators));
     let (hashset_heap, hashset) = alloc::retained(|| {
         indicators
             .iter()
@@ -442,6 +505,7 @@ fn engines(label: &str, indicators: &[Indicator], with_adblock: bool) -> (Value,
         "hashwalk_heap_bytes": hash_heap,
         "hashwalk_heap_bytes_per_indicator": hash_heap as f64 / n,
         "hashset_string_heap_bytes": hashset_heap,
+        "plainwalk_heap_bytes": plain_heap,
     });
     let adblock = with_adblock.then(|| {
         // The rule text is made and freed inside, so only the engine counts.
@@ -461,6 +525,7 @@ fn engines(label: &str, indicators: &[Indicator], with_adblock: bool) -> (Value,
         indicators: indicators.len(),
         set,
         hash,
+        plain,
         adblock,
     };
     assert_eq!(e.hash.len(), e.indicators);
@@ -495,6 +560,7 @@ fn main() {
         ("8MiB", 8 << 20),
         ("32MiB", 32 << 20),
         ("128MiB", 128 << 20),
+        ("256MiB", 256 << 20),
     ]
     .into_iter()
     .map(|(name, bytes)| (name.to_string(), json!(timing::dependent_load_ns(bytes))))
@@ -504,6 +570,10 @@ fn main() {
         .insert("dependent_load_ns".into(), Value::Object(latency));
 
     let requests = data::requests();
+    let (info, lookups) = bundled(&mut s, &requests, overhead);
+    for (work, v) in lookups {
+        s.lookups("bundled", &work, v);
+    }
     let real = data::real();
     eprintln!(
         "== {} real indicators, {} requests",
@@ -540,7 +610,8 @@ fn main() {
                "read_ms": read_ms, "finish_ms": finish_ms}),
     );
 
-    let (info, mut e) = engines("1m", &million, true);
+    let bundled_info = info;
+    let (info, mut e) = engines("1m", &million, None, true);
     let path = target_dir().join("bench/1m.indset");
     let opens: Vec<f64> = (0..50)
         .map(|_| {
@@ -564,6 +635,7 @@ fn main() {
             .and_then(|v| v["median"]["point_estimate"].as_f64())
             .map(|ns| ns / 1e3);
     let mut sets = Map::new();
+    sets.insert("bundled".into(), bundled_info);
     let mut info = info;
     info["open_us"] = json!({"single_median": median(opens), "criterion_median": open_criterion});
     sets.insert("1m".into(), info);
@@ -590,7 +662,7 @@ fn main() {
     // Scale: the same real requests against smaller and larger sets.
     for (label, n) in [("10k", 10_000), ("100k", 100_000)] {
         let part = data::sample(&million, n, 0x5ca1e + n as u64);
-        let (info, e) = engines(label, &part, true);
+        let (info, e) = engines(label, &part, None, true);
         sets.insert(label.into(), info);
         let v = s.workload(&e, &real_q, overhead, false);
         s.lookups(label, "real", v);
@@ -601,7 +673,7 @@ fn main() {
         let ten_million = data::sized_direct(&real, 10_000_000);
         eprintln!("== generated 10M in {:.0} s", t.elapsed().as_secs_f64());
         let cold = data::mix(&ten_million, &misses, 90, 100_000, 3);
-        let (info, e) = engines("10m", &ten_million, false);
+        let (info, e) = engines("10m", &ten_million, None, false);
         drop(ten_million);
         sets.insert("10m".into(), info);
         let v = s.workload(&e, &Queries::new("real", &requests, false), overhead, false);
@@ -627,4 +699,112 @@ fn main() {
     )
     .expect("results written");
     eprintln!("== wrote {}", out.display());
+}
+
+/// One engine's pass over one workload, for [`interleaved`]: the JSON
+/// place it reports to (workload, mode, engine), its query count and the
+/// pass.
+type Pass<'a> = (String, &'static str, &'static str, usize, Box<dyn Fn() + 'a>);
+
+/// Times every pass `rounds` times, each round one pass of each in turn
+/// (the first one of a round rotating), after an untimed round: engines
+/// measured side by side, so that a change of the machine's load hits
+/// them alike. Returns each pass's times, ns per query.
+fn interleaved(rounds: usize, passes: &[Pass<'_>]) -> Vec<Vec<f64>> {
+    for p in passes {
+        (p.4)();
+    }
+    let mut out = vec![Vec::with_capacity(rounds); passes.len()];
+    for round in 0..rounds {
+        for k in 0..passes.len() {
+            let i = (k + round) % passes.len();
+            let t = Instant::now();
+            (passes[i].4)();
+            out[i].push(t.elapsed().as_nanos() as f64 / passes[i].3.max(1) as f64);
+        }
+    }
+    out
+}
+
+/// The bundled lists as `scripts/demo.sh` compiles them, with every
+/// engine on the real requests: all of them, those the set matches and
+/// those it does not, in both modes; criterion and single lookups as for
+/// every workload, then batch passes of every engine over every workload
+/// in interleaved rounds (the `interleaved` entries).
+fn bundled(s: &mut Suite, requests: &[Request], overhead: f64) -> (Value, Vec<(String, Value)>) {
+    let t = Instant::now();
+    let (compiled, indicators) = data::bundled();
+    let compile_ms = secs_ms(t.elapsed());
+    let (mut info, e) = engines("bundled", &indicators, Some(compiled.bytes), true);
+    info["compile_and_ingest_ms"] = json!(compile_ms);
+    let matches = |q: &str, m: Mode| e.set.check_at(q.as_bytes(), m, NOW).decision != Decision::None;
+    let workloads = [
+        Queries::new("real", requests, true),
+        Queries::subset("real_match", requests, matches, true),
+        Queries::subset("real_nomatch", requests, |q, m| !matches(q, m), true),
+    ];
+    let mut values: Vec<(String, Value)> = workloads
+        .iter()
+        .map(|q| (q.name.clone(), s.workload(&e, q, overhead, q.name == "real")))
+        .collect();
+
+    let mut passes: Vec<Pass<'_>> = Vec::new();
+    for q in &workloads {
+        let (set, hash, plain) = (&e.set, &e.hash, &e.plain);
+        let name = || q.name.clone();
+        let hosts = &q.hosts;
+        let urls = &q.urls;
+        passes.push((name(), "domain", "indset", hosts.len(), Box::new(move || {
+            for h in hosts {
+                black_box(set.check_at(black_box(h.as_bytes()), Mode::Domain, NOW));
+            }
+        })));
+        passes.push((name(), "domain", "hashwalk", hosts.len(), Box::new(move || {
+            for h in hosts {
+                black_box(hash.check_host(black_box(h.as_bytes())));
+            }
+        })));
+        passes.push((name(), "domain", "plainwalk", hosts.len(), Box::new(move || {
+            for h in hosts {
+                black_box(plain.listed(black_box(h)));
+            }
+        })));
+        passes.push((name(), "full", "indset", urls.len(), Box::new(move || {
+            for u in urls {
+                black_box(set.check_at(black_box(u.as_bytes()), Mode::Full, NOW));
+            }
+        })));
+        passes.push((name(), "full", "hashwalk", urls.len(), Box::new(move || {
+            for u in urls {
+                black_box(hash.check_url(black_box(u.as_bytes())));
+            }
+        })));
+        if let Some(ab) = &e.adblock {
+            for (mode, parsed) in [("domain", &q.adblock_domain), ("full", &q.adblock_full)] {
+                passes.push((name(), mode, "adblock", parsed.len(), Box::new(move || {
+                    for r in parsed {
+                        black_box(ab.blocks(black_box(r)));
+                    }
+                })));
+            }
+        }
+    }
+    let rounds = if s.cfg.quick { 5 } else { 21 };
+    eprintln!("== bundled: {rounds} interleaved rounds of {} passes", passes.len());
+    let times = interleaved(rounds, &passes);
+    for ((work, mode, engine, n, _), t) in passes.iter().zip(times) {
+        let slot = values
+            .iter_mut()
+            .find(|(w, _)| w == work)
+            .and_then(|(_, v)| v.get_mut(*mode))
+            .and_then(|m| m.get_mut(*engine));
+        if let Some(slot) = slot {
+            let mean = t.iter().sum::<f64>() / t.len().max(1) as f64;
+            slot["interleaved"] = json!({
+                "rounds": t.len(), "queries": n, "median_ns": median(t.clone()),
+                "mean_ns": mean, "min_ns": t.iter().copied().fold(f64::INFINITY, f64::min),
+            });
+        }
+    }
+    (info, values)
 }
