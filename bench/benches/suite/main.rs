@@ -116,6 +116,8 @@ struct Queries {
     hosts: Vec<String>,
     adblock_full: Vec<Parsed>,
     adblock_domain: Vec<Parsed>,
+    /// Whether adblock answers this workload.
+    adblock: bool,
 }
 
 impl Queries {
@@ -145,6 +147,7 @@ impl Queries {
             hosts,
             adblock_full,
             adblock_domain,
+            adblock,
         }
     }
 }
@@ -337,7 +340,9 @@ impl Suite {
                     .filter(|(d, l)| (**d != Decision::None) != **l)
                     .count();
                 let (mut v, per_query) =
-                    self.measure(&entry, "plainwalk", queries, overhead, |h| e.plain.listed(h));
+                    self.measure(&entry, "plainwalk", queries, overhead, |h| {
+                        e.plain.listed(h)
+                    });
                 v["hit_rate"] = json!(
                     listed.iter().filter(|l| **l).count() as f64 / listed.len().max(1) as f64
                 );
@@ -363,7 +368,7 @@ impl Suite {
                 };
                 engines["canon"] = v;
             }
-            if let Some(ab) = &e.adblock {
+            if let Some(ab) = e.adblock.as_ref().filter(|_| q.adblock) {
                 let parsed = if m == Mode::Domain {
                     &q.adblock_domain
                 } else {
@@ -670,13 +675,21 @@ fn main() {
     if !s.cfg.quick {
         drop(million);
         let t = Instant::now();
-        let ten_million = data::sized_direct(&real, 10_000_000);
+        // The generated lines are kept for `scripts/bench.sh`, which times
+        // `indset compile` on them and the real lists (compile 10M).
+        let generated = target_dir().join("bench/generated-10m.txt");
+        let mut keep = std::io::BufWriter::new(
+            std::fs::File::create(&generated).expect("target/bench/generated-10m.txt"),
+        );
+        let ten_million = data::sized_direct(&real, 10_000_000, Some(&mut keep));
+        std::io::Write::flush(&mut keep).expect("generated lines written");
+        drop(keep);
         eprintln!("== generated 10M in {:.0} s", t.elapsed().as_secs_f64());
         let cold = data::mix(&ten_million, &misses, 90, 100_000, 3);
-        let (info, e) = engines("10m", &ten_million, None, false);
+        let (info, e) = engines("10m", &ten_million, None, true);
         drop(ten_million);
         sets.insert("10m".into(), info);
-        let v = s.workload(&e, &Queries::new("real", &requests, false), overhead, false);
+        let v = s.workload(&e, &Queries::new("real", &requests, true), overhead, false);
         s.lookups("10m", "real", v);
         // Cold cache: a set far larger than the caches, each query a
         // random indicator's neighbourhood, in random order.
@@ -704,7 +717,13 @@ fn main() {
 /// One engine's pass over one workload, for [`interleaved`]: the JSON
 /// place it reports to (workload, mode, engine), its query count and the
 /// pass.
-type Pass<'a> = (String, &'static str, &'static str, usize, Box<dyn Fn() + 'a>);
+type Pass<'a> = (
+    String,
+    &'static str,
+    &'static str,
+    usize,
+    Box<dyn Fn() + 'a>,
+);
 
 /// Times every pass `rounds` times, each round one pass of each in turn
 /// (the first one of a round rotating), after an untimed round: engines
@@ -732,12 +751,12 @@ fn interleaved(rounds: usize, passes: &[Pass<'_>]) -> Vec<Vec<f64>> {
 /// every workload, then batch passes of every engine over every workload
 /// in interleaved rounds (the `interleaved` entries).
 fn bundled(s: &mut Suite, requests: &[Request], overhead: f64) -> (Value, Vec<(String, Value)>) {
-    let t = Instant::now();
-    let (compiled, indicators) = data::bundled();
-    let compile_ms = secs_ms(t.elapsed());
+    let (compiled, took, indicators) = data::bundled();
     let (mut info, e) = engines("bundled", &indicators, Some(compiled.bytes), true);
-    info["compile_and_ingest_ms"] = json!(compile_ms);
-    let matches = |q: &str, m: Mode| e.set.check_at(q.as_bytes(), m, NOW).decision != Decision::None;
+    // As `indset compile` does it: reading, checking and building.
+    info["build_ms"] = json!(secs_ms(took));
+    let matches =
+        |q: &str, m: Mode| e.set.check_at(q.as_bytes(), m, NOW).decision != Decision::None;
     let workloads = [
         Queries::new("real", requests, true),
         Queries::subset("real_match", requests, matches, true),
@@ -745,7 +764,12 @@ fn bundled(s: &mut Suite, requests: &[Request], overhead: f64) -> (Value, Vec<(S
     ];
     let mut values: Vec<(String, Value)> = workloads
         .iter()
-        .map(|q| (q.name.clone(), s.workload(&e, q, overhead, q.name == "real")))
+        .map(|q| {
+            (
+                q.name.clone(),
+                s.workload(&e, q, overhead, q.name == "real"),
+            )
+        })
         .collect();
 
     let mut passes: Vec<Pass<'_>> = Vec::new();
@@ -754,43 +778,82 @@ fn bundled(s: &mut Suite, requests: &[Request], overhead: f64) -> (Value, Vec<(S
         let name = || q.name.clone();
         let hosts = &q.hosts;
         let urls = &q.urls;
-        passes.push((name(), "domain", "indset", hosts.len(), Box::new(move || {
-            for h in hosts {
-                black_box(set.check_at(black_box(h.as_bytes()), Mode::Domain, NOW));
-            }
-        })));
-        passes.push((name(), "domain", "hashwalk", hosts.len(), Box::new(move || {
-            for h in hosts {
-                black_box(hash.check_host(black_box(h.as_bytes())));
-            }
-        })));
-        passes.push((name(), "domain", "plainwalk", hosts.len(), Box::new(move || {
-            for h in hosts {
-                black_box(plain.listed(black_box(h)));
-            }
-        })));
-        passes.push((name(), "full", "indset", urls.len(), Box::new(move || {
-            for u in urls {
-                black_box(set.check_at(black_box(u.as_bytes()), Mode::Full, NOW));
-            }
-        })));
-        passes.push((name(), "full", "hashwalk", urls.len(), Box::new(move || {
-            for u in urls {
-                black_box(hash.check_url(black_box(u.as_bytes())));
-            }
-        })));
+        passes.push((
+            name(),
+            "domain",
+            "indset",
+            hosts.len(),
+            Box::new(move || {
+                for h in hosts {
+                    black_box(set.check_at(black_box(h.as_bytes()), Mode::Domain, NOW));
+                }
+            }),
+        ));
+        passes.push((
+            name(),
+            "domain",
+            "hashwalk",
+            hosts.len(),
+            Box::new(move || {
+                for h in hosts {
+                    black_box(hash.check_host(black_box(h.as_bytes())));
+                }
+            }),
+        ));
+        passes.push((
+            name(),
+            "domain",
+            "plainwalk",
+            hosts.len(),
+            Box::new(move || {
+                for h in hosts {
+                    black_box(plain.listed(black_box(h)));
+                }
+            }),
+        ));
+        passes.push((
+            name(),
+            "full",
+            "indset",
+            urls.len(),
+            Box::new(move || {
+                for u in urls {
+                    black_box(set.check_at(black_box(u.as_bytes()), Mode::Full, NOW));
+                }
+            }),
+        ));
+        passes.push((
+            name(),
+            "full",
+            "hashwalk",
+            urls.len(),
+            Box::new(move || {
+                for u in urls {
+                    black_box(hash.check_url(black_box(u.as_bytes())));
+                }
+            }),
+        ));
         if let Some(ab) = &e.adblock {
             for (mode, parsed) in [("domain", &q.adblock_domain), ("full", &q.adblock_full)] {
-                passes.push((name(), mode, "adblock", parsed.len(), Box::new(move || {
-                    for r in parsed {
-                        black_box(ab.blocks(black_box(r)));
-                    }
-                })));
+                passes.push((
+                    name(),
+                    mode,
+                    "adblock",
+                    parsed.len(),
+                    Box::new(move || {
+                        for r in parsed {
+                            black_box(ab.blocks(black_box(r)));
+                        }
+                    }),
+                ));
             }
         }
     }
     let rounds = if s.cfg.quick { 5 } else { 21 };
-    eprintln!("== bundled: {rounds} interleaved rounds of {} passes", passes.len());
+    eprintln!(
+        "== bundled: {rounds} interleaved rounds of {} passes",
+        passes.len()
+    );
     let times = interleaved(rounds, &passes);
     for ((work, mode, engine, n, _), t) in passes.iter().zip(times) {
         let slot = values

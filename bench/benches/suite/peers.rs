@@ -200,7 +200,11 @@ impl HashWalk {
         let pq = &key.as_bytes()[h..];
         let path_len = written.path_len;
         let probe = |end: usize| self.urls.get(key.get(..end)?);
-        if path_len < pq.len() && key.get(..h + path_len).is_some_and(|p| self.with_query.contains(p)) {
+        if path_len < pq.len()
+            && key
+                .get(..h + path_len)
+                .is_some_and(|p| self.with_query.contains(p))
+        {
             for end in (h + path_len + 1..=h + pq.len()).rev() {
                 if let Some(d) = walk.see(probe(end)) {
                     return Some(d);
