@@ -68,7 +68,7 @@ if [ -z "${INDSET_BENCH_QUICK:-}" ]; then
   if command -v valgrind >/dev/null; then
     scripts/instructions.sh > "$target/bench/instructions.log"
     cat "$target/bench/instructions.log"
-    per_lookup() { awk -v m="$1" '/^== /{mode=$2; sub(":", "", mode)} mode==m && /instructions per lookup/{print $1; exit}' "$2"; }
+    per_lookup() { awk -v m="$1" '/^== /{mode=$2; sub(":", "", mode)} mode==m && /instructions per lookup/{print $1}' "$2"; }
     domain=$(per_lookup domain "$target/bench/instructions.log")
     full=$(per_lookup full "$target/bench/instructions.log")
     bin="$target/release/examples/profile_lookups"
@@ -78,8 +78,7 @@ if [ -z "${INDSET_BENCH_QUICK:-}" ]; then
           --toggle-collect='profile_lookups::passes_of*' \
           "$bin" "$mode" 1 hits > "$target/bench/hits.$mode.stdout" 2>/dev/null
       n=$(sed -n 's/^[a-z]*: \([0-9]*\) queries.*/\1/p' "$target/bench/hits.$mode.stdout")
-      total=$(callgrind_annotate "$target/bench/callgrind.hits.$mode" 2>/dev/null |
-          awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
+      total=$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$target/bench/callgrind.hits.$mode")
       hits+=("$(python3 -c "print(round($total / $n))")")
       echo "== $mode, matching requests only: ${hits[-1]} instructions per lookup ($n lookups)"
     done

@@ -155,7 +155,7 @@ def spec_table(r):
     ours_mem = (set1m.get("file_bytes") or 0) + (heap or 0)
     hmem = set1m.get("hashwalk_heap_bytes")
     mq = ratio(ours_mem, hmem)
-    add(["memory (file + heap) against the HashMap suffix walk's heap, 1M", "<= 1/4",
+    add(["memory (file + heap) against the canonicalising walk's heap, 1M", "<= 1/4",
          f"{mq:.3f} ({mib(ours_mem)} against {mib(hmem)})" if mq else "not measured",
          status(None if mq is None else mq <= 0.25)])
     ins = r.get("instructions") or {}
