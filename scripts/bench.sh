@@ -5,8 +5,11 @@
 #
 #   scripts/bench.sh            the full suite (about 15 minutes on 2 cores):
 #                               the suite, then `indset compile` of the 10M
-#                               set (time and peak memory) and the
+#                               set (time and peak memory), the
 #                               instruction counts (scripts/instructions.sh)
+#                               and the cache lines read per lookup
+#                               (bench/examples/cache_lines.rs), both under
+#                               valgrind
 #   scripts/bench.sh --quick    a smoke run: no 10M point, short measurements
 #   scripts/bench.sh --report   only redraw BENCHMARKS.md from the last results
 set -euo pipefail
@@ -60,7 +63,12 @@ if [ -z "${INDSET_BENCH_QUICK:-}" ]; then
   "$target/release/indset" compile -o "$target/bench/bundled-cli.indset" \
       data/urlhaus-indicators.csv data/stevenblack-hosts-2019.txt \
       data/eth-phishing-detect.txt data/disposable-email-domains.txt 2>/dev/null
-  cmp "$target/bench/bundled.indset" "$target/bench/bundled-cli.indset"
+  if cmp -s "$target/bench/bundled.indset" "$target/bench/bundled-cli.indset"; then
+    record bundled_is_demo_set true
+  else
+    echo "warning: the bundled set differs from the one scripts/demo.sh compiles" >&2
+    record bundled_is_demo_set false
+  fi
   rm -f "$target/bench/bundled-cli.indset"
 
   # Instructions per lookup (callgrind): every real request, then only
@@ -83,6 +91,21 @@ if [ -z "${INDSET_BENCH_QUICK:-}" ]; then
       echo "== $mode, matching requests only: ${hits[-1]} instructions per lookup ($n lookups)"
     done
     record instructions "{\"domain\": ${domain:-null}, \"full\": ${full:-null}, \"domain_hits\": ${hits[0]}, \"full_hits\": ${hits[1]}}"
+
+    # Cache lines of the 1M set's file read per lookup (valgrind's memory
+    # trace, bench/examples/cache_lines.rs), on every 15th real request.
+    cargo build --release --quiet -p indset-bench --example cache_lines
+    lines="$target/release/examples/cache_lines"
+    "$lines" queries "$target/bench/cache-lines-queries.txt" 15
+    counts=()
+    for mode in domain full; do
+      rm -f "$target/bench/cache-lines.$mode.info"
+      counts+=("$(valgrind --tool=lackey --trace-mem=yes --log-fd=3 \
+          "$lines" run "$target/bench/1m.indset" "$mode" "$target/bench/cache-lines-queries.txt" \
+          3>&1 >"$target/bench/cache-lines.$mode.info" | "$lines" count "$target/bench/cache-lines.$mode.info")")
+      echo "== $mode, cache lines of the set per lookup: ${counts[-1]}"
+    done
+    record cache_lines "{\"domain\": ${counts[0]}, \"full\": ${counts[1]}}"
   else
     echo "valgrind not found: instruction counts not measured" >&2
   fi
