@@ -1,14 +1,20 @@
 //! The benchmark suite behind `docs/figures.md` and `BENCHMARKS.md`, in one run.
 //!
-//! `cargo bench --bench suite` (or `scripts/bench.sh`, which also redraws
-//! the tables and the chart) builds sets of 10k, 100k, 1M and 10M
-//! indicators from the real lists in `data/` plus generated names, and
-//! measures, on the same indicators and the same queries in the same run:
+//! `cargo bench --bench suite` (or `scripts/bench.sh`, which also times
+//! `indset compile` of 10M, counts instructions and cache lines, and
+//! redraws the tables and the chart) measures, on the same indicators and
+//! the same queries in the same run:
 //!
-//! - lookups in domain and full-URL mode by the set, by a hash-table
-//!   suffix walk and by the `adblock` crate, under criterion (per-lookup
-//!   mean over a batch: every query once) and with a single-lookup timer
-//!   (median, p90, p99, p99.9);
+//! - the bundled lists compiled as `scripts/demo.sh` compiles them, on the
+//!   real requests, all of them and apart those that match and those that
+//!   do not; then sets of 10k, 100k, 1M and 10M indicators built from the
+//!   real lists in `data/` plus generated names;
+//! - lookups in domain and full-URL mode by the set, by the canonicalising
+//!   hash-table suffix walk, by the plain `HashSet<String>` walk (domain
+//!   mode) and by the `adblock` crate (`peers.rs`), under criterion
+//!   (per-lookup mean over a batch) and with a single-lookup timer
+//!   (median, p90, p99, p99.9); on the bundled set also in interleaved
+//!   batch rounds, every engine side by side;
 //! - heap allocations per lookup and heap bytes held, with a counting
 //!   global allocator; file size, open time, compile time.
 //!
