@@ -476,8 +476,9 @@ def main():
         "",
         "### The bundled lists, real requests",
         "",
-        demo_sentence(r) + "Nanoseconds per query: the median of the interleaved batch rounds (every engine's pass over every "
-        "workload in turn), then in brackets criterion's batch mean and the single-lookup median. "
+        demo_sentence(r) + "Nanoseconds per query: the interleaved batch median (every engine's pass over every workload, "
+        "side by side, in pieces of 512 queries; each piece's median over the rounds, summed), then in brackets "
+        "criterion's batch mean and the single-lookup median. "
         "`real_match` / `real_nomatch` are the requests the set matches / does not match in that mode.",
         "",
         bundled_table(r),
@@ -485,7 +486,7 @@ def main():
         "### Against the peers, every workload",
         "",
         "The peer's time over ours (above 1: we are faster): criterion's batch mean, the single-lookup "
-        "median and, for the bundled lists, the median of the interleaved batch rounds.",
+        "median and, for the bundled lists, the interleaved batch median.",
         "",
         peers_table(r),
         "",

@@ -28,6 +28,7 @@ mod peers;
 mod timing;
 
 use std::hint::black_box;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -722,33 +723,73 @@ fn main() {
 
 /// One engine's pass over one workload, for [`interleaved`]: the JSON
 /// place it reports to (workload, mode, engine), its query count and the
-/// pass.
+/// pass over a range of its queries.
 type Pass<'a> = (
     String,
     &'static str,
     &'static str,
     usize,
-    Box<dyn Fn() + 'a>,
+    Box<dyn Fn(Range<usize>) + 'a>,
 );
 
-/// Times every pass `rounds` times, each round one pass of each in turn
-/// (the first one of a round rotating), after an untimed round: engines
-/// measured side by side, so that a change of the machine's load hits
-/// them alike. Returns each pass's times, ns per query.
-fn interleaved(rounds: usize, passes: &[Pass<'_>]) -> Vec<Vec<f64>> {
+/// How many queries one timed piece of a pass holds: short enough (0.1 to
+/// 3 ms) that most pieces run without being preempted on a loaded machine.
+const PIECE: usize = 512;
+
+/// A pass's times from [`interleaved`], ns per query.
+struct Interleaved {
+    /// The sum over the pieces of each piece's median time, over the
+    /// queries: a pass as long as its typical pieces.
+    median: f64,
+    /// Each round's whole pass.
+    rounds: Vec<f64>,
+}
+
+/// Times every pass in `rounds` rounds after an untimed one. A round
+/// runs every pass piece by piece, all the passes' first pieces, then
+/// all their second ones, ..., the first pass of each step rotating:
+/// engines measured side by side, so that a change of the machine's load
+/// hits them alike.
+fn interleaved(rounds: usize, passes: &[Pass<'_>]) -> Vec<Interleaved> {
     for p in passes {
-        (p.4)();
+        (p.4)(0..p.3);
     }
-    let mut out = vec![Vec::with_capacity(rounds); passes.len()];
+    let pieces = passes
+        .iter()
+        .map(|p| p.3.div_ceil(PIECE))
+        .max()
+        .unwrap_or(0);
+    let mut times: Vec<Vec<Vec<f64>>> = passes
+        .iter()
+        .map(|p| vec![Vec::with_capacity(rounds); p.3.div_ceil(PIECE)])
+        .collect();
     for round in 0..rounds {
-        for k in 0..passes.len() {
-            let i = (k + round) % passes.len();
-            let t = Instant::now();
-            (passes[i].4)();
-            out[i].push(t.elapsed().as_nanos() as f64 / passes[i].3.max(1) as f64);
+        for (piece, from) in (0..pieces).map(|p| (p, p * PIECE)) {
+            for k in 0..passes.len() {
+                let i = (k + round + piece) % passes.len();
+                let (n, pass) = (passes[i].3, &passes[i].4);
+                if from >= n {
+                    continue;
+                }
+                let t = Instant::now();
+                pass(from..(from + PIECE).min(n));
+                times[i][piece].push(t.elapsed().as_nanos() as f64);
+            }
         }
     }
-    out
+    passes
+        .iter()
+        .zip(times)
+        .map(|(p, t)| {
+            let n = p.3.max(1) as f64;
+            Interleaved {
+                median: t.iter().map(|piece| median(piece.clone())).sum::<f64>() / n,
+                rounds: (0..rounds)
+                    .map(|r| t.iter().map(|piece| piece[r]).sum::<f64>() / n)
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// The bundled lists as `scripts/demo.sh` compiles them, with every
@@ -789,8 +830,8 @@ fn bundled(s: &mut Suite, requests: &[Request], overhead: f64) -> (Value, Vec<(S
             "domain",
             "indset",
             hosts.len(),
-            Box::new(move || {
-                for h in hosts {
+            Box::new(move |r: Range<usize>| {
+                for h in &hosts[r] {
                     black_box(set.check_at(black_box(h.as_bytes()), Mode::Domain, NOW));
                 }
             }),
@@ -800,8 +841,8 @@ fn bundled(s: &mut Suite, requests: &[Request], overhead: f64) -> (Value, Vec<(S
             "domain",
             "hashwalk",
             hosts.len(),
-            Box::new(move || {
-                for h in hosts {
+            Box::new(move |r: Range<usize>| {
+                for h in &hosts[r] {
                     black_box(hash.check_host(black_box(h.as_bytes())));
                 }
             }),
@@ -811,8 +852,8 @@ fn bundled(s: &mut Suite, requests: &[Request], overhead: f64) -> (Value, Vec<(S
             "domain",
             "plainwalk",
             hosts.len(),
-            Box::new(move || {
-                for h in hosts {
+            Box::new(move |r: Range<usize>| {
+                for h in &hosts[r] {
                     black_box(plain.listed(black_box(h)));
                 }
             }),
@@ -822,8 +863,8 @@ fn bundled(s: &mut Suite, requests: &[Request], overhead: f64) -> (Value, Vec<(S
             "full",
             "indset",
             urls.len(),
-            Box::new(move || {
-                for u in urls {
+            Box::new(move |r: Range<usize>| {
+                for u in &urls[r] {
                     black_box(set.check_at(black_box(u.as_bytes()), Mode::Full, NOW));
                 }
             }),
@@ -833,8 +874,8 @@ fn bundled(s: &mut Suite, requests: &[Request], overhead: f64) -> (Value, Vec<(S
             "full",
             "hashwalk",
             urls.len(),
-            Box::new(move || {
-                for u in urls {
+            Box::new(move |r: Range<usize>| {
+                for u in &urls[r] {
                     black_box(hash.check_url(black_box(u.as_bytes())));
                 }
             }),
@@ -846,8 +887,8 @@ fn bundled(s: &mut Suite, requests: &[Request], overhead: f64) -> (Value, Vec<(S
                     mode,
                     "adblock",
                     parsed.len(),
-                    Box::new(move || {
-                        for r in parsed {
+                    Box::new(move |r: Range<usize>| {
+                        for r in &parsed[r] {
                             black_box(ab.blocks(black_box(r)));
                         }
                     }),
@@ -868,10 +909,13 @@ fn bundled(s: &mut Suite, requests: &[Request], overhead: f64) -> (Value, Vec<(S
             .and_then(|(_, v)| v.get_mut(*mode))
             .and_then(|m| m.get_mut(*engine));
         if let Some(slot) = slot {
-            let mean = t.iter().sum::<f64>() / t.len().max(1) as f64;
+            let r = &t.rounds;
             slot["interleaved"] = json!({
-                "rounds": t.len(), "queries": n, "median_ns": median(t.clone()),
-                "mean_ns": mean, "min_ns": t.iter().copied().fold(f64::INFINITY, f64::min),
+                "rounds": r.len(), "queries": n, "piece": PIECE,
+                "median_ns": t.median,
+                "round_median_ns": median(r.clone()),
+                "round_mean_ns": r.iter().sum::<f64>() / r.len().max(1) as f64,
+                "round_min_ns": r.iter().copied().fold(f64::INFINITY, f64::min),
             });
         }
     }
