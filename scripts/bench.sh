@@ -43,7 +43,10 @@ end=$(date +%s)
 echo "suite: $((end - start)) s wall, compile included"
 record wall_seconds_with_compile "$((end - start))"
 
-if [ -z "${INDSET_BENCH_QUICK:-}" ]; then
+# The figures measured outside the suite (full run only); each step that
+# fails is reported and leaves its figure "not measured".
+
+compile_10m() {
   # Compile 10M: the command itself on the suite's 10M input (the real
   # lists as scripts/demo.sh gives them, then the generated lines the
   # suite wrote), timed and its peak resident memory read by GNU time.
@@ -70,44 +73,52 @@ if [ -z "${INDSET_BENCH_QUICK:-}" ]; then
     record bundled_is_demo_set false
   fi
   rm -f "$target/bench/bundled-cli.indset"
+}
 
+
+valgrind_counts() {
   # Instructions per lookup (callgrind): every real request, then only
   # those that match, in each mode.
-  if command -v valgrind >/dev/null; then
-    scripts/instructions.sh > "$target/bench/instructions.log"
-    cat "$target/bench/instructions.log"
-    per_lookup() { awk -v m="$1" '/^== /{mode=$2; sub(":", "", mode)} mode==m && /instructions per lookup/{print $1}' "$2"; }
-    domain=$(per_lookup domain "$target/bench/instructions.log")
-    full=$(per_lookup full "$target/bench/instructions.log")
-    bin="$target/release/examples/profile_lookups"
-    hits=()
-    for mode in domain full; do
-      valgrind --tool=callgrind --callgrind-out-file="$target/bench/callgrind.hits.$mode" \
-          --toggle-collect='profile_lookups::passes_of*' \
-          "$bin" "$mode" 1 hits > "$target/bench/hits.$mode.stdout" 2>/dev/null
-      n=$(sed -n 's/^[a-z]*: \([0-9]*\) queries.*/\1/p' "$target/bench/hits.$mode.stdout")
-      total=$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$target/bench/callgrind.hits.$mode")
-      hits+=("$(python3 -c "print(round($total / $n))")")
-      echo "== $mode, matching requests only: ${hits[-1]} instructions per lookup ($n lookups)"
-    done
-    record instructions "{\"domain\": ${domain:-null}, \"full\": ${full:-null}, \"domain_hits\": ${hits[0]}, \"full_hits\": ${hits[1]}}"
+  scripts/instructions.sh > "$target/bench/instructions.log"
+  cat "$target/bench/instructions.log"
+  per_lookup() { awk -v m="$1" '/^== /{mode=$2; sub(":", "", mode)} mode==m && /instructions per lookup/{print $1}' "$2"; }
+  domain=$(per_lookup domain "$target/bench/instructions.log")
+  full=$(per_lookup full "$target/bench/instructions.log")
+  bin="$target/release/examples/profile_lookups"
+  hits=()
+  for mode in domain full; do
+    valgrind --tool=callgrind --callgrind-out-file="$target/bench/callgrind.hits.$mode" \
+        --toggle-collect='profile_lookups::passes_of*' \
+        "$bin" "$mode" 1 hits > "$target/bench/hits.$mode.stdout" 2>/dev/null
+    n=$(sed -n 's/^[a-z]*: \([0-9]*\) queries.*/\1/p' "$target/bench/hits.$mode.stdout")
+    total=$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$target/bench/callgrind.hits.$mode")
+    hits+=("$(python3 -c "print(round($total / $n))")")
+    echo "== $mode, matching requests only: ${hits[-1]} instructions per lookup ($n lookups)"
+  done
+  record instructions "{\"domain\": ${domain:-null}, \"full\": ${full:-null}, \"domain_hits\": ${hits[0]}, \"full_hits\": ${hits[1]}}"
 
-    # Cache lines of the 1M set's file read per lookup (valgrind's memory
-    # trace, bench/examples/cache_lines.rs), on every 15th real request.
-    cargo build --release --quiet -p indset-bench --example cache_lines
-    lines="$target/release/examples/cache_lines"
-    "$lines" queries "$target/bench/cache-lines-queries.txt" 15
-    counts=()
-    for mode in domain full; do
-      rm -f "$target/bench/cache-lines.$mode.info"
-      counts+=("$(valgrind --tool=lackey --trace-mem=yes --log-fd=3 \
-          "$lines" run "$target/bench/1m.indset" "$mode" "$target/bench/cache-lines-queries.txt" \
-          3>&1 >"$target/bench/cache-lines.$mode.info" | "$lines" count "$target/bench/cache-lines.$mode.info")")
-      echo "== $mode, cache lines of the set per lookup: ${counts[-1]}"
-    done
-    record cache_lines "{\"domain\": ${counts[0]}, \"full\": ${counts[1]}}"
+  # Cache lines of the 1M set's file read per lookup (valgrind's memory
+  # trace, bench/examples/cache_lines.rs), on every 15th real request.
+  cargo build --release --quiet -p indset-bench --example cache_lines
+  lines="$target/release/examples/cache_lines"
+  "$lines" queries "$target/bench/cache-lines-queries.txt" 15
+  counts=()
+  for mode in domain full; do
+    rm -f "$target/bench/cache-lines.$mode.info"
+    counts+=("$(valgrind --tool=lackey --trace-mem=yes --log-fd=3 \
+        "$lines" run "$target/bench/1m.indset" "$mode" "$target/bench/cache-lines-queries.txt" \
+        3>&1 >"$target/bench/cache-lines.$mode.info" | "$lines" count "$target/bench/cache-lines.$mode.info")")
+    echo "== $mode, cache lines of the set per lookup: ${counts[-1]}"
+  done
+  record cache_lines "{\"domain\": ${counts[0]}, \"full\": ${counts[1]}}"
+}
+
+if [ -z "${INDSET_BENCH_QUICK:-}" ]; then
+  compile_10m || echo "warning: compile 10M not measured" >&2
+  if command -v valgrind >/dev/null; then
+    valgrind_counts || echo "warning: instruction or cache-line counts not measured" >&2
   else
-    echo "valgrind not found: instruction counts not measured" >&2
+    echo "valgrind not found: instruction and cache-line counts not measured" >&2
   fi
   mkdir -p bench/results
   cp "$results" bench/results/bench-results.json
