@@ -21,7 +21,8 @@ BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 SIZES = ["10k", "100k", "1m", "10m"]
 SIZE_N = {"10k": 1e4, "100k": 1e5, "1m": 1e6, "10m": 1e7}
-ENGINES = [("indset", "indset"), ("hashwalk", "HashMap suffix walk"), ("adblock", "adblock 0.13.5")]
+ENGINES = [("indset", "indset"), ("hashwalk", "canonicalising walk"), ("plainwalk", "plain walk"),
+           ("adblock", "adblock 0.13.5")]
 
 
 def get(d, *path):
@@ -80,74 +81,189 @@ def mean(r, size, work, mode, engine):
     return get(lookup(r, size, work, mode, engine), "criterion", "mean_ns")
 
 
+WORKLOAD_ORDER = ["real", "real_match", "real_nomatch", "hit_heavy", "miss_heavy", "cold"]
+SET_ORDER = ["bundled"] + SIZES
+SET_NAME = {"bundled": "bundled lists (196k)", "10k": "10k", "100k": "100k", "1m": "1M", "10m": "10M"}
+
+
+def cells(r):
+    """Every (set, workload, mode) measured, in reading order."""
+    out = []
+    for size in SET_ORDER:
+        works = get(r, "lookups", size) or {}
+        for work in sorted(works, key=lambda w: WORKLOAD_ORDER.index(w) if w in WORKLOAD_ORDER else 99):
+            for mode in ["domain", "full"]:
+                if get(works, work, mode, "indset"):
+                    out.append((size, work, mode))
+    return out
+
+
+def interleaved(r, size, work, mode, engine):
+    return get(lookup(r, size, work, mode, engine), "interleaved", "median_ns")
+
+
+def speedups(r, size, work, mode, peer):
+    """The peer's time over ours: (batch mean, median, interleaved batch median or None)."""
+    return (ratio(mean(r, size, work, mode, peer), mean(r, size, work, mode, "indset")),
+            ratio(p50(r, size, work, mode, peer), p50(r, size, work, mode, "indset")),
+            ratio(interleaved(r, size, work, mode, peer), interleaved(r, size, work, mode, "indset")))
+
+
+def speedup_text(q):
+    text = f"{fx(q[0])} batch mean, {fx(q[1])} median"
+    if q[2] is not None:
+        text += f", {fx(q[2])} interleaved batch median"
+    return text
+
+
+def meets(q, target):
+    vals = [v for v in q if v is not None]
+    if not vals or q[0] is None or q[1] is None:
+        return None
+    return all(v >= target for v in vals)
+
+
+def worst(r, peer, target, only=None):
+    """The worst speed-up against `peer` over every cell, and how many cells meet `target`."""
+    rows = []
+    for size, work, mode in cells(r):
+        if only and not only(size, work, mode):
+            continue
+        if not lookup(r, size, work, mode, peer):
+            continue
+        q = speedups(r, size, work, mode, peer)
+        rows.append(((size, work, mode), q, meets(q, target)))
+    if not rows:
+        return "not measured", None
+    low = min(rows, key=lambda x: min(v for v in x[1] if v is not None) if any(v is not None for v in x[1]) else 1e9)
+    met = sum(1 for x in rows if x[2])
+    (size, work, mode), q, _ = low
+    text = (f"{met} of {len(rows)} met; worst: {SET_NAME[size]} {work} {mode}, {speedup_text(q)}")
+    known = [x[2] for x in rows if x[2] is not None]
+    return text, (all(known) if len(known) == len(rows) else None if not known else False)
+
+
 def spec_table(r):
     rows = []
     add = rows.append
     set1m = get(r, "sets", "1m") or {}
-    for mode, label, target in [("domain", "domain lookup, median", 60), ("full", "full-URL lookup incl. canonicalisation, median", 250)]:
-        ours = p50(r, "1m", "real", mode, "indset")
-
-        def cell(engine):
-            return (f"{ns(p50(r, '1m', 'real', mode, engine))} (query cold {ns(p50_cold(r, '1m', 'real', mode, engine))};"
-                    f" batch mean {ns(mean(r, '1m', 'real', mode, engine))})")
-        add([label, f"<= {target} ns", cell("indset"), cell("hashwalk"), cell("adblock"),
-             status(None if ours is None else ours <= target)])
-    for mode in ["domain", "full"]:
-        o = get(lookup(r, "1m", "real", mode, "indset"), "single") or {}
-        h = get(lookup(r, "1m", "real", mode, "hashwalk"), "single") or {}
-        a = get(lookup(r, "1m", "real", mode, "adblock"), "single") or {}
-        q = ratio(o.get("p99_ns"), o.get("p50_ns"))
-        add([f"p99 of {mode} lookup", "<= 3 x median",
-             f"{ns(o.get('p99_ns'))} = {fx(q)} median",
-             f"{ns(h.get('p99_ns'))} = {fx(ratio(h.get('p99_ns'), h.get('p50_ns')))}",
-             f"{ns(a.get('p99_ns'))} = {fx(ratio(a.get('p99_ns'), a.get('p50_ns')))}",
-             status(None if q is None else q <= 3)])
-    allocs = {e: max((get(w, m, e, "allocations_per_lookup") or 0)
-                     for s in (r.get("lookups") or {}).values() for w in s.values() for m in ("domain", "full"))
-              for e, _ in ENGINES}
-    add(["heap allocations per lookup", "0", f"{allocs['indset']:g} (every workload, both modes)",
-         f"{allocs['hashwalk']:g}", f"{allocs['adblock']:.2f}", status(allocs["indset"] == 0)])
     bpi = set1m.get("file_bytes_per_indicator")
-    add(["compiled file size", "<= 16 B/indicator",
-         f"{bpi:.2f} B/indicator ({mib(set1m.get('file_bytes'))})" if bpi else "n/a",
-         f"{set1m.get('hashwalk_heap_bytes_per_indicator', 0):.1f} B/indicator heap",
-         f"{set1m.get('adblock_heap_bytes_per_indicator', 0):.1f} B/indicator heap",
+    add(["file size, 1M set, all sections", "<= 16 B per indicator",
+         f"{bpi:.2f} B per indicator ({mib(set1m.get('file_bytes'))})" if bpi else "not measured",
          status(None if bpi is None else bpi <= 16)])
     heap = set1m.get("heap_after_open_bytes")
-    add(["heap after opening the set", "< 1 MiB", f"{heap} B" if heap is not None else "n/a",
-         mib(set1m.get("hashwalk_heap_bytes")), mib(set1m.get("adblock_heap_bytes")),
+    ours_mem = (set1m.get("file_bytes") or 0) + (heap or 0)
+    hmem = set1m.get("hashwalk_heap_bytes")
+    mq = ratio(ours_mem, hmem)
+    add(["memory (file + heap) against the canonicalising walk's heap, 1M", "<= 1/4",
+         f"{mq:.3f} ({mib(ours_mem)} against {mib(hmem)})" if mq else "not measured",
+         status(None if mq is None else mq <= 0.25)])
+    ins = r.get("instructions") or {}
+    for key, label, target in [("domain", "instructions per lookup, real requests, 1M, domain (mean)", 600),
+                               ("full", "instructions per lookup, real requests, 1M, full (mean)", 800),
+                               ("domain_hits", "instructions for a lookup that matches, domain (mean)", 1200),
+                               ("full_hits", "instructions for a lookup that matches, full (mean)", 1200)]:
+        v = ins.get(key)
+        how = "callgrind, the requests that match" if key.endswith("hits") else "callgrind, scripts/instructions.sh"
+        add([label, f"<= {target:,}", f"{v:,.0f} ({how})" if v else "not measured (valgrind, full run only)",
+             status(None if v is None else v <= target)])
+    cl = r.get("cache_lines") or {}
+    for mode in ["domain", "full"]:
+        c = cl.get(mode) or {}
+        miss, match = c.get("miss") or {}, c.get("match") or {}
+        if miss.get("mean") is None or match.get("mean") is None:
+            add([f"cache lines of the set read per lookup, 1M, {mode} (mean)", "miss <= 2, match <= 4",
+                 "not measured (valgrind, full run only)", status(None)])
+            continue
+        add([f"cache lines of the set read per lookup, 1M, {mode} (mean)", "miss <= 2, match <= 4",
+             f"miss {miss['mean']:.1f} (p99 {miss['p99']}), match {match['mean']:.1f} (p99 {match['p99']}); "
+             f"{miss['lookups'] + match['lookups']:,} real requests, valgrind's memory trace",
+             status(miss["mean"] <= 2 and match["mean"] <= 4)])
+    text, ok = worst(r, "hashwalk", 2)
+    add(["speed against the canonicalising walk, every set, workload and mode (table below)", ">= 2x faster", text, status(ok)])
+    q = speedups(r, "bundled", "real", "domain", "plainwalk") if lookup(r, "bundled", "real", "domain", "plainwalk") else None
+    add(["speed against the plain walk, bundled lists, real requests, domain", ">= 1x",
+         speedup_text(q) if q else "not measured", status(None if q is None else meets(q, 1))])
+    lat = get(r, "dependent_load_ns", "256MiB")
+    for mode in ["domain", "full"]:
+        c = p50(r, "10m", "cold", mode, "indset")
+        q = ratio(c, lat)
+        add([f"cold 10M workload, {mode}, median", "<= 3 x one dependent load",
+             f"{ns(c)} = {q:.1f} x {ns(lat)} (one load in 256 MiB)" if q else "not measured (full run only)",
+             status(None if q is None else q <= 3)])
+    text, ok = worst(r, "adblock", 20, only=lambda size, work, mode: work == "real")
+    add(["speed against adblock, every set size, real requests", ">= 20x faster", text, status(ok)])
+    allocs = max((get(w, m, "indset", "allocations_per_lookup") or 0)
+                 for s in (r.get("lookups") or {}).values() for w in s.values() for m in ("domain", "full"))
+    add(["heap allocations per lookup", "0", f"{allocs:g} (every workload, both modes)", status(allocs == 0)])
+    add(["heap after opening the 1M set", "< 1 MiB", f"{heap} B" if heap is not None else "not measured",
          status(None if heap is None else heap < 2**20)])
     op = get(set1m, "open_us", "single_median")
-    add(["open (map + verify)", "<= 5 ms",
-         f"{op / 1e3:.2f} ms (criterion {get(set1m, 'open_us', 'criterion_median') / 1e3:.2f} ms)" if op is not None and get(set1m, 'open_us', 'criterion_median') is not None else "n/a",
-         "n/a (built in memory)",
-         f"engine build {set1m.get('adblock_build_ms', 0) / 1e3:.1f} s" if set1m.get("adblock_build_ms") else "n/a",
+    oc = get(set1m, "open_us", "criterion_median")
+    add(["open 1M (map + verify)", "<= 5 ms",
+         f"{op / 1e3:.2f} ms median of 50" + (f" (criterion {oc / 1e3:.2f} ms)" if oc is not None else "") if op is not None else "not measured",
          status(None if op is None else op <= 5000)])
     comp = get(r, "compile_1m", "median_ms")
     c1 = get(r, "compile_1m") or {}
     split = ""
     if c1.get("read_ms") and c1.get("finish_ms"):
         split = f" (read {min(c1['read_ms']) / 1e3:.1f} s + build and free {min(c1['finish_ms']) / 1e3:.1f} s, fastest run)"
-    add(["compile (read + build, 1M)", "<= 3 s", (f"{comp / 1e3:.2f} s" + split) if comp else "n/a", "", "",
+    add(["compile 1M", "<= 3 s", (f"{comp / 1e3:.2f} s median of {len(c1.get('runs_ms', []))}" + split) if comp else "not measured",
          status(None if comp is None else comp <= 3000)])
+    c10 = r.get("compile_10m") or {}
+    if c10.get("seconds") is not None:
+        rss = c10.get("peak_rss_bytes") or 0
+        text = (f"{c10['seconds']:.1f} s, peak RSS {rss / 2**30:.2f} GiB "
+                f"(`indset compile`, {c10.get('indicators', 0):,} indicators)")
+        ok = c10["seconds"] <= 30 and rss <= 4 * 2**30
+    else:
+        text, ok = "not measured (full run only)", None
+    add(["compile 10M", "<= 30 s, peak RSS <= 4 GiB", text, status(ok)])
+    head = ["figure (docs/figures.md)", "target", "measured in this run", "status"]
+    return table(head, rows)
+
+
+def peers_table(r):
+    """Every cell against each peer: the time of the peer over ours."""
+    rows = []
+    for size, work, mode in cells(r):
+        hw = speedups(r, size, work, mode, "hashwalk") if lookup(r, size, work, mode, "hashwalk") else None
+        pw = speedups(r, size, work, mode, "plainwalk") if lookup(r, size, work, mode, "plainwalk") else None
+        ab = speedups(r, size, work, mode, "adblock") if lookup(r, size, work, mode, "adblock") else None
+        rows.append([SET_NAME[size], work, mode,
+                     speedup_text(hw) if hw else "", status(meets(hw, 2)) if hw else "",
+                     speedup_text(pw) if pw else "",
+                     speedup_text(ab) if ab else "",
+                     status(meets(ab, 20)) if ab and work == "real" else ""])
+    head = ["set", "queries", "mode", "against the canonicalising walk", ">= 2x",
+            "against the plain walk", "against adblock", ">= 20x"]
+    return table(head, rows)
+
+
+def bundled_table(r):
+    """The bundled lists: ns per query of every engine, the batch medians of the interleaved rounds first."""
+    rows = []
+    names = {"indset": "indset", "hashwalk": "canonicalising walk", "plainwalk": "plain walk",
+             "adblock": "adblock 0.13.5", "canon": "canonicalisation alone"}
     for mode in ["domain", "full"]:
-        o, h = mean(r, "1m", "real", mode, "indset"), mean(r, "1m", "real", mode, "hashwalk")
-        q, q50 = ratio(h, o), ratio(p50(r, "1m", "real", mode, "hashwalk"), p50(r, "1m", "real", mode, "indset"))
-        add([f"vs HashMap suffix walk, {mode}: speed", ">= 2x faster", f"{fx(q)} (batch mean), {fx(q50)} (median)",
-             f"{ns(h)}", "", status(None if q is None else q >= 2)])
-    ours_mem = (set1m.get("file_bytes") or 0) + (heap or 0)
-    hmem = set1m.get("hashwalk_heap_bytes")
-    hs = set1m.get("hashset_string_heap_bytes")
-    mq = ratio(ours_mem, hmem)
-    add(["vs HashMap suffix walk: memory", "<= 1/3", f"{mib(ours_mem)} file + heap = {mq:.2f} of its heap" if mq else "n/a",
-         f"{mib(hmem)} (a bare HashSet<String>: {mib(hs)}, ours = {ratio(ours_mem, hs):.2f} of it)" if hs else mib(hmem), "",
-         status(None if mq is None else mq <= 1 / 3)])
-    for mode in ["full", "domain"]:
-        o, a = mean(r, "1m", "real", mode, "indset"), mean(r, "1m", "real", mode, "adblock")
-        q, q50 = ratio(a, o), ratio(p50(r, "1m", "real", mode, "adblock"), p50(r, "1m", "real", mode, "indset"))
-        add([f"vs adblock, {mode}: speed", ">= 20x faster", f"{fx(q)} (batch mean), {fx(q50)} (median)",
-             "", f"{ns(a)}", status(None if q is None else q >= 20)])
-    head = ["figure (1M set, real requests)", "target", "indset", "HashMap suffix walk", "adblock", "status"]
+        for engine in ["indset", "plainwalk", "hashwalk", "adblock", "canon"]:
+            row = [mode, names[engine]]
+            seen = False
+            for work in ["real", "real_match", "real_nomatch"]:
+                e = lookup(r, "bundled", work, mode, engine)
+                if not e:
+                    row.append("")
+                    continue
+                seen = True
+                i = e.get("interleaved") or {}
+                row.append(f"{ns(i.get('median_ns'))} ({ns(get(e, 'criterion', 'mean_ns'))}; {ns(get(e, 'single', 'p50_ns'))})"
+                           if i else f"({ns(get(e, 'criterion', 'mean_ns'))}; {ns(get(e, 'single', 'p50_ns'))})")
+            if seen:
+                rows.append(row)
+    head = ["mode", "engine"] + [
+        f"{w} ({get(r, 'lookups', 'bundled', w, 'domain', 'indset', 'queries') or 0:,} / "
+        f"{get(r, 'lookups', 'bundled', w, 'full', 'indset', 'queries') or 0:,} queries)"
+        for w in ["real", "real_match", "real_nomatch"]]
     return table(head, rows)
 
 
@@ -159,27 +275,28 @@ def table(head, rows):
 
 def workload_table(r):
     rows = []
-    for size in SIZES:
-        for work, w in (get(r, "lookups", size) or {}).items():
-            for mode in ["domain", "full"]:
-                o = get(w, mode, "indset") or {}
-                for engine, name in ENGINES + [("canon", "canonicalisation alone")]:
-                    e = get(w, mode, engine)
-                    if not e:
-                        continue
-                    s = e.get("single") or {}
-                    m = get(e, "criterion", "mean_ns")
-                    extra = ""
-                    if engine == "hashwalk":
-                        extra = f"{e.get('disagreements', 0)} disagreements"
-                    if engine == "adblock":
-                        extra = f"{e.get('unparsed', 0)} unparsable"
-                    c = e.get("single_query_cold") or {}
-                    rows.append([size, work, mode, name, ns(s.get("p50_ns")), ns(s.get("p99_ns")),
-                                 ns(c.get("p50_ns")), ns(c.get("p99_ns")), ns(m),
-                                 "" if engine == "indset" else fx(ratio(m, get(o, "criterion", "mean_ns"))),
-                                 f"{100 * (e.get('hit_rate') or 0):.1f}%",
-                                 f"{e.get('allocations_per_lookup', 0):g}", extra])
+    for size, work, mode in cells(r):
+        w = get(r, "lookups", size, work)
+        o = get(w, mode, "indset") or {}
+        for engine, name in ENGINES + [("canon", "canonicalisation alone")]:
+            e = get(w, mode, engine)
+            if not e:
+                continue
+            s = e.get("single") or {}
+            m = get(e, "criterion", "mean_ns")
+            extra = ""
+            if engine == "hashwalk":
+                extra = f"{e.get('disagreements', 0)} disagreements"
+            if engine == "plainwalk":
+                extra = f"{e.get('match_disagreements', 0)} match/no-match differences"
+            if engine == "adblock":
+                extra = f"{e.get('unparsed', 0)} unparsable"
+            c = e.get("single_query_cold") or {}
+            rows.append([SET_NAME[size], work, mode, name, ns(s.get("p50_ns")), ns(s.get("p99_ns")),
+                         ns(c.get("p50_ns")), ns(c.get("p99_ns")), ns(m),
+                         "" if engine == "indset" else fx(ratio(m, get(o, "criterion", "mean_ns"))),
+                         f"{100 * (e.get('hit_rate') or 0):.1f}%",
+                         f"{e.get('allocations_per_lookup', 0):g}", extra])
     head = ["set", "queries", "mode", "engine", "median", "p99", "median, query cold", "p99, query cold",
             "batch mean", "batch mean / indset's",
             "hits", "allocs/lookup", "check"]
@@ -188,17 +305,17 @@ def workload_table(r):
 
 def sets_table(r):
     rows = []
-    for size in SIZES:
+    for size in SET_ORDER:
         s = get(r, "sets", size)
         if not s:
             continue
-        rows.append([size, s["indicators"], mib(s["file_bytes"]), f"{s['file_bytes_per_indicator']:.2f}",
+        rows.append([SET_NAME[size], f"{s['indicators']:,}", mib(s["file_bytes"]), f"{s['file_bytes_per_indicator']:.2f}",
                      f"{s['build_ms'] / 1e3:.2f} s", f"{s['heap_after_open_bytes']} B",
-                     mib(s["hashwalk_heap_bytes"]), mib(s.get("hashset_string_heap_bytes")),
+                     mib(s["hashwalk_heap_bytes"]), mib(s.get("plainwalk_heap_bytes")), mib(s.get("hashset_string_heap_bytes")),
                      mib(s.get("adblock_heap_bytes")) if s.get("adblock_heap_bytes") is not None else "not built",
                      f"{s['adblock_build_ms'] / 1e3:.1f} s" if s.get("adblock_build_ms") else ""])
-    head = ["set", "indicators", "file", "B/indicator", "build", "heap after open", "HashMap walk heap",
-            "HashSet<String> heap", "adblock heap", "adblock build"]
+    head = ["set", "indicators", "file", "B/indicator", "build", "heap after open", "canonicalising walk heap",
+            "plain walk heap", "HashSet<String> of every value, heap", "adblock heap", "adblock build"]
     return table(head, rows)
 
 
@@ -206,6 +323,7 @@ def sets_table(r):
 
 COLOURS = {("indset", "domain"): "#1f77b4", ("indset", "full"): "#0b3d91",
            ("hashwalk", "domain"): "#ff7f0e", ("hashwalk", "full"): "#b35900",
+           ("plainwalk", "domain"): "#9467bd",
            ("adblock", "domain"): "#2ca02c", ("adblock", "full"): "#176117"}
 
 
@@ -327,6 +445,18 @@ def latency_sentence(r):
     return f" One dependent load from memory not in the cache (a random cycle of 64-byte lines): {parts}."
 
 
+def demo_sentence(r):
+    same = r.get("bundled_is_demo_set")
+    n = get(r, "sets", "bundled", "indicators")
+    b = get(r, "sets", "bundled", "file_bytes")
+    if n is None:
+        return ""
+    check = {True: "byte for byte the file `scripts/demo.sh` compiles",
+             False: "**not** the file `scripts/demo.sh` compiles (see the run's log)",
+             None: "compiled as `scripts/demo.sh` compiles it (not compared in a quick run)"}[same]
+    return f"{n:,} indicators, {b:,} bytes, {check}. "
+
+
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target", "bench-results.json")
     r = json.load(open(path))
@@ -340,9 +470,25 @@ def main():
         + latency_sentence(r)
         + (" **Quick smoke run: not for the record.**" if r.get("quick") else ""),
         "",
-        "### SPEC 6",
+        "### The figures of docs/figures.md",
         "",
         spec_table(r),
+        "",
+        "### The bundled lists, real requests",
+        "",
+        demo_sentence(r) + "Nanoseconds per query: the interleaved batch median (every engine's pass over every workload, "
+        "side by side, in pieces of 512 queries; each piece's median over the rounds, summed), then in brackets "
+        "criterion's batch mean and the single-lookup median. "
+        "`real_match` / `real_nomatch` are the requests the set matches / does not match in that mode.",
+        "",
+        bundled_table(r),
+        "",
+        "### Against the peers, every workload",
+        "",
+        "The peer's time over ours (above 1: we are faster): criterion's batch mean, the single-lookup "
+        "median and, for the bundled lists, the interleaved batch median.",
+        "",
+        peers_table(r),
         "",
         "### Sets",
         "",

@@ -81,6 +81,48 @@ impl Inputs {
     }
 }
 
+/// The bundled lists in the order `scripts/demo.sh` gives them to
+/// `indset compile`, each read as `--format auto` reads it.
+pub const DEMO_LISTS: &[&str] = &[
+    "urlhaus-indicators.csv",
+    "stevenblack-hosts-2019.txt",
+    "eth-phishing-detect.txt",
+    "disposable-email-domains.txt",
+];
+
+/// The bundled lists compiled exactly as `scripts/demo.sh` compiles them
+/// (through [`Compiler`], titles and descriptions kept), and the same
+/// inputs ingested in the same order for the peers (without metadata,
+/// which no peer reads).
+///
+/// Each input is named `data/<list>` as the script names it, so that the
+/// file's sources section is byte for byte the script's; the duration is
+/// the compile's.
+pub fn bundled() -> (Compiled, Duration, Vec<Indicator>) {
+    let open = |name: &str| {
+        std::fs::File::open(data_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let start = Instant::now();
+    let mut c = Compiler::new(Options::at(NOW));
+    for name in DEMO_LISTS {
+        c.add_reader(&format!("data/{name}"), open(name), Format::Auto)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let compiled = c.finish();
+    let took = start.elapsed();
+    let mut ing = Ingester::new(Options::at(NOW));
+    for name in DEMO_LISTS {
+        ing.read(&format!("data/{name}"), open(name), Format::Auto)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let (mut indicators, report) = ing.finish();
+    assert!(report.adds_up(), "ingest accounting");
+    for i in &mut indicators {
+        i.meta = Meta::default();
+    }
+    (compiled, took, indicators)
+}
+
 /// Draws from observed counts.
 struct Histogram<T> {
     values: Vec<T>,
@@ -291,8 +333,14 @@ pub fn sized(real: &[Indicator], n: usize) -> (Inputs, Vec<Indicator>) {
 /// accounting, public-suffix or duplicate checks, which the generator
 /// makes moot): the same indicators, in a fraction of the time, for the
 /// 10M point where ingestion alone would take minutes. Its order is not
-/// the ingester's; `build` does not care.
-pub fn sized_direct(real: &[Indicator], n: usize) -> Vec<Indicator> {
+/// the ingester's; `build` does not care. With `keep`, the generated
+/// lines are also written there, so that `indset compile` can be timed on
+/// the same input (`scripts/bench.sh`).
+pub fn sized_direct(
+    real: &[Indicator],
+    n: usize,
+    mut keep: Option<&mut dyn std::io::Write>,
+) -> Vec<Indicator> {
     let file: Arc<str> = Arc::from("generated.txt");
     let mut generator = Generator::new(real);
     let mut out = real.to_vec();
@@ -300,6 +348,10 @@ pub fn sized_direct(real: &[Indicator], n: usize) -> Vec<Indicator> {
     let mut line = 0;
     while out.len() < n {
         let text = generator.lines(n - out.len());
+        if let Some(w) = keep.as_mut() {
+            w.write_all(text.as_bytes())
+                .expect("the generated lines are written");
+        }
         for l in text.lines() {
             line += 1;
             let (action, value) = l.split_once(' ').expect("action value");

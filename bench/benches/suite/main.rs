@@ -1,14 +1,20 @@
 //! The benchmark suite behind `docs/figures.md` and `BENCHMARKS.md`, in one run.
 //!
-//! `cargo bench --bench suite` (or `scripts/bench.sh`, which also redraws
-//! the tables and the chart) builds sets of 10k, 100k, 1M and 10M
-//! indicators from the real lists in `data/` plus generated names, and
-//! measures, on the same indicators and the same queries in the same run:
+//! `cargo bench --bench suite` (or `scripts/bench.sh`, which also times
+//! `indset compile` of 10M, counts instructions and cache lines, and
+//! redraws the tables and the chart) measures, on the same indicators and
+//! the same queries in the same run:
 //!
-//! - lookups in domain and full-URL mode by the set, by a hash-table
-//!   suffix walk and by the `adblock` crate, under criterion (per-lookup
-//!   mean over a batch: every query once) and with a single-lookup timer
-//!   (median, p90, p99, p99.9);
+//! - the bundled lists compiled as `scripts/demo.sh` compiles them, on the
+//!   real requests, all of them and apart those that match and those that
+//!   do not; then sets of 10k, 100k, 1M and 10M indicators built from the
+//!   real lists in `data/` plus generated names;
+//! - lookups in domain and full-URL mode by the set, by the canonicalising
+//!   hash-table suffix walk, by the plain `HashSet<String>` walk (domain
+//!   mode) and by the `adblock` crate (`peers.rs`), under criterion
+//!   (per-lookup mean over a batch) and with a single-lookup timer
+//!   (median, p90, p99, p99.9); on the bundled set also in interleaved
+//!   batch rounds, every engine side by side;
 //! - heap allocations per lookup and heap bytes held, with a counting
 //!   global allocator; file size, open time, compile time.
 //!
@@ -22,6 +28,7 @@ mod peers;
 mod timing;
 
 use std::hint::black_box;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -33,7 +40,7 @@ use indset_test_support::alloc;
 use serde_json::{Map, Value, json};
 
 use data::{NOW, Request};
-use peers::{Adblock, HashWalk, Parsed};
+use peers::{Adblock, HashWalk, Parsed, PlainWalk};
 use timing::Query;
 
 #[global_allocator]
@@ -105,6 +112,7 @@ struct Engines {
     indicators: usize,
     set: IndicatorSet<indset::Mapped>,
     hash: HashWalk,
+    plain: PlainWalk,
     adblock: Option<Adblock>,
 }
 
@@ -115,6 +123,8 @@ struct Queries {
     hosts: Vec<String>,
     adblock_full: Vec<Parsed>,
     adblock_domain: Vec<Parsed>,
+    /// Whether adblock answers this workload.
+    adblock: bool,
 }
 
 impl Queries {
@@ -144,7 +154,43 @@ impl Queries {
             hosts,
             adblock_full,
             adblock_domain,
+            adblock,
         }
+    }
+}
+
+impl Queries {
+    /// The queries of `requests` that `keep` keeps, per mode: a URL by
+    /// its full-mode answer, a host by its domain-mode one.
+    fn subset(
+        name: &str,
+        requests: &[Request],
+        keep: impl Fn(&str, Mode) -> bool,
+        adblock: bool,
+    ) -> Queries {
+        let all = Queries::new(name, requests, false);
+        let full: Vec<Request> = requests
+            .iter()
+            .filter(|r| keep(&r.url, Mode::Full))
+            .cloned()
+            .collect();
+        let hosts: Vec<String> = all
+            .hosts
+            .into_iter()
+            .filter(|h| keep(h, Mode::Domain))
+            .collect();
+        let mut q = Queries::new(name, &full, adblock);
+        if adblock {
+            q.adblock_domain = hosts
+                .iter()
+                .filter_map(|h| {
+                    let u = format!("https://{h}/");
+                    Adblock::parse(&u, &u, "other")
+                })
+                .collect();
+        }
+        q.hosts = hosts;
+        q
     }
 }
 
@@ -290,6 +336,27 @@ impl Suite {
                 eprintln!("   hash walk disagrees on {} queries", disagree.len());
             }
             let mut engines = json!({"indset": indset_v, "hashwalk": hash_v});
+            if m == Mode::Domain {
+                // Answers only whether a host is listed, so it is checked
+                // against whether the set matches: it differs on hosts
+                // whose only indicator is a `Url` for `/`.
+                let listed: Vec<bool> = queries.iter().map(|h| e.plain.listed(h)).collect();
+                let differ = ours
+                    .iter()
+                    .zip(&listed)
+                    .filter(|(d, l)| (**d != Decision::None) != **l)
+                    .count();
+                let (mut v, per_query) =
+                    self.measure(&entry, "plainwalk", queries, overhead, |h| {
+                        e.plain.listed(h)
+                    });
+                v["hit_rate"] = json!(
+                    listed.iter().filter(|l| **l).count() as f64 / listed.len().max(1) as f64
+                );
+                v["by_length"] = by_length(queries, &per_query);
+                v["match_disagreements"] = json!(differ);
+                engines["plainwalk"] = v;
+            }
             if with_canon {
                 // What every engine here pays before its lookup structure.
                 let (v, _) = match m {
@@ -308,7 +375,7 @@ impl Suite {
                 };
                 engines["canon"] = v;
             }
-            if let Some(ab) = &e.adblock {
+            if let Some(ab) = e.adblock.as_ref().filter(|_| q.adblock) {
                 let parsed = if m == Mode::Domain {
                     &q.adblock_domain
                 } else {
@@ -417,14 +484,22 @@ fn write_and_open(label: &str, bytes: &[u8]) -> (PathBuf, IndicatorSet<indset::M
     (path, set)
 }
 
-fn engines(label: &str, indicators: &[Indicator], with_adblock: bool) -> (Value, Engines) {
+/// The set of `indicators` (built from them, or `compiled` when given)
+/// and its peers.
+fn engines(
+    label: &str,
+    indicators: &[Indicator],
+    compiled: Option<Vec<u8>>,
+    with_adblock: bool,
+) -> (Value, Engines) {
     eprintln!("== building {label}: {} indicators", indicators.len());
     let t = Instant::now();
-    let bytes = indset::compile::build(indicators);
+    let bytes = compiled.unwrap_or_else(|| indset::compile::build(indicators));
     let build_ms = secs_ms(t.elapsed());
     let (path, _) = write_and_open(label, &bytes);
     let (open_heap, set) = alloc::retained(|| IndicatorSet::open(&path).expect("set opens"));
     let (hash_heap, hash) = alloc::retained(|| HashWalk::new(indicators));
+    let (plain_heap, plain) = alloc::retained(|| PlainWalk::new(indicators));
     let (hashset_heap, hashset) = alloc::retained(|| {
         indicators
             .iter()
@@ -442,6 +517,7 @@ fn engines(label: &str, indicators: &[Indicator], with_adblock: bool) -> (Value,
         "hashwalk_heap_bytes": hash_heap,
         "hashwalk_heap_bytes_per_indicator": hash_heap as f64 / n,
         "hashset_string_heap_bytes": hashset_heap,
+        "plainwalk_heap_bytes": plain_heap,
     });
     let adblock = with_adblock.then(|| {
         // The rule text is made and freed inside, so only the engine counts.
@@ -461,6 +537,7 @@ fn engines(label: &str, indicators: &[Indicator], with_adblock: bool) -> (Value,
         indicators: indicators.len(),
         set,
         hash,
+        plain,
         adblock,
     };
     assert_eq!(e.hash.len(), e.indicators);
@@ -495,6 +572,7 @@ fn main() {
         ("8MiB", 8 << 20),
         ("32MiB", 32 << 20),
         ("128MiB", 128 << 20),
+        ("256MiB", 256 << 20),
     ]
     .into_iter()
     .map(|(name, bytes)| (name.to_string(), json!(timing::dependent_load_ns(bytes))))
@@ -504,6 +582,10 @@ fn main() {
         .insert("dependent_load_ns".into(), Value::Object(latency));
 
     let requests = data::requests();
+    let (info, lookups) = bundled(&mut s, &requests, overhead);
+    for (work, v) in lookups {
+        s.lookups("bundled", &work, v);
+    }
     let real = data::real();
     eprintln!(
         "== {} real indicators, {} requests",
@@ -540,7 +622,8 @@ fn main() {
                "read_ms": read_ms, "finish_ms": finish_ms}),
     );
 
-    let (info, mut e) = engines("1m", &million, true);
+    let bundled_info = info;
+    let (info, mut e) = engines("1m", &million, None, true);
     let path = target_dir().join("bench/1m.indset");
     let opens: Vec<f64> = (0..50)
         .map(|_| {
@@ -564,6 +647,7 @@ fn main() {
             .and_then(|v| v["median"]["point_estimate"].as_f64())
             .map(|ns| ns / 1e3);
     let mut sets = Map::new();
+    sets.insert("bundled".into(), bundled_info);
     let mut info = info;
     info["open_us"] = json!({"single_median": median(opens), "criterion_median": open_criterion});
     sets.insert("1m".into(), info);
@@ -590,7 +674,7 @@ fn main() {
     // Scale: the same real requests against smaller and larger sets.
     for (label, n) in [("10k", 10_000), ("100k", 100_000)] {
         let part = data::sample(&million, n, 0x5ca1e + n as u64);
-        let (info, e) = engines(label, &part, true);
+        let (info, e) = engines(label, &part, None, true);
         sets.insert(label.into(), info);
         let v = s.workload(&e, &real_q, overhead, false);
         s.lookups(label, "real", v);
@@ -598,13 +682,21 @@ fn main() {
     if !s.cfg.quick {
         drop(million);
         let t = Instant::now();
-        let ten_million = data::sized_direct(&real, 10_000_000);
+        // The generated lines are kept for `scripts/bench.sh`, which times
+        // `indset compile` on them and the real lists (compile 10M).
+        let generated = target_dir().join("bench/generated-10m.txt");
+        let mut keep = std::io::BufWriter::new(
+            std::fs::File::create(&generated).expect("target/bench/generated-10m.txt"),
+        );
+        let ten_million = data::sized_direct(&real, 10_000_000, Some(&mut keep));
+        std::io::Write::flush(&mut keep).expect("generated lines written");
+        drop(keep);
         eprintln!("== generated 10M in {:.0} s", t.elapsed().as_secs_f64());
         let cold = data::mix(&ten_million, &misses, 90, 100_000, 3);
-        let (info, e) = engines("10m", &ten_million, false);
+        let (info, e) = engines("10m", &ten_million, None, true);
         drop(ten_million);
         sets.insert("10m".into(), info);
-        let v = s.workload(&e, &Queries::new("real", &requests, false), overhead, false);
+        let v = s.workload(&e, &Queries::new("real", &requests, true), overhead, false);
         s.lookups("10m", "real", v);
         // Cold cache: a set far larger than the caches, each query a
         // random indicator's neighbourhood, in random order.
@@ -627,4 +719,205 @@ fn main() {
     )
     .expect("results written");
     eprintln!("== wrote {}", out.display());
+}
+
+/// One engine's pass over one workload, for [`interleaved`]: the JSON
+/// place it reports to (workload, mode, engine), its query count and the
+/// pass over a range of its queries.
+type Pass<'a> = (
+    String,
+    &'static str,
+    &'static str,
+    usize,
+    Box<dyn Fn(Range<usize>) + 'a>,
+);
+
+/// How many queries one timed piece of a pass holds: short enough (0.1 to
+/// 3 ms) that most pieces run without being preempted on a loaded machine.
+const PIECE: usize = 512;
+
+/// A pass's times from [`interleaved`], ns per query.
+struct Interleaved {
+    /// The sum over the pieces of each piece's median time, over the
+    /// queries: a pass as long as its typical pieces.
+    median: f64,
+    /// Each round's whole pass.
+    rounds: Vec<f64>,
+}
+
+/// Times every pass in `rounds` rounds after an untimed one. A round
+/// runs every pass piece by piece, all the passes' first pieces, then
+/// all their second ones, ..., the first pass of each step rotating:
+/// engines measured side by side, so that a change of the machine's load
+/// hits them alike.
+fn interleaved(rounds: usize, passes: &[Pass<'_>]) -> Vec<Interleaved> {
+    for p in passes {
+        (p.4)(0..p.3);
+    }
+    let pieces = passes
+        .iter()
+        .map(|p| p.3.div_ceil(PIECE))
+        .max()
+        .unwrap_or(0);
+    let mut times: Vec<Vec<Vec<f64>>> = passes
+        .iter()
+        .map(|p| vec![Vec::with_capacity(rounds); p.3.div_ceil(PIECE)])
+        .collect();
+    for round in 0..rounds {
+        for (piece, from) in (0..pieces).map(|p| (p, p * PIECE)) {
+            for k in 0..passes.len() {
+                let i = (k + round + piece) % passes.len();
+                let (n, pass) = (passes[i].3, &passes[i].4);
+                if from >= n {
+                    continue;
+                }
+                let t = Instant::now();
+                pass(from..(from + PIECE).min(n));
+                times[i][piece].push(t.elapsed().as_nanos() as f64);
+            }
+        }
+    }
+    passes
+        .iter()
+        .zip(times)
+        .map(|(p, t)| {
+            let n = p.3.max(1) as f64;
+            Interleaved {
+                median: t.iter().map(|piece| median(piece.clone())).sum::<f64>() / n,
+                rounds: (0..rounds)
+                    .map(|r| t.iter().map(|piece| piece[r]).sum::<f64>() / n)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The bundled lists as `scripts/demo.sh` compiles them, with every
+/// engine on the real requests: all of them, those the set matches and
+/// those it does not, in both modes; criterion and single lookups as for
+/// every workload, then batch passes of every engine over every workload
+/// in interleaved rounds (the `interleaved` entries).
+fn bundled(s: &mut Suite, requests: &[Request], overhead: f64) -> (Value, Vec<(String, Value)>) {
+    let (compiled, took, indicators) = data::bundled();
+    let (mut info, e) = engines("bundled", &indicators, Some(compiled.bytes), true);
+    // As `indset compile` does it: reading, checking and building.
+    info["build_ms"] = json!(secs_ms(took));
+    let matches =
+        |q: &str, m: Mode| e.set.check_at(q.as_bytes(), m, NOW).decision != Decision::None;
+    let workloads = [
+        Queries::new("real", requests, true),
+        Queries::subset("real_match", requests, matches, true),
+        Queries::subset("real_nomatch", requests, |q, m| !matches(q, m), true),
+    ];
+    let mut values: Vec<(String, Value)> = workloads
+        .iter()
+        .map(|q| {
+            (
+                q.name.clone(),
+                s.workload(&e, q, overhead, q.name == "real"),
+            )
+        })
+        .collect();
+
+    let mut passes: Vec<Pass<'_>> = Vec::new();
+    for q in &workloads {
+        let (set, hash, plain) = (&e.set, &e.hash, &e.plain);
+        let name = || q.name.clone();
+        let hosts = &q.hosts;
+        let urls = &q.urls;
+        passes.push((
+            name(),
+            "domain",
+            "indset",
+            hosts.len(),
+            Box::new(move |r: Range<usize>| {
+                for h in &hosts[r] {
+                    black_box(set.check_at(black_box(h.as_bytes()), Mode::Domain, NOW));
+                }
+            }),
+        ));
+        passes.push((
+            name(),
+            "domain",
+            "hashwalk",
+            hosts.len(),
+            Box::new(move |r: Range<usize>| {
+                for h in &hosts[r] {
+                    black_box(hash.check_host(black_box(h.as_bytes())));
+                }
+            }),
+        ));
+        passes.push((
+            name(),
+            "domain",
+            "plainwalk",
+            hosts.len(),
+            Box::new(move |r: Range<usize>| {
+                for h in &hosts[r] {
+                    black_box(plain.listed(black_box(h)));
+                }
+            }),
+        ));
+        passes.push((
+            name(),
+            "full",
+            "indset",
+            urls.len(),
+            Box::new(move |r: Range<usize>| {
+                for u in &urls[r] {
+                    black_box(set.check_at(black_box(u.as_bytes()), Mode::Full, NOW));
+                }
+            }),
+        ));
+        passes.push((
+            name(),
+            "full",
+            "hashwalk",
+            urls.len(),
+            Box::new(move |r: Range<usize>| {
+                for u in &urls[r] {
+                    black_box(hash.check_url(black_box(u.as_bytes())));
+                }
+            }),
+        ));
+        if let Some(ab) = &e.adblock {
+            for (mode, parsed) in [("domain", &q.adblock_domain), ("full", &q.adblock_full)] {
+                passes.push((
+                    name(),
+                    mode,
+                    "adblock",
+                    parsed.len(),
+                    Box::new(move |r: Range<usize>| {
+                        for r in &parsed[r] {
+                            black_box(ab.blocks(black_box(r)));
+                        }
+                    }),
+                ));
+            }
+        }
+    }
+    let rounds = if s.cfg.quick { 5 } else { 21 };
+    eprintln!(
+        "== bundled: {rounds} interleaved rounds of {} passes",
+        passes.len()
+    );
+    let times = interleaved(rounds, &passes);
+    for ((work, mode, engine, n, _), t) in passes.iter().zip(times) {
+        let slot = values
+            .iter_mut()
+            .find(|(w, _)| w == work)
+            .and_then(|(_, v)| v.get_mut(*mode))
+            .and_then(|m| m.get_mut(*engine));
+        if let Some(slot) = slot {
+            let r = &t.rounds;
+            slot["interleaved"] = json!({
+                "rounds": r.len(), "queries": n, "piece": PIECE,
+                "median_ns": t.median,
+                "round_median_ns": median(r.clone()),
+                "round_mean_ns": r.iter().sum::<f64>() / r.len().max(1) as f64,
+                "round_min_ns": r.iter().copied().fold(f64::INFINITY, f64::min),
+            });
+        }
+    }
+    (info, values)
 }
