@@ -41,7 +41,10 @@ if [ "${VALGRIND:-1}" = 0 ]; then
 else
   command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind" >&2; exit 1; }
   status=0
-  valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
+  # --fair-sched=yes: valgrind runs one thread at a time, and without a fair
+  # lock the swapping thread's wait for the checkers (a sched_yield loop)
+  # can starve them for minutes. The timeout makes a hang a failure.
+  timeout 900 valgrind --fair-sched=yes --leak-check=full --show-leak-kinds=definite,indirect,possible \
     --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \
     --log-file="$work/valgrind.log" "${run[@]}" || status=$?
   # The summary, and everything when it failed.
