@@ -179,33 +179,11 @@ impl Source {
                 };
                 let rest = buf.split_off(end);
                 let data = std::mem::replace(&mut buf, rest);
-                let lines = memchr::memchr_iter(b'\n', &data).count() as u64
-                    + u64::from(!data.ends_with(b"\n"));
-                let bytes = data.len();
-                send(
-                    Piece::Lines {
-                        first_line: line,
-                        data,
-                    },
-                    lines,
-                    bytes,
-                )?;
-                line += lines;
+                line += send_lines(&mut send, data, line)?;
             }
             if eof {
                 if !buf.is_empty() {
-                    let bytes = buf.len();
-                    let data = std::mem::take(&mut buf);
-                    let lines = memchr::memchr_iter(b'\n', &data).count() as u64
-                        + u64::from(!data.ends_with(b"\n"));
-                    send(
-                        Piece::Lines {
-                            first_line: line,
-                            data,
-                        },
-                        lines,
-                        bytes,
-                    )?;
+                    send_lines(&mut send, std::mem::take(&mut buf), line)?;
                 }
                 return Ok(());
             }
@@ -215,17 +193,7 @@ impl Source {
                 if let Some(nl) = memchr::memrchr(b'\n', &buf) {
                     let rest = buf.split_off(nl + 1);
                     let data = std::mem::replace(&mut buf, rest);
-                    let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
-                    let bytes = data.len();
-                    send(
-                        Piece::Lines {
-                            first_line: line,
-                            data,
-                        },
-                        lines,
-                        bytes,
-                    )?;
-                    line += lines;
+                    line += send_lines(&mut send, data, line)?;
                 }
                 let mut len = buf.len() as u64;
                 buf.clear();
@@ -250,6 +218,21 @@ impl Source {
             eof = fill(&mut r, &mut buf, want).map_err(read_err)?;
         }
     }
+}
+
+/// Sends `data`, whole lines from line `first_line` on (the last one may
+/// lack its newline at the end of a file), as one chunk; returns how many
+/// lines it holds.
+fn send_lines(
+    send: &mut impl FnMut(Piece, u64, usize) -> Result<()>,
+    data: Vec<u8>,
+    first_line: u64,
+) -> Result<u64> {
+    let lines =
+        memchr::memchr_iter(b'\n', &data).count() as u64 + u64::from(!data.ends_with(b"\n"));
+    let bytes = data.len();
+    send(Piece::Lines { first_line, data }, lines, bytes)?;
+    Ok(lines)
 }
 
 /// The output side has gone.
