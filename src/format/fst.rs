@@ -190,7 +190,7 @@ impl<'a> Keys<'a> {
     fn one_input(&self, v: u8, addr: usize) -> Option<(u8, usize)> {
         match (v & 0x3F) as usize {
             0 => Some((self.byte(addr.checked_sub(1)?)?, 1)),
-            i => Some((self.common[(i - 1) % 63], 0)),
+            i => Some((*self.common.get(i - 1)?, 0)),
         }
     }
 
@@ -264,6 +264,26 @@ impl<'a> Keys<'a> {
         }
         let d = self.data;
         let v = *d.get(addr)?;
+        if v >= 0xC0 {
+            // The commonest node by far (a key's characters that no other
+            // key shares): one transition to the node just below, output 0.
+            let to = match usize::from(v & 0x3F) {
+                0 => {
+                    let at = addr.checked_sub(1)?;
+                    if *d.get(at)? != b {
+                        return None;
+                    }
+                    at.checked_sub(1)?
+                }
+                i => {
+                    if *self.common.get(i - 1)? != b {
+                        return None;
+                    }
+                    addr - 1
+                }
+            };
+            return Some((to, 0));
+        }
         let (to, out) = if v & 0x80 != 0 {
             // One transition; its input is common (no byte) or follows.
             let (input, at) = match usize::from(v & 0x3F) {
@@ -271,7 +291,7 @@ impl<'a> Keys<'a> {
                     let at = addr.checked_sub(1)?;
                     (*d.get(at)?, at)
                 }
-                i => (self.common[(i - 1) % 63], addr),
+                i => (*self.common.get(i - 1)?, addr),
             };
             if input != b {
                 return None;
