@@ -20,7 +20,10 @@
 //! `host::plain` 273 instructions before (a byte at a time through a
 //! table, each label checked at its dot), 233 after; the full-mode
 //! `query_url_host`, which now finds the end of the host in the same
-//! pass, 534 before and 310 after.
+//! pass, 534 before and 310 after. A host over 64 bytes (3 of the 30,524)
+//! goes through [`plain_cleaning`], a byte at a time. Sixteen bytes at a
+//! time with SSE2 would cost less again, but needs `unsafe`, which this
+//! crate keeps to mapping files.
 
 use idna::uts46::{AsciiDenyList, ErrorPolicy, Hyphens, ProcessingError, ProcessingSuccess, Uts46};
 
