@@ -3,7 +3,7 @@
 //! its path and query written.
 
 use super::error::CanonError;
-use super::host::{self, HOST_BUF_LEN, HostKind, RawHost};
+use super::host::{self, HOST_BUF_LEN, HostKind, RawHost, Stop};
 use super::path::{self, Written};
 use super::split::{Scheme, Split, authority_end, split, trim};
 use crate::diag::Code;
@@ -101,21 +101,33 @@ pub(super) fn plain_url_host<'i>(
     input: &'i [u8],
     hb: &mut [u8; HOST_BUF_LEN],
 ) -> Option<(HostKind, usize, &'i [u8])> {
-    let scheme = match input.get(..8)? {
-        [a, b, c, d, b':', b'/', b'/', _] if eq_word(&[*a, *b, *c, *d], b"http") => 7,
-        [a, b, c, d, e, b':', b'/', b'/'] if eq_word(&[*a, *b, *c, *d, *e], b"https") => 8,
-        _ => return None,
+    // The scheme as one word: `| 0x20` folds the case of its letters only.
+    let head = u64::from_le_bytes(input.get(..8)?.try_into().ok()?);
+    let scheme = if head | 0x20_2020_2020 == u64::from_le_bytes(*b"https://") {
+        8
+    } else if (head | 0x2020_2020) << 8 == u64::from_le_bytes(*b"http://\0") << 8 {
+        7
+    } else {
+        return None;
     };
     let after = input.get(scheme..)?;
-    let e = authority_end(after);
-    let (kind, n) = host::plain(after.get(..e)?, hb)?;
+    let (kind, n, e) = match host::plain_prefix(after, hb) {
+        // The host ends at the first byte that is not plain: it must end
+        // the authority too.
+        Ok((kind, n)) => match after.get(n) {
+            None | Some(b'/' | b'\\' | b'?' | b'#') => (kind, n, n),
+            Some(_) => return None,
+        },
+        Err(Stop::EmptyLabel) => {
+            let e = authority_end(after);
+            let (kind, n) = host::plain(after.get(..e)?, hb)?;
+            (kind, n, e)
+        }
+        Err(Stop::Other) => return None,
+    };
     let rest = after.get(e..)?;
     let end = rest.iter().rposition(|&b| b > b' ').map_or(0, |i| i + 1);
     Some((kind, n, rest.get(..end)?))
-}
-
-fn eq_word(s: &[u8], word: &[u8]) -> bool {
-    s.eq_ignore_ascii_case(word)
 }
 
 /// Canonicalises a URL into `buf` (see [`super::url`](fn@super::url)).
@@ -164,4 +176,132 @@ pub(super) fn query_host(
         return Ok(done);
     }
     host::query_canonical(&RawHost::unescaped(sp.host), out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canon::host::tests::{general, host, long_host};
+    use crate::canon::split::trim;
+    use proptest::prelude::*;
+
+    /// The general path of a domain-mode query, without any fast path.
+    fn general_query_host(input: &[u8]) -> Result<(HostKind, Vec<u8>), CanonError> {
+        general(split(trim(input), true).host)
+    }
+
+    /// [`query_host`] answers as the general path on every input.
+    fn check_query_host(input: &[u8]) -> Result<(), TestCaseError> {
+        let mut out = [0u8; HOST_BUF_LEN];
+        let got = query_host(input, &mut out).map(|(k, n)| (k, out[..n].to_vec()));
+        prop_assert_eq!(got, general_query_host(input), "{:?}", input);
+        Ok(())
+    }
+
+    /// When [`plain_url_host`] takes a URL, it answers as the general
+    /// path: the same host and the same rest.
+    fn check_url(input: &[u8]) -> Result<(), TestCaseError> {
+        let mut hb = [0u8; HOST_BUF_LEN];
+        if let Some((kind, n, rest)) = plain_url_host(input, &mut hb) {
+            let sp = split(trim(input), false);
+            prop_assert!(sp.other_scheme.is_none());
+            prop_assert_eq!(
+                Ok((kind, hb[..n].to_vec())),
+                general(sp.host),
+                "{:?}",
+                input
+            );
+            prop_assert_eq!(rest, sp.rest, "{:?}", input);
+        }
+        let mut whole = [0u8; HOST_BUF_LEN];
+        let via_host = url_host(input, Mode::Query, &mut whole)
+            .map(|(k, n, sp)| (k, whole[..n].to_vec(), sp.rest));
+        let sp = split(trim(input), false);
+        if sp.other_scheme.is_none() {
+            prop_assert_eq!(
+                via_host,
+                general(sp.host).map(|(k, h)| (k, h, sp.rest)),
+                "{:?}",
+                input
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn plain_url_host_takes_the_common_urls() {
+        let mut hb = [0u8; HOST_BUF_LEN];
+        for (url, host, rest) in [
+            ("https://www.Example.com/a?b#c", "www.example.com", "/a?b#c"),
+            ("HTTP://A.B", "a.b", ""),
+            ("hTtPs://a.example?x ", "a.example", "?x"),
+            ("http://a.example\\b", "a.example", "\\b"),
+            ("http://a.example#f", "a.example", "#f"),
+            ("http://a.example./x", "a.example", "/x"),
+        ] {
+            let (kind, n, r) = plain_url_host(url.as_bytes(), &mut hb).expect(url);
+            assert_eq!(
+                (kind, &hb[..n], r),
+                (HostKind::Domain, host.as_bytes(), rest.as_bytes()),
+                "{url}"
+            );
+        }
+        for url in [
+            "http://a.example:80/",
+            "http://u@a.example/",
+            "http://a.example /",
+            "http://xn--bcher-kva.example/",
+            "http://1.2.3.4/",
+            "ftp://a.example/",
+            "http:/a.example/",
+            "http://a%2eexample/",
+        ] {
+            assert_eq!(plain_url_host(url.as_bytes(), &mut hb), None, "{url}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        #[test]
+        fn query_host_agrees_on_hosts(h in host()) {
+            check_query_host(h.as_bytes())?;
+        }
+
+        #[test]
+        fn query_host_agrees_on_long_hosts(h in long_host()) {
+            check_query_host(h.as_bytes())?;
+        }
+
+        /// URLs around a generated host: schemes in any case, user info,
+        /// ports, paths, white space.
+        #[test]
+        fn urls_agree(
+            scheme in prop::sample::select(vec![
+                "http://", "https://", "HTTP://", "hTtPs://", "http:", "http:///", "https:\\\\",
+                "ftp://", "", "ws://", "http//", " http://",
+            ]),
+            user in prop::sample::select(vec!["", "", "", "u@", "u:p@", "@"]),
+            h in prop_oneof![3 => host(), 1 => long_host()],
+            port in prop::sample::select(vec!["", "", "", ":80", ":", ":x"]),
+            rest in prop::sample::select(vec![
+                "", "/", "/a/b?c#d", "?q", "#f", "\\x", " ", "/ ", "\t/", "/%41", "//x",
+            ]),
+        ) {
+            let input = format!("{scheme}{user}{h}{port}{rest}");
+            check_url(input.as_bytes())?;
+            check_query_host(input.as_bytes())?;
+        }
+
+        #[test]
+        fn urls_agree_on_bytes(
+            scheme in prop::sample::select(vec!["http://", "https://", "HTTPS://", ""]),
+            bytes in prop::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let mut input = scheme.as_bytes().to_vec();
+            input.extend_from_slice(&bytes);
+            check_url(&input)?;
+            check_query_host(&input)?;
+        }
+    }
 }
