@@ -464,6 +464,9 @@ fn sigint_lets_running_flows_finish_within_the_grace_then_stops() {
         .args(["-INT", &engine.pid().to_string()])
         .status()
         .unwrap();
+    // `stop` sends SIGTERM: only once SIGINT has been taken, or the engine
+    // may see SIGTERM first and name it.
+    engine.wait_for_stderr("SIGINT: no new flows", Duration::from_secs(10));
     let status = engine.stop();
     let took = started.elapsed();
     assert!(status.success(), "{status}");
