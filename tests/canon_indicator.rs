@@ -27,6 +27,14 @@ const ACCEPTED: &[(Kind, &str, &str, &str)] = &[
         "/a",
     ),
     (Kind::Url, "example.com/a b", "example.com", "/a%20b"),
+    // A `://` in the query is no scheme: the host stays `h.test`.
+    (
+        Kind::Url,
+        "h.test/?u=ftp://::1/",
+        "h.test",
+        "/?u=ftp://::1/",
+    ),
+    (Kind::Url, "h.test?ftt+p://::1/", "h.test", "/?ftt+p://::1/"),
 ];
 
 /// (kind, value, code, text the message must contain).
@@ -91,6 +99,18 @@ const REJECTED: &[(Kind, &str, Code, &str)] = &[
         "http://0xf5f50001/x",
         Code::ReservedAddress,
         "245.245.0.1",
+    ),
+    (
+        Kind::Url,
+        "http://fe80::1/x",
+        Code::IpIndicator,
+        "not supported on mobile",
+    ),
+    (
+        Kind::Url,
+        " \tht\ttp://2001:db8::1/x",
+        Code::IpIndicator,
+        "not supported on mobile",
     ),
 ];
 

@@ -9,7 +9,7 @@ use indset::compile::build;
 use indset::format::KEYS;
 use indset::format::{Container, Writer};
 use indset::ingest::{Format, Ingester, Options};
-use indset::{IndicatorSet, Mode, Timestamp};
+use indset::{IndicatorSet, Kind, Mode, Timestamp};
 
 /// Every canonical form reads back to itself (`canon_url`, idempotence).
 fn assert_idempotent(input: &str) {
@@ -214,4 +214,18 @@ fn ipv4_padded_with_zeros_is_an_ip_literal_up_to_the_raw_host_buffer() {
         set.check_at(long.as_bytes(), Mode::Full, Timestamp(0))
             .invalid
     );
+}
+
+/// `canon_url`, idempotence of an indicator's key: the check for an IPv6
+/// address without brackets took the text after the first `://` anywhere,
+/// so the key `ht/?ftt+p://::%00%0061d%25@/.ftt+p://::%00./` (host `ht`,
+/// from the value as found) was refused when read again, as the IPv6
+/// address `::%00...`. Only a scheme ends at `://`.
+#[test]
+fn a_scheme_in_the_query_does_not_make_an_ipv6_host() {
+    let found = "\0ht?ftt\r+p://::\0\061d%@/.ftt\r+p://::\0./";
+    let (host, path) = canon::indicator(Kind::Url, found).unwrap();
+    assert_eq!(host, "ht");
+    let key = format!("{host}{path}");
+    assert_eq!(canon::indicator(Kind::Url, &key), Ok((host, path)));
 }

@@ -110,10 +110,27 @@ pub(super) fn indicator(kind: Kind, value: &str) -> Result<(String, String), Rej
 /// as a scheme (`fe80`). A zone (`fe80::1%eth0`) is part of the host.
 fn bare_ipv6(value: &str) -> Option<(&str, Ipv6Addr)> {
     let v = value.trim();
-    let v = v.split_once("://").map_or(v, |(_, rest)| rest);
+    // Only a scheme ends at `://`: one in the path or query
+    // (`h.test/?u=ftp://::1/`) leaves the host where it is.
+    let v = match v.split_once("://") {
+        Some((scheme, rest)) if is_scheme(scheme) => rest,
+        _ => v,
+    };
     let host = v.split(['/', '?', '#']).next().unwrap_or(v);
     let address = host.split_once('%').map_or(host, |(a, _)| a);
     Some((host, parse_ipv6(address.as_bytes())?))
+}
+
+/// Whether `s` reads as a URL scheme (`ALPHA *(ALNUM / + / - / .)`) once
+/// the bytes a URL parser drops are dropped (leading C0 controls and
+/// spaces; tab, CR and LF anywhere).
+fn is_scheme(s: &str) -> bool {
+    let mut b = s
+        .trim_start_matches(|c: char| c <= ' ')
+        .bytes()
+        .filter(|b| !matches!(b, b'\t' | b'\r' | b'\n'));
+    b.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && b.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
 }
 
 fn canonical(kind: Kind, value: &str, buf: &mut [u8]) -> Result<(String, String), Rejection> {
