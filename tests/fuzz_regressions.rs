@@ -223,7 +223,7 @@ fn ipv4_padded_with_zeros_is_an_ip_literal_up_to_the_raw_host_buffer() {
 /// address `::%00...`. Only a scheme ends at `://`.
 #[test]
 fn a_scheme_in_the_query_does_not_make_an_ipv6_host() {
-    let found = "\0ht?ftt\r+p://::\0\061d%@/.ftt\r+p://::\0./";
+    let found = "\x00ht?ftt\r+p://::\x00\x0061d%@/.ftt\r+p://::\x00./";
     let (host, path) = canon::indicator(Kind::Url, found).unwrap();
     assert_eq!(host, "ht");
     let key = format!("{host}{path}");
