@@ -285,7 +285,9 @@ impl<'a> Keys<'a> {
             return Some((to, 0));
         }
         let (to, out) = if v & 0x80 != 0 {
-            // One transition; its input is common (no byte) or follows.
+            // One transition with a delta and an output (the state just
+            // below with output 0 was answered above); its input is common
+            // (no byte) or follows.
             let (input, at) = match usize::from(v & 0x3F) {
                 0 => {
                     let at = addr.checked_sub(1)?;
@@ -297,16 +299,11 @@ impl<'a> Keys<'a> {
                 return None;
             }
             let below = at.checked_sub(1)?;
-            if v & 0x40 != 0 {
-                // To the node just below, output 0.
-                (below, 0)
-            } else {
-                let s = *d.get(below)?;
-                let (tsize, osize) = (usize::from(s >> 4), usize::from(s & 15));
-                let d_at = below.checked_sub(tsize)?;
-                let end = d_at.checked_sub(osize)?;
-                (self.target(d_at, tsize, end)?, uint(d, end, osize)?)
-            }
+            let s = *d.get(below)?;
+            let (tsize, osize) = (usize::from(s >> 4), usize::from(s & 15));
+            let d_at = below.checked_sub(tsize)?;
+            let end = d_at.checked_sub(osize)?;
+            (self.target(d_at, tsize, end)?, uint(d, end, osize)?)
         } else {
             let (ntrans, at) = match v & 0x3F {
                 0 => {
