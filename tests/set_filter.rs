@@ -1,11 +1,13 @@
-//! The suffix filter (`FILTER` section) only skips walks that could match
-//! nothing: a set answers every real request exactly as the same set
-//! without the filter does, in both modes, and a malformed filter section
-//! is refused when the set is opened.
+//! The suffix filter (`FILTER` section) only skips walks of the key
+//! automaton that could match nothing: a set answers every real request
+//! exactly as the same set without the filter does, in both modes, and a
+//! malformed filter section is refused when the set is opened. The
+//! automaton is walked when the host index cannot answer; these tests
+//! take the index out, so that every lookup walks it.
 
 use indset::compile::build;
-use indset::format::FILTER;
 use indset::format::{Container, FormatError, Writer};
+use indset::format::{FILTER, HOSTS};
 use indset::{IndicatorSet, Mode};
 use std::sync::Arc;
 
@@ -13,13 +15,14 @@ use indset::{Action, Indicator, Kind};
 
 use indset_test_support::data as common;
 
-/// The same file with the filter section replaced (`None`: removed).
+/// The same file without its host index and with the filter section
+/// replaced (`None`: removed).
 fn with_filter(bytes: &[u8], filter: Option<&[u8]>) -> Vec<u8> {
     let c = Container::parse(bytes).expect("a built set parses");
     let mut w = Writer::new();
     w.flags(c.flags());
     for (id, section) in c.sections() {
-        if id != FILTER {
+        if id != FILTER && id != HOSTS {
             w.add_section(id, section);
         }
     }
@@ -47,8 +50,9 @@ fn the_filter_changes_no_answer_on_real_requests() {
     let urls = common::request_urls();
     let hosts = common::request_hosts(&urls);
     let bytes = build(&indicators(&urls));
-    assert!(Container::parse(&bytes).unwrap().section(FILTER).is_some());
-    let filtered = IndicatorSet::from_bytes(bytes.clone()).unwrap();
+    let c = Container::parse(&bytes).unwrap();
+    let filter = c.section(FILTER).expect("a built set has a filter");
+    let filtered = IndicatorSet::from_bytes(with_filter(&bytes, Some(filter))).unwrap();
     let plain = IndicatorSet::from_bytes(with_filter(&bytes, None)).unwrap();
     let mut matched = 0;
     for u in &urls {
@@ -85,7 +89,10 @@ fn an_empty_filter_refuses_every_query_and_a_full_one_passes_all() {
     let bytes = build(&common::real()[..1000]);
     let zeros = IndicatorSet::from_bytes(with_filter(&bytes, Some(&[0; 64]))).unwrap();
     let ones = IndicatorSet::from_bytes(with_filter(&bytes, Some(&[0xff; 64]))).unwrap();
-    let built = IndicatorSet::from_bytes(bytes).unwrap();
+    let c = Container::parse(&bytes).unwrap();
+    let filter = c.section(FILTER).expect("a built set has a filter");
+    let built = IndicatorSet::from_bytes(with_filter(&bytes, Some(filter))).unwrap();
+    let indexed = IndicatorSet::from_bytes(bytes.clone()).unwrap();
     let hit = built
         .iter()
         .find(|i| i.kind == Kind::DomainName)
@@ -98,6 +105,11 @@ fn an_empty_filter_refuses_every_query_and_a_full_one_passes_all() {
     );
     // All-zero bits: no host may match, so the filter decides alone.
     assert!(zeros.check(&host, Mode::Domain).indicator.is_none());
+    // With the index the automaton (and its filter) are not asked.
+    assert_eq!(
+        indexed.check(&host, Mode::Domain),
+        built.check(&host, Mode::Domain)
+    );
 }
 
 #[test]

@@ -9,8 +9,8 @@ use super::fst_builder;
 use super::keys::{key_chains, key_into, sort_prefix};
 use super::sections::{Sources, flags, has_meta, lines_section, meta_entry, records_section};
 use crate::format::{
-    CHAINED, COMMON_INPUTS, FILTER, HAS_META, KEYS, LINE_IN_META, LINES, META, META_INDEX, RECORDS,
-    SOURCES, Writer, filter, fst,
+    CHAINED, COMMON_INPUTS, FILTER, HAS_META, HOSTS, KEYS, LINE_IN_META, LINES, META, META_INDEX,
+    RECORDS, SOURCES, Writer, filter, first_section_at, fst, hosts,
 };
 use crate::indicator::{Indicator, Kind};
 
@@ -261,7 +261,13 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         None => first.finish(),
     };
 
+    let index = host_index(&order, key_at, is_head, &records);
     let mut w = Writer::new();
+    // The index first, so that its lines sit at a known place in the file
+    // (its writer aligns them to 64 bytes from there).
+    if let Some(index) = &index {
+        w.add_section(HOSTS, index);
+    }
     w.add_section(KEYS, &keys);
     w.add_section(RECORDS, &records_section(&records, urls));
     w.add_section(LINES, &lines_section(&lines));
@@ -271,6 +277,65 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
     w.add_section(FILTER, &filter::to_bytes(&filter));
     w.add_section(SOURCES, &sources.section());
     w.finish()
+}
+
+/// The sections of a set with a host index.
+const SECTIONS: usize = 9;
+
+/// The host index of the keys in key order (`key_at(rank)`, the record
+/// `rank` its first record when `is_head(rank)`, with flag byte
+/// `records[rank]`): each key host once, with its root `Url` and
+/// `DomainName` keys and whether it has `Url` keys with a path. `None`
+/// when the set is too large for an index (every lookup then walks the
+/// keys).
+fn host_index<'k>(
+    order: &[(u32, bool)],
+    key_at: impl Fn(usize) -> &'k [u8],
+    is_head: impl Fn(usize) -> bool,
+    records: &[u8],
+) -> Option<Vec<u8>> {
+    // The reversed host of each key (up to a `Url` key's `/`, or a
+    // `DomainName` key's final `.`), grouped by host in rank order.
+    let mut by_host: Vec<(&[u8], u32)> = (0..order.len())
+        .filter(|&rank| is_head(rank))
+        .map(|rank| {
+            let key = key_at(rank);
+            let end = key
+                .iter()
+                .position(|&b| b == b'/')
+                .unwrap_or(key.len().saturating_sub(1));
+            (&key[..end], rank as u32)
+        })
+        .collect();
+    by_host.sort_by(|a, b| a.0.cmp(b.0));
+    let mut arena = Vec::new();
+    let mut found = Vec::new();
+    for group in by_host.chunk_by(|a, b| a.0 == b.0) {
+        let start = arena.len();
+        arena.extend(group[0].0.iter().rev());
+        let (mut root, mut domain, mut paths) = (None, None, false);
+        for &(host, rank) in group {
+            let rest = &key_at(rank as usize)[host.len()..];
+            let first = Some((rank, records[rank as usize]));
+            match rest {
+                b"/" => root = first,
+                b"." => domain = first,
+                _ => paths = true,
+            }
+        }
+        found.push((start..arena.len(), root, domain, paths));
+    }
+    drop(by_host);
+    let hosts: Vec<hosts::KeyHost<'_>> = found
+        .into_iter()
+        .map(|(span, root, domain, paths)| hosts::KeyHost {
+            host: &arena[span],
+            root,
+            domain,
+            paths,
+        })
+        .collect();
+    hosts::build(&hosts, order.len(), first_section_at(SECTIONS))
 }
 
 #[cfg(test)]

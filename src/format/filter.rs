@@ -127,16 +127,18 @@ fn last_dot(host: &[u8], mut end: usize) -> Option<usize> {
     }
 }
 
-/// Calls `f` with the state of every label suffix of `host`, shortest
-/// first, until it returns `true`; whether one did.
+/// Calls `f` with the state of every label suffix of `host` and where
+/// that suffix starts, shortest first, until it returns `true`; whether
+/// one did. The host index (`format/hosts.rs`) hashes with the same
+/// states.
 #[inline(always)]
-fn suffixes(host: &[u8], mut f: impl FnMut(u64) -> bool) -> bool {
+pub(crate) fn suffixes(host: &[u8], mut f: impl FnMut(u64, usize) -> bool) -> bool {
     let mut h = SEED;
     let mut end = host.len();
     loop {
         let start = last_dot(host, end).map_or(0, |i| i + 1);
         h = fold_label(h, host, start, end);
-        if f(h) {
+        if f(h, start) {
             return true;
         }
         if start == 0 {
@@ -150,27 +152,32 @@ fn suffixes(host: &[u8], mut f: impl FnMut(u64) -> bool) -> bool {
 /// an empty filter: a set without one walks every query).
 #[inline]
 pub(crate) fn may_match(filter: &[u8], host: &[u8]) -> bool {
+    suffixes(host, |h, _| may_hold(filter, h))
+}
+
+/// Whether `filter` may hold the suffix whose state is `h` (always `true`
+/// for an empty filter).
+#[inline(always)]
+pub(crate) fn may_hold(filter: &[u8], h: u64) -> bool {
     let blocks = filter.len() / BLOCK;
     if blocks == 0 {
         return true;
     }
-    suffixes(host, |h| {
-        let (block, bits) = position(h, blocks);
-        let Some(words) = filter
-            .get(block * BLOCK..)
-            .and_then(|b| b.first_chunk::<BLOCK>())
-        else {
-            return true;
-        };
-        let mut all = true;
-        for (i, bit) in bits.into_iter().enumerate() {
-            let w = words[8 * i..8 * i + 8]
-                .try_into()
-                .map_or(u64::MAX, u64::from_le_bytes);
-            all &= w & bit != 0;
-        }
-        all
-    })
+    let (block, bits) = position(h, blocks);
+    let Some(words) = filter
+        .get(block * BLOCK..)
+        .and_then(|b| b.first_chunk::<BLOCK>())
+    else {
+        return true;
+    };
+    let mut all = true;
+    for (i, bit) in bits.into_iter().enumerate() {
+        let w = words[8 * i..8 * i + 8]
+            .try_into()
+            .map_or(u64::MAX, u64::from_le_bytes);
+        all &= w & bit != 0;
+    }
+    all
 }
 
 /// Builds a filter for `hosts` hosts, added one by one with [`add`].
@@ -185,7 +192,7 @@ pub(crate) fn with_capacity(hosts: usize) -> Vec<u64> {
 pub(crate) fn add(filter: &mut [u64], host: &[u8]) {
     let blocks = filter.len() / WORDS;
     let mut state = SEED;
-    suffixes(host, |h| {
+    suffixes(host, |h, _| {
         state = h;
         false
     });

@@ -80,7 +80,9 @@
 //!
 //! # The sections of a set
 //!
-//! A set stores eight sections, in this order. `n` is the number of
+//! A set stores nine sections, in this order (the host index first, so
+//! that its writer knows where its lines fall in the file and aligns them
+//! to 64 bytes). `n` is the number of
 //! records, in key byte order. A key usually has one record; a key written
 //! several times with expirations can hold up to `MAX_CHAIN`, one per
 //! action, in order of precedence, each marked `CHAINED` but the last:
@@ -89,6 +91,7 @@
 //!
 //! | section | contents |
 //! |---|---|
+//! | [`HOSTS`] | the host index: bucket lines of 16-bit tags of the key hosts' label suffixes, and each key host's bytes, its root `Url` and `DomainName` keys' first records and whether it has `Url` keys with a path (`format/hosts.rs`); optional, a set without it walks the keys for every query |
 //! | [`KEYS`] | an `fst` map from key to its first record (`format/fst.rs`) |
 //! | [`RECORDS`] | `n` (`u64`), the number of `Url` records (`u64`), `p` (`u8`, at most `PALETTE_BITS`), a palette of `2^p` flag bytes, then `n` palette indices of `p` bits |
 //! | [`LINES`] | `b` (`u8`, at most `LINE_BITS`), then `n` line numbers of `b` bits, each an input file's first number (in [`SOURCES`]) plus the line; `LINE_IN_META` (with `b` = 24) when the number is that large or larger, with the id (`file:line`) in metadata |
@@ -143,7 +146,9 @@
 //!
 //! Without metadata an indicator costs its share of the fst, a few bits of
 //! record (2 for a list with four actions), the bits of its line (20 for
-//! lines up to 1,048,575) and 1.25 bytes of filter.
+//! lines up to 1,048,575), 1.25 bytes of filter and, for a key host, its
+//! entry in the host index (its bytes plus 2 to 10) and about 6.4 bytes
+//! of bucket lines.
 
 use crate::indicator::{Action, Severity};
 
@@ -154,6 +159,7 @@ use crate::indicator::{Action, Severity};
 mod container;
 pub(crate) mod filter;
 pub(crate) mod fst;
+pub(crate) mod hosts;
 pub(crate) mod packed;
 pub(crate) mod wire;
 
@@ -182,6 +188,14 @@ pub const COMMON_INPUTS: SectionId = SectionId(0x15);
 pub const FILTER: SectionId = SectionId(0x16);
 /// The file names of the inputs, and each record's input.
 pub const SOURCES: SectionId = SectionId(0x17);
+/// The host index in front of the keys (`format/hosts.rs`).
+pub const HOSTS: SectionId = SectionId(0x18);
+
+/// Where the first section of a file of `sections` sections starts.
+#[cfg(feature = "compile")]
+pub(crate) const fn first_section_at(sections: usize) -> usize {
+    container::HEADER_LEN + container::ENTRY_LEN * sections
+}
 
 /// The name of a section a set stores, for messages.
 pub(crate) fn section_name(id: SectionId) -> Option<&'static str> {
@@ -194,6 +208,7 @@ pub(crate) fn section_name(id: SectionId) -> Option<&'static str> {
         COMMON_INPUTS => "common-inputs",
         FILTER => "filter",
         SOURCES => "sources",
+        HOSTS => "hosts",
         _ => return None,
     })
 }

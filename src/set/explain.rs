@@ -252,6 +252,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             indicators: self.len(),
             total_bytes: self.bytes().len(),
             sections: vec![
+                ("hosts", self.hosts.as_ref().map_or(0, |(r, _)| r.len())),
                 ("keys", self.keys.len()),
                 ("records", self.records.len()),
                 ("lines", self.lines.len()),

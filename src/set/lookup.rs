@@ -4,7 +4,8 @@
 
 use super::IndicatorSet;
 use crate::canon;
-use crate::format::{ACTION_MASK, ACTIONS, CHAINED, MAX_CHAIN, filter};
+use crate::format::hosts::{self, Fallback};
+use crate::format::{ACTION_MASK, ACTIONS, CHAINED, HAS_EXPIRATION, MAX_CHAIN, filter};
 use crate::indicator::{Kind, Timestamp};
 use crate::verdict::{Decision, Hit, Mode, Verdict};
 
@@ -33,6 +34,30 @@ pub(super) struct PathQuery<'q> {
     pub(super) bytes: &'q [u8],
     path_len: usize,
     truncated: bool,
+}
+
+/// The most specific live decider and audit record a lookup found, with
+/// their flag bytes.
+#[derive(Default, Clone, Copy)]
+struct Found {
+    decider: Option<(Hit, u8)>,
+    audit: Option<(Hit, u8)>,
+}
+
+impl Found {
+    fn verdict(self) -> Verdict {
+        let decision = match (self.decider, self.audit) {
+            (Some((_, flags)), _) => Decision::from(ACTIONS[(flags & ACTION_MASK) as usize]),
+            (None, Some(_)) => Decision::Audit,
+            (None, None) => Decision::None,
+        };
+        Verdict {
+            decision,
+            indicator: self.decider.map(|(h, _)| h),
+            audit: self.audit.map(|(h, _)| h),
+            invalid: false,
+        }
+    }
 }
 
 /// The lookup time: given, or read from the system clock the first time a
@@ -71,30 +96,18 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     }
 
     fn lookup(&self, query: &[u8], mode: Mode, clock: &mut Clock) -> Verdict {
-        let mut decider = None;
-        let mut audit = None;
-        // The records are read only on a match, most lookups have none.
-        let mut emit = |mut hit: Hit| {
-            let Some((record, flags)) = self.live_record(hit.record as usize, || clock.now())
-            else {
-                return;
-            };
-            hit.record = record as u32;
-            if flags & ACTION_MASK == 3 {
-                audit = Some((hit, flags));
-            } else {
-                decider = Some((hit, flags));
-            }
-        };
         let mut host = [0u8; canon::HOST_BUF_LEN];
-        match mode {
+        let found = match mode {
             Mode::Domain => {
                 let Ok((kind, n)) = canon::query_host(query, &mut host) else {
                     return Verdict::INVALID;
                 };
                 let host = host.get(..n).unwrap_or_default();
-                if !kind.is_ip() && self.may_match(host) {
-                    self.walk(host, None, &mut emit);
+                if kind.is_ip() {
+                    Found::default()
+                } else {
+                    self.ask_index(host, false, clock)
+                        .unwrap_or_else(|Fallback| self.walk_domain(host, clock))
                 }
             }
             Mode::Full => {
@@ -102,30 +115,105 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                     return Verdict::INVALID;
                 };
                 let host = host.get(..url.host_len).unwrap_or_default();
-                if !url.host_kind.is_ip() && self.may_match(host) {
-                    // The path is canonicalised only when the walk reaches
-                    // the end of the host and a `Url` key goes on from it.
-                    if let Some(at) = self.walk_host(host, &mut emit) {
-                        if self.keys().step(at.0, b'/').is_some() {
-                            with_url_buf(query.len(), |buf| {
-                                self.walk_url_path(at, host, &url, buf, &mut emit);
-                            });
-                        }
-                    }
+                if url.host_kind.is_ip() {
+                    Found::default()
+                } else {
+                    self.ask_index(host, true, clock)
+                        .unwrap_or_else(|Fallback| self.walk_full(query.len(), host, &url, clock))
+                }
+            }
+        };
+        found.verdict()
+    }
+
+    /// The keys of `host` and its parent domains without a path, from the
+    /// host index, most specific first: the first live decider and the
+    /// first live audit record are the most specific ones. With `paths`
+    /// (full mode), a host that has `Url` keys with a path is left to the
+    /// automaton, as is everything the index cannot answer.
+    #[inline(always)]
+    fn ask_index(&self, host: &[u8], paths: bool, clock: &mut Clock) -> Result<Found, Fallback> {
+        let Some((range, layout)) = &self.hosts else {
+            return Err(Fallback);
+        };
+        let mut found = Found::default();
+        let index = hosts::Hosts::new(self.section(range), *layout);
+        index.lookup(host, self.section(&self.filter), paths, &mut |c| {
+            if c.record as usize >= self.len {
+                return false;
+            }
+            let live = if c.flags & HAS_EXPIRATION == 0 {
+                Some((c.record as usize, c.flags))
+            } else {
+                self.live_record(c.record as usize, || clock.now())
+            };
+            if let Some((record, flags)) = live {
+                let hit = Hit {
+                    record: record as u32,
+                    kind: c.kind,
+                    len: u16::try_from(c.len).unwrap_or(u16::MAX),
+                };
+                if flags & ACTION_MASK == 3 {
+                    found.audit.get_or_insert((hit, flags));
+                } else {
+                    found.decider.get_or_insert((hit, flags));
+                }
+            }
+            found.decider.is_some() && found.audit.is_some()
+        })?;
+        Ok(found)
+    }
+
+    /// Offers a key the automaton found, in increasing precedence: the last
+    /// live decider and the last live audit record are the most specific.
+    #[inline]
+    fn keep_last(&self, found: &mut Found, mut hit: Hit, clock: &mut Clock) {
+        let Some((record, flags)) = self.live_record(hit.record as usize, || clock.now()) else {
+            return;
+        };
+        hit.record = record as u32;
+        if flags & ACTION_MASK == 3 {
+            found.audit = Some((hit, flags));
+        } else {
+            found.decider = Some((hit, flags));
+        }
+    }
+
+    /// A domain-mode lookup through the automaton.
+    #[inline(never)]
+    fn walk_domain(&self, host: &[u8], clock: &mut Clock) -> Found {
+        let mut found = Found::default();
+        if self.may_match(host) {
+            self.walk(host, None, &mut |hit| {
+                self.keep_last(&mut found, hit, clock)
+            });
+        }
+        found
+    }
+
+    /// A full-mode lookup of a query of `len` bytes through the automaton.
+    #[inline(never)]
+    fn walk_full(
+        &self,
+        len: usize,
+        host: &[u8],
+        url: &canon::QueryUrl<'_>,
+        clock: &mut Clock,
+    ) -> Found {
+        let mut found = Found::default();
+        let mut emit = |hit| self.keep_last(&mut found, hit, clock);
+        if self.may_match(host) {
+            // The path is canonicalised only when the walk reaches the end
+            // of the host and a `Url` key goes on from it.
+            if let Some(at) = self.walk_host(host, &mut emit) {
+                if self.keys().step(at.0, b'/').is_some() {
+                    with_url_buf(len, |buf| {
+                        self.walk_url_path(at, host, url, buf, &mut emit);
+                    });
                 }
             }
         }
-        let decision = match (decider, audit) {
-            (Some((_, flags)), _) => Decision::from(ACTIONS[(flags & ACTION_MASK) as usize]),
-            (None, Some(_)) => Decision::Audit,
-            (None, None) => Decision::None,
-        };
-        Verdict {
-            decision,
-            indicator: decider.map(|(h, _)| h),
-            audit: audit.map(|(h, _)| h),
-            invalid: false,
-        }
+        found
     }
 
     /// The path half of a full-mode lookup: canonicalises the path and

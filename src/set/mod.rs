@@ -19,6 +19,7 @@
 use std::ops::Range;
 
 use crate::format::fst::Keys;
+use crate::format::hosts;
 use crate::format::packed::Packed;
 use crate::format::wire::{i64_at, u32_at, u64_at};
 use crate::format::{CHAINED, HAS_EXPIRATION, M_EXPIRATION, MAX_CHAIN};
@@ -52,6 +53,8 @@ pub struct IndicatorSet<D: AsRef<[u8]>> {
     meta: Range<usize>,
     /// Empty when the file has no filter.
     filter: Range<usize>,
+    /// The host index and its header, when the file has one.
+    hosts: Option<(Range<usize>, hosts::Layout)>,
     /// The sources section: the input files and their first line
     /// numbers.
     sources: Range<usize>,

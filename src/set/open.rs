@@ -10,9 +10,9 @@ use crate::format::fst::{self as keys, Keys};
 use crate::format::packed::Packed;
 use crate::format::wire::{u32_at, u64_at};
 use crate::format::{
-    CHAINED, COMMON_INPUTS, Container, FILTER, FormatError, HAS_EXPIRATION, HAS_META, KEYS,
+    CHAINED, COMMON_INPUTS, Container, FILTER, FormatError, HAS_EXPIRATION, HAS_META, HOSTS, KEYS,
     LINE_BITS, LINES, META, META_INDEX, PALETTE_BITS, RECORDS, SEVERITY_MASK, SEVERITY_SHIFT,
-    SOURCES, filter,
+    SOURCES, filter, hosts,
 };
 
 /// Whether `b` is a sources section: a count of files, then each file's
@@ -165,6 +165,15 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             Some(f) if !f.is_empty() && f.len() % filter::BLOCK == 0 => range_in(whole, f),
             Some(_) => return Err(FormatError::Corrupt("filter: not whole 32-byte blocks")),
         };
+        let hosts = match c.section(HOSTS) {
+            None => None,
+            Some(h) => Some((
+                range_in(whole, h),
+                hosts::Layout::parse(h).ok_or(FormatError::Corrupt(
+                    "hosts: not a host index header and lines",
+                ))?,
+            )),
+        };
         let common = c.require(COMMON_INPUTS)?;
         let root = Keys::new(&whole[keys.clone()], common, n - view.count(CHAINED))
             .map_err(|e| match e {
@@ -200,6 +209,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             meta_index,
             meta,
             filter,
+            hosts,
             sources,
         })
     }

@@ -1,0 +1,729 @@
+//! The host index: the keys a query host can match without a path, found
+//! by a hash of its label suffixes in 64-byte bucket lines and verified
+//! byte for byte against the key hosts stored beside them.
+//!
+//! # Why it exists
+//!
+//! The key automaton answers every query exactly, but it is walked one
+//! byte at a time: a query that matches takes about 20 steps and reads
+//! about 33 cache lines of the set, some 3,300 instructions on the real
+//! requests (`BENCHMARKS.md`, the next design steps). Most lookups need
+//! only the keys of the query's host and its parent domains (a
+//! `DomainName` key, or the root `Url` key `host/`), so this index answers
+//! those from one bucket line per level of the host plus the entries it
+//! names; the automaton stays the exact store of every key, walked only for
+//! a host that has `Url` keys with paths (in full mode), for hosts of more
+//! than [`MAX_LABELS`] labels, and by `explain`, `iter` and `inspect`.
+//!
+//! # What it files
+//!
+//! One entry per key host: a host with a `DomainName` key, a root `Url` key
+//! or a `Url` key with a path. A host's *level* is how many of its labels
+//! choose its bucket: two (its base: `example.com` for `a.b.example.com`),
+//! or one for a one-label host. When more than [`HEAVY`] hosts with more
+//! labels than `d` share a suffix of `d` labels, they are filed one level
+//! deeper, under their suffix of `d + 1` labels, and that suffix's bucket
+//! holds a *redirect*: a slot whose tag is the suffix's salted with
+//! [`REDIRECT`], which tells a query to look one level deeper first.
+//!
+//! # A lookup
+//!
+//! The query's label suffixes are hashed once, from the right, and each
+//! state is probed in the suffix filter (`format/filter.rs`, which holds
+//! every key host): only the suffixes it passes are looked for, so most
+//! queries that match nothing read one filter block and no line. Then, from
+//! the level of the query's base, one bucket line (and its overflow lines)
+//! per level: the tags of the passed suffixes are compared with the line's
+//! slots, a redirect is followed only when a longer suffix passed, and the
+//! candidates are verified most specific first. The first live decider
+//! and the first live audit record found are the answer (`docs/matching.md`:
+//! the root `Url` key of the host, then the `DomainName` keys from the most
+//! labels to the fewest).
+//!
+//! # Layout
+//!
+//! All integers little-endian. The section starts with a 64-byte header:
+//!
+//! | offset | size | field |
+//! |---:|---:|---|
+//! | 0 | 4 | bucket lines `b`, at least 1 |
+//! | 4 | 4 | lines `l` (bucket lines, then overflow lines), at least `b`, below 2^24 |
+//! | 8 | 4 | `at`: where the lines start in the section, from 64 to 127 |
+//! | 12 | 1 | record width `w`: 3 or 4 bytes |
+//! | 13 | 51 | zero |
+//!
+//! then zeros up to `at` (the writer picks `at` so that the lines are
+//! 64-byte aligned in the file), the `l` lines of 64 bytes, and the entries
+//! to the end of the section. A line:
+//!
+//! | offset | size | field |
+//! |---:|---:|---|
+//! | 0 | 4 | where the entries of this line's slots start, from the first entry byte |
+//! | 4 | 1 | slots used (bits 0-3, at most [`SLOTS`]); bit 7: a slot is a redirect |
+//! | 5 | 3 | the line its bucket goes on in, 0 for none (always a later line) |
+//! | 8 | 28 | [`SLOTS`] tags (`u16`), 0 for an empty slot |
+//! | 36 | 28 | [`SLOTS`] offsets (`u16`) of the slots' entries from the line's start of entries |
+//!
+//! An entry: the host's length (`u8`), the host, a flag byte
+//! ([`HAS_ROOT`], [`HAS_DOMAIN`], [`HAS_PATHS`]), then for the root `Url`
+//! key and then for the `DomainName` key, when present, the flag byte of
+//! its first record and the record's number in `w` bytes. A redirect's
+//! entry is one zero byte: no host of length 0 equals a query's suffix.
+//!
+//! # The hash
+//!
+//! A suffix's state is the suffix filter's (`format/filter.rs`: one label
+//! folded at a time from the right, so every longer suffix costs only its
+//! new label), finished by a multiply-xorshift. The bucket of a state is
+//! its high bits times the bucket count; its tag is its low 16 bits with
+//! the lowest set, never 0. A tag is only a candidate: it decides once the
+//! entry's host equals the query's suffix byte for byte, so a collision,
+//! chance or crafted, costs a comparison and never an answer.
+//!
+//! # Any bytes are safe
+//!
+//! Every read is bounds-checked and every loop bounded (a bucket's next line
+//! must be a later line; at most [`MAX_HITS`] candidates per level), and
+//! whatever the lookup cannot follow it leaves to the automaton
+//! ([`Fallback`]). A wrong index in a crafted file can give that file's
+//! keys wrong answers, as wrong keys could; it cannot make a lookup panic,
+//! loop or read out of bounds.
+
+use super::filter;
+use crate::indicator::Kind;
+
+/// The header's length in bytes.
+pub(crate) const HEADER: usize = 64;
+/// A line's length in bytes: one cache line.
+pub(crate) const LINE: usize = 64;
+/// Slots in a line, after its 8-byte header.
+pub(crate) const SLOTS: usize = 14;
+/// The most labels of a host the index files, and of a query it answers:
+/// longer ones take the automaton.
+pub(crate) const MAX_LABELS: usize = 16;
+/// Hosts with more labels under one suffix beyond which they are filed a
+/// level deeper.
+#[cfg(feature = "compile")]
+const HEAVY: usize = 12;
+/// Entries per bucket the writer aims at.
+#[cfg(feature = "compile")]
+const PER_BUCKET: usize = 10;
+/// Salts a redirect's state, so that its tag is never its suffix's.
+const REDIRECT: u64 = 0x5555_5555_5555_5555;
+/// The most candidate slots one level of a lookup keeps; more (tags that
+/// many hosts share, which only a crafted file holds) take the automaton.
+const MAX_HITS: usize = 8;
+
+/// Line byte 4: a slot of this line is a redirect (the low four bits
+/// count the slots used).
+const REDIRECTS: u8 = 0x80;
+/// Line byte 4: the slots used.
+#[cfg(feature = "compile")]
+const USED: u8 = 0x0f;
+
+/// Entry flag: a root `Url` key (`host/`) follows.
+pub(crate) const HAS_ROOT: u8 = 1;
+/// Entry flag: a `DomainName` key follows.
+pub(crate) const HAS_DOMAIN: u8 = 2;
+/// Entry flag: the host has `Url` keys with a path (in the automaton).
+pub(crate) const HAS_PATHS: u8 = 4;
+
+/// The index cannot answer this query: walk the automaton.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fallback;
+
+/// A key the query matches, in the order of precedence, most specific
+/// first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Candidate {
+    /// The key's first record.
+    pub(crate) record: u32,
+    /// That record's flag byte.
+    pub(crate) flags: u8,
+    pub(crate) kind: Kind,
+    /// How many bytes of the canonical query the key covers.
+    pub(crate) len: usize,
+}
+
+#[inline(always)]
+fn finish(h: u64) -> u64 {
+    let h = (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^ (h >> 32)
+}
+
+#[inline(always)]
+fn tag(state: u64) -> u16 {
+    state as u16 | 1
+}
+
+#[inline(always)]
+fn bucket(state: u64, buckets: usize) -> usize {
+    ((u128::from(state) * buckets as u128) >> 64) as usize
+}
+
+/// The finished states of `host`'s label suffixes, shortest first, and
+/// where each starts; `None` beyond [`MAX_LABELS`] labels.
+#[cfg(feature = "compile")]
+#[inline(always)]
+fn suffix_states(host: &[u8]) -> Option<([u64; MAX_LABELS], [u8; MAX_LABELS], usize)> {
+    let (mut states, mut starts, mut n) = ([0u64; MAX_LABELS], [0u8; MAX_LABELS], 0);
+    let too_many = filter::suffixes(host, |h, start| {
+        let (Some(s), Some(a)) = (states.get_mut(n), starts.get_mut(n)) else {
+            return true;
+        };
+        *s = finish(h);
+        *a = start as u8;
+        n += 1;
+        false
+    });
+    (!too_many && n > 0).then_some((states, starts, n))
+}
+
+#[inline(always)]
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(*b.get(at..)?.first_chunk::<4>()?))
+}
+
+/// The header fields of an index section, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    buckets: usize,
+    lines: usize,
+    at: usize,
+    width: usize,
+}
+
+impl Layout {
+    /// The layout of `section`, or `None` when its header is not one this
+    /// module writes: counts, widths, zero bytes and the lines' bounds.
+    pub(crate) fn parse(section: &[u8]) -> Option<Layout> {
+        let buckets = u32_at(section, 0)? as usize;
+        let lines = u32_at(section, 4)? as usize;
+        let at = u32_at(section, 8)? as usize;
+        let width = usize::from(*section.get(12)?);
+        let zeros = section.get(13..at)?.iter();
+        let fits = lines
+            .checked_mul(LINE)
+            .and_then(|l| l.checked_add(at))
+            .is_some_and(|end| end <= section.len());
+        let ok = buckets >= 1
+            && lines >= buckets
+            && lines < 1 << 24
+            && (HEADER..HEADER + LINE).contains(&at)
+            && matches!(width, 3 | 4)
+            && fits;
+        let mut zeros = zeros;
+        (ok && zeros.all(|&b| b == 0)).then_some(Layout {
+            buckets,
+            lines,
+            at,
+            width,
+        })
+    }
+}
+
+/// The index of a set: its section and checked header.
+#[derive(Clone, Copy)]
+pub(crate) struct Hosts<'a> {
+    bytes: &'a [u8],
+    layout: Layout,
+}
+
+/// A query host's suffixes.
+struct Query<'q> {
+    host: &'q [u8],
+    states: &'q [u64],
+    starts: &'q [u8; MAX_LABELS],
+    /// Bit `k`: the suffix of `k + 1` labels passed the filter.
+    present: u32,
+}
+
+impl<'a> Hosts<'a> {
+    pub(crate) fn new(bytes: &'a [u8], layout: Layout) -> Hosts<'a> {
+        Hosts { bytes, layout }
+    }
+
+    #[inline(always)]
+    fn line(&self, i: usize) -> Option<&'a [u8; LINE]> {
+        self.bytes
+            .get(self.layout.at + i * LINE..)?
+            .first_chunk::<LINE>()
+    }
+
+    #[inline(always)]
+    fn entries(&self) -> &'a [u8] {
+        self.bytes
+            .get(self.layout.at + self.layout.lines * LINE..)
+            .unwrap_or_default()
+    }
+
+    /// Calls `take` with every key of `host` and its parent domains that
+    /// has no path, most specific first (the root `Url` key of the host,
+    /// then the `DomainName` keys from the most labels to the fewest),
+    /// until it returns `true`. The suffix `filter` (`format/filter.rs`,
+    /// probed with the same suffix states) says which suffixes may be key
+    /// hosts: only those are looked for, and a host none of whose suffixes
+    /// passes it reads no line. With `paths`, a host that has `Url` keys
+    /// with a path is a [`Fallback`] (before any call), as is a host of
+    /// more than [`MAX_LABELS`] labels and anything a crafted index makes
+    /// the lookup unable to follow.
+    #[inline]
+    pub(crate) fn lookup(
+        &self,
+        host: &[u8],
+        filter: &[u8],
+        paths: bool,
+        take: &mut impl FnMut(Candidate) -> bool,
+    ) -> Result<(), Fallback> {
+        let mut states = [0u64; MAX_LABELS];
+        let mut starts = [0u8; MAX_LABELS];
+        let mut n = 0;
+        let mut present = 0u32;
+        let too_many = filter::suffixes(host, |h, start| {
+            if n == MAX_LABELS {
+                return true;
+            }
+            states[n] = h;
+            starts[n] = start as u8;
+            present |= u32::from(filter::may_hold(filter, h)) << n;
+            n += 1;
+            false
+        });
+        if too_many {
+            return Err(Fallback);
+        }
+        if present == 0 {
+            return Ok(());
+        }
+        for s in states.iter_mut().take(n) {
+            *s = finish(*s);
+        }
+        let q = Query {
+            host,
+            states: states.get(..n).unwrap_or_default(),
+            starts: &starts,
+            present,
+        };
+        if self.level(n.min(2), n, &q, paths, take)? {
+            return Ok(());
+        }
+        if n >= 2 && present & 1 != 0 {
+            self.level(1, 1, &q, paths, take)?;
+        }
+        Ok(())
+    }
+
+    /// The keys of `d` to `upto` labels that the query may match, from the
+    /// bucket of its suffix of `d` labels, and first, when that bucket
+    /// redirects, from the deeper levels. `true` once `take` says so.
+    fn level(
+        &self,
+        d: usize,
+        upto: usize,
+        q: &Query<'_>,
+        paths: bool,
+        take: &mut impl FnMut(Candidate) -> bool,
+    ) -> Result<bool, Fallback> {
+        let base = *q.states.get(d - 1).ok_or(Fallback)?;
+        // Wanted: the suffixes of d..=upto labels the filter passed (bit
+        // `k` is the suffix of `k + 1` labels); a redirect only matters
+        // when one with more than `d` labels did.
+        let below = |labels: usize| (1u32 << labels) - 1;
+        let mut bits = q.present & below(upto) & !below(d - 1);
+        let deeper = d < upto && q.present >> d != 0;
+        if bits == 0 && !deeper {
+            return Ok(false);
+        }
+        let mut want = [0u16; MAX_LABELS];
+        let mut suffix = [0u8; MAX_LABELS];
+        let mut n = 0;
+        while bits != 0 {
+            let k = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            want[n] = tag(q.states[k]);
+            suffix[n] = k as u8;
+            n += 1;
+        }
+        let redirect = tag(base ^ REDIRECT);
+        let mut redirected = false;
+        // (suffix, entry) of every slot whose tag is wanted.
+        let mut hits = [(0u8, 0u32); MAX_HITS];
+        let mut found = 0;
+        let mut at = bucket(base, self.layout.buckets);
+        loop {
+            let line = self.line(at).ok_or(Fallback)?;
+            let first = u32::from_le_bytes([line[0], line[1], line[2], line[3]]);
+            let mut tags = [0u16; 16];
+            for (i, t) in tags.iter_mut().take(SLOTS).enumerate() {
+                *t = u16::from_le_bytes([line[8 + 2 * i], line[9 + 2 * i]]);
+            }
+            // One bit per slot whose tag is `t`: a loop the compiler turns
+            // into vector compares.
+            let slots_of = |t: u16| {
+                let mut m = 0u32;
+                for (i, &x) in tags.iter().enumerate() {
+                    m |= u32::from(x == t) << i;
+                }
+                m
+            };
+            for (&t, &k) in want.iter().zip(&suffix).take(n) {
+                let mut m = slots_of(t);
+                while m != 0 {
+                    let slot = m.trailing_zeros() as usize & 15;
+                    m &= m - 1;
+                    let offset = line
+                        .get(36 + 2 * slot..38 + 2 * slot)
+                        .map_or(0, |o| u16::from_le_bytes([o[0], o[1]]));
+                    *hits.get_mut(found).ok_or(Fallback)? =
+                        (k, first.wrapping_add(u32::from(offset)));
+                    found += 1;
+                }
+            }
+            if deeper && line[4] & REDIRECTS != 0 && slots_of(redirect) != 0 {
+                redirected = true;
+            }
+            let next = u32::from_le_bytes([line[5], line[6], line[7], 0]) as usize;
+            if next == 0 {
+                break;
+            }
+            if next <= at {
+                return Err(Fallback);
+            }
+            at = next;
+        }
+        if redirected && self.level(d + 1, upto, q, paths, take)? {
+            return Ok(true);
+        }
+        // Most specific first: the suffixes were wanted shortest first.
+        let hits = hits.get(..found).unwrap_or_default();
+        for &k in suffix.get(..n).unwrap_or_default().iter().rev() {
+            for &(hk, entry) in hits {
+                if hk != k {
+                    continue;
+                }
+                let k = usize::from(k);
+                let start = usize::from(*q.starts.get(k).ok_or(Fallback)?);
+                let suffix = q.host.get(start..).unwrap_or_default();
+                let whole = k + 1 == q.states.len();
+                if self.verify(entry as usize, suffix, whole, paths, take)? {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Compares the entry at `at` with `suffix`; when equal, offers its
+    /// keys (the root `Url` only when the suffix is the whole host).
+    #[inline(always)]
+    fn verify(
+        &self,
+        at: usize,
+        suffix: &[u8],
+        whole: bool,
+        paths: bool,
+        take: &mut impl FnMut(Candidate) -> bool,
+    ) -> Result<bool, Fallback> {
+        let e = self.entries();
+        let Some(&len) = e.get(at) else {
+            return Ok(false);
+        };
+        let mut r = at + 1 + usize::from(len);
+        if e.get(at + 1..r) != Some(suffix) {
+            return Ok(false);
+        }
+        let Some(&flags) = e.get(r) else {
+            return Ok(false);
+        };
+        if whole && paths && flags & HAS_PATHS != 0 {
+            return Err(Fallback);
+        }
+        r += 1;
+        let w = self.layout.width;
+        let record = |r: usize| -> Option<(u8, u32)> {
+            let b = e.get(r..r + 1 + w)?;
+            let mut n = [0u8; 4];
+            n.get_mut(..w)?.copy_from_slice(b.get(1..)?);
+            Some((b[0], u32::from_le_bytes(n)))
+        };
+        if flags & HAS_ROOT != 0 {
+            if whole {
+                let Some((flags, record)) = record(r) else {
+                    return Ok(false);
+                };
+                let c = Candidate {
+                    record,
+                    flags,
+                    kind: Kind::Url,
+                    len: suffix.len() + 1,
+                };
+                if take(c) {
+                    return Ok(true);
+                }
+            }
+            r += 1 + w;
+        }
+        if flags & HAS_DOMAIN != 0 {
+            let Some((flags, record)) = record(r) else {
+                return Ok(false);
+            };
+            let c = Candidate {
+                record,
+                flags,
+                kind: Kind::DomainName,
+                len: suffix.len(),
+            };
+            return Ok(take(c));
+        }
+        Ok(false)
+    }
+}
+
+/// A key host and its keys without a path, for [`build`].
+#[cfg(feature = "compile")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyHost<'h> {
+    /// The canonical host, in reading order.
+    pub(crate) host: &'h [u8],
+    /// The root `Url` key's first record and its flag byte.
+    pub(crate) root: Option<(u32, u8)>,
+    /// The `DomainName` key's first record and its flag byte.
+    pub(crate) domain: Option<(u32, u8)>,
+    /// Whether the host has `Url` keys with a path.
+    pub(crate) paths: bool,
+}
+
+/// The index section of `hosts` (each host once, in any fixed order: the
+/// bytes follow it) for a set of `records` records, whose section starts
+/// at `section_at` in the file; `None` when the set is too large for it
+/// (2^24 lines, 4 GiB of entries), which leaves every lookup to the
+/// automaton.
+#[cfg(feature = "compile")]
+pub(crate) fn build(hosts: &[KeyHost<'_>], records: usize, section_at: usize) -> Option<Vec<u8>> {
+    // Each host's label count and level; a host of more labels than the
+    // index files is left to the automaton (so is every query that could
+    // match it).
+    let labels: Vec<u8> = hosts
+        .iter()
+        .map(|h| suffix_states(h.host).map_or(0, |(_, _, n)| n as u8))
+        .collect();
+    let mut level: Vec<u8> = labels.iter().map(|&n| n.min(2)).collect();
+    // Redirects: (level, state of the heavy suffix).
+    let mut redirects: Vec<u64> = Vec::new();
+    for d in 2..MAX_LABELS {
+        let deeper = |i: usize| usize::from(level[i]) == d && usize::from(labels[i]) > d;
+        let state_at = |i: usize| suffix_states(hosts[i].host).map_or(0, |(s, _, _)| s[d - 1]);
+        let mut under: Vec<u64> = (0..hosts.len())
+            .filter(|&i| deeper(i))
+            .map(state_at)
+            .collect();
+        under.sort_unstable();
+        let heavy: Vec<u64> = under
+            .chunk_by(|a, b| a == b)
+            .filter(|run| run.len() > HEAVY)
+            .map(|run| run[0])
+            .collect();
+        if heavy.is_empty() {
+            break;
+        }
+        let moved: Vec<usize> = (0..hosts.len())
+            .filter(|&i| deeper(i) && heavy.binary_search(&state_at(i)).is_ok())
+            .collect();
+        for i in moved {
+            level[i] += 1;
+        }
+        redirects.extend(heavy);
+    }
+    let filed = labels.iter().filter(|&&n| n > 0).count();
+    let buckets = (filed + redirects.len()).div_ceil(PER_BUCKET).max(1);
+    // (bucket, tag, host index or, past the hosts, redirect index).
+    let mut slots: Vec<(u32, u16, u32)> = Vec::with_capacity(filed + redirects.len());
+    for (i, h) in hosts.iter().enumerate() {
+        let Some((states, _, n)) = suffix_states(h.host) else {
+            continue;
+        };
+        let at = states[usize::from(level[i]) - 1];
+        slots.push((bucket(at, buckets) as u32, tag(states[n - 1]), i as u32));
+    }
+    for (r, &state) in redirects.iter().enumerate() {
+        slots.push((
+            bucket(state, buckets) as u32,
+            tag(state ^ REDIRECT),
+            (hosts.len() + r) as u32,
+        ));
+    }
+    slots.sort_unstable_by_key(|&(b, _, who)| (b, who));
+
+    let width = if records <= 1 << 24 { 3 } else { 4 };
+    let mut lines: Vec<[u8; LINE]> = vec![[0; LINE]; buckets];
+    let mut entries: Vec<u8> = Vec::new();
+    let mut s = 0;
+    for b in 0..buckets {
+        let mut line = b;
+        let mut first = entries.len();
+        lines[line][..4].copy_from_slice(&u32::try_from(first).ok()?.to_le_bytes());
+        while let Some(&(_, t, who)) = slots.get(s).filter(|x| x.0 as usize == b) {
+            s += 1;
+            if usize::from(lines[line][4] & USED) == SLOTS {
+                let next = lines.len();
+                if next >= 1 << 24 {
+                    return None;
+                }
+                first = entries.len();
+                let mut fresh = [0u8; LINE];
+                fresh[..4].copy_from_slice(&u32::try_from(first).ok()?.to_le_bytes());
+                lines.push(fresh);
+                lines[line][5..8].copy_from_slice(&(next as u32).to_le_bytes()[..3]);
+                line = next;
+            }
+            let slot = usize::from(lines[line][4] & USED);
+            let offset = u16::try_from(entries.len() - first).ok()?;
+            lines[line][8 + 2 * slot..10 + 2 * slot].copy_from_slice(&t.to_le_bytes());
+            lines[line][36 + 2 * slot..38 + 2 * slot].copy_from_slice(&offset.to_le_bytes());
+            lines[line][4] += 1;
+            let Some(h) = hosts.get(who as usize) else {
+                lines[line][4] |= REDIRECTS;
+                entries.push(0);
+                continue;
+            };
+            entries.push(h.host.len() as u8);
+            entries.extend_from_slice(h.host);
+            let mut flags = 0;
+            if h.root.is_some() {
+                flags |= HAS_ROOT;
+            }
+            if h.domain.is_some() {
+                flags |= HAS_DOMAIN;
+            }
+            if h.paths {
+                flags |= HAS_PATHS;
+            }
+            entries.push(flags);
+            for (record, f) in [h.root, h.domain].into_iter().flatten() {
+                entries.push(f);
+                entries.extend_from_slice(&record.to_le_bytes()[..width]);
+            }
+        }
+    }
+    u32::try_from(entries.len()).ok()?;
+    let at = HEADER + (LINE - (section_at + HEADER) % LINE) % LINE;
+    let mut out = Vec::with_capacity(at + lines.len() * LINE + entries.len());
+    out.extend_from_slice(&(buckets as u32).to_le_bytes());
+    out.extend_from_slice(&(lines.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(at as u32).to_le_bytes());
+    out.push(width as u8);
+    out.resize(at, 0);
+    for l in &lines {
+        out.extend_from_slice(l);
+    }
+    out.extend_from_slice(&entries);
+    Some(out)
+}
+
+#[cfg(all(test, feature = "compile"))]
+mod tests {
+    use super::*;
+
+    fn key(host: &str, root: bool, domain: bool, paths: bool) -> KeyHost<'_> {
+        KeyHost {
+            host: host.as_bytes(),
+            root: root.then_some((1, 2)),
+            domain: domain.then_some((2, 2)),
+            paths,
+        }
+    }
+
+    fn found(index: &[u8], host: &str, paths: bool) -> Result<Vec<(Kind, usize)>, Fallback> {
+        let layout = Layout::parse(index).expect("a written header parses");
+        let mut out = Vec::new();
+        Hosts::new(index, layout).lookup(host.as_bytes(), &[], paths, &mut |c| {
+            out.push((c.kind, c.len));
+            false
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn candidates_come_most_specific_first_and_only_on_label_boundaries() {
+        let hosts = [
+            key("example.com", true, true, false),
+            key("a.example.com", false, true, true),
+            key("com", false, true, false),
+            key("localhost", true, false, false),
+        ];
+        let index = build(&hosts, 10, 0).expect("small");
+        assert_eq!(
+            found(&index, "a.example.com", false),
+            Ok(vec![
+                (Kind::DomainName, 13),
+                (Kind::DomainName, 11),
+                (Kind::DomainName, 3)
+            ])
+        );
+        assert_eq!(
+            found(&index, "example.com", false),
+            Ok(vec![
+                (Kind::Url, 12),
+                (Kind::DomainName, 11),
+                (Kind::DomainName, 3)
+            ])
+        );
+        // Not on a label boundary, and a one-label root `Url` key matches
+        // only that host.
+        assert_eq!(found(&index, "badexample.org", false), Ok(vec![]));
+        assert_eq!(found(&index, "x.localhost", false), Ok(vec![]));
+        assert_eq!(found(&index, "localhost", false), Ok(vec![(Kind::Url, 10)]));
+        // A host with path keys is the automaton's in full mode.
+        assert_eq!(found(&index, "a.example.com", true), Err(Fallback));
+        assert_eq!(
+            found(&index, "b.a.example.com", true).map(|v| v.len()),
+            Ok(3)
+        );
+    }
+
+    #[test]
+    fn heavy_suffixes_are_filed_deeper_and_still_found() {
+        let names: Vec<String> = (0..200)
+            .flat_map(|i| {
+                [
+                    format!("h{i}.big.example.com"),
+                    format!("x{i}.h{}.big.example.com", i % 3),
+                ]
+            })
+            .collect();
+        let mut hosts: Vec<KeyHost<'_>> =
+            names.iter().map(|n| key(n, false, true, false)).collect();
+        hosts.push(key("example.com", false, true, false));
+        let index = build(&hosts, 1000, 8).expect("small");
+        for n in &names {
+            let got = found(&index, &format!("q.{n}"), false).expect("answered");
+            assert_eq!(got.first(), Some(&(Kind::DomainName, n.len())), "{n}");
+            assert_eq!(got.last(), Some(&(Kind::DomainName, 11)), "{n}");
+        }
+        assert_eq!(found(&index, "h1.big.example.com.evil", false), Ok(vec![]));
+    }
+
+    #[test]
+    fn more_labels_than_filed_take_the_automaton() {
+        let index = build(&[key("example.com", false, true, false)], 1, 0).expect("small");
+        let deep = "a.".repeat(MAX_LABELS) + "example.com";
+        assert_eq!(found(&index, &deep, false), Err(Fallback));
+    }
+
+    #[test]
+    fn the_lines_are_aligned_in_the_file_and_headers_are_checked() {
+        for at in [0, 8, 56, 256] {
+            let index = build(&[key("example.com", true, false, false)], 1, at).expect("small");
+            let l = Layout::parse(&index).expect("parses");
+            assert_eq!((at + l.at) % LINE, 0);
+            assert!(l.at >= HEADER);
+        }
+        let index = build(&[key("example.com", true, false, false)], 1, 0).expect("small");
+        for (byte, value) in [(0, 0u8), (12, 5), (20, 1), (5, 0xff)] {
+            let mut bad = index.clone();
+            bad[byte] = value;
+            assert_eq!(Layout::parse(&bad), None, "byte {byte} = {value}");
+        }
+        assert_eq!(Layout::parse(&index[..HEADER]), None);
+    }
+}
