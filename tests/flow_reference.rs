@@ -261,11 +261,15 @@ proptest! {
 fn dns_reference(msg: &[u8]) -> Option<(u16, String, u16, u16)> {
     let p = Packet::parse(msg).ok()?;
     let q = p.questions.first()?;
+    // simple-dns reads the class's top bit as mDNS's unicast-response
+    // flag and drops it; unicast DNS has no such flag, so the class is
+    // the whole 16 bits, which `q.unicast_response` gives back.
+    let top = if q.unicast_response { 0x8000 } else { 0 };
     Some((
         p.id(),
         q.qname.to_string(),
         u16::from(q.qtype),
-        u16::from(q.qclass),
+        u16::from(q.qclass) | top,
     ))
 }
 
