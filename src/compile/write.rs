@@ -3,14 +3,14 @@
 //! on two threads for a large set), the filter and the sections, and
 //! writes them in the container. The layout is in [`crate::format`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::fst_builder;
 use super::keys::{key_chains, key_into, sort_prefix};
 use super::sections::{Sources, flags, has_meta, lines_section, meta_entry, records_section};
 use crate::format::{
-    CHAINED, COMMON_INPUTS, FILTER, HAS_META, HOSTS, KEYS, LINE_IN_META, LINES, META, META_INDEX,
-    RECORDS, SOURCES, Writer, filter, first_section_at, fst, hosts,
+    ACTION_MASK, CHAINED, COMMON_INPUTS, FILTER, HAS_META, HOSTS, KEYS, LINE_IN_META, LINES, META,
+    META_INDEX, RECORDS, SOURCES, Writer, filter, first_section_at, fst, hosts,
 };
 use crate::indicator::{Indicator, Kind};
 
@@ -326,13 +326,45 @@ fn host_index<'k>(
         found.push((start..arena.len(), root, domain, paths));
     }
     drop(by_host);
+    // The hosts whose `DomainName` key has an audit record, at any place
+    // of its chain.
+    let audits = |rank: u32| {
+        let mut r = rank as usize;
+        loop {
+            let f = records[r];
+            if f & ACTION_MASK == 3 {
+                return true;
+            }
+            if f & CHAINED == 0 || r + 1 >= records.len() {
+                return false;
+            }
+            r += 1;
+        }
+    };
+    let audited: HashSet<&[u8]> = found
+        .iter()
+        .filter(|(_, _, domain, _)| domain.is_some_and(|(rank, _)| audits(rank)))
+        .map(|(span, ..)| &arena[span.clone()])
+        .collect();
     let hosts: Vec<hosts::KeyHost<'_>> = found
-        .into_iter()
-        .map(|(span, root, domain, paths)| hosts::KeyHost {
-            host: &arena[span],
-            root,
-            domain,
-            paths,
+        .iter()
+        .map(|(span, root, domain, paths)| {
+            let host = &arena[span.clone()];
+            let parents = host
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'.')
+                .map(|(i, _)| &host[i + 1..]);
+            hosts::KeyHost {
+                host,
+                root: *root,
+                domain: *domain,
+                paths: *paths,
+                audit_above: !audited.is_empty()
+                    && std::iter::once(host)
+                        .chain(parents)
+                        .any(|h| audited.contains(h)),
+            }
         })
         .collect();
     hosts::build(&hosts, order.len(), first_section_at(SECTIONS))

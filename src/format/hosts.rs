@@ -36,7 +36,9 @@
 //! per level: the tags of the passed suffixes are compared with the line's
 //! slots, a redirect is followed only when a longer suffix passed, and the
 //! candidates are verified most specific first. The first live decider
-//! and the first live audit record found are the answer (`docs/matching.md`:
+//! and the first live audit record found are the answer, and the lookup
+//! stops at its decider unless the entry says that an audit record may
+//! still come ([`AUDIT_ABOVE`]) (`docs/matching.md`:
 //! the root `Url` key of the host, then the `DomainName` keys from the most
 //! labels to the fewest).
 //!
@@ -65,7 +67,7 @@
 //! | 36 | 28 | [`SLOTS`] offsets (`u16`) of the slots' entries from the line's start of entries |
 //!
 //! An entry: the host's length (`u8`), the host, a flag byte
-//! ([`HAS_ROOT`], [`HAS_DOMAIN`], [`HAS_PATHS`]), then for the root `Url`
+//! ([`HAS_ROOT`], [`HAS_DOMAIN`], [`HAS_PATHS`], [`AUDIT_ABOVE`]), then for the root `Url`
 //! key and then for the `DomainName` key, when present, the flag byte of
 //! its first record and the record's number in `w` bytes. A redirect's
 //! entry is one zero byte: no host of length 0 equals a query's suffix.
@@ -93,7 +95,7 @@ use super::filter;
 use crate::indicator::Kind;
 
 /// The header's length in bytes.
-pub(crate) const HEADER: usize = 64;
+pub(crate) const HEADER: usize = 128;
 /// A line's length in bytes: one cache line.
 pub(crate) const LINE: usize = 64;
 /// Slots in a line, after its 8-byte header.
@@ -128,6 +130,20 @@ pub(crate) const HAS_DOMAIN: u8 = 2;
 /// Entry flag: the host has `Url` keys with a path (in the automaton).
 pub(crate) const HAS_PATHS: u8 = 4;
 
+/// Entry flag: this host or a parent domain of it has a `DomainName` key
+/// with an audit record, so that a lookup which has its decider goes on
+/// looking for one.
+pub(crate) const AUDIT_ABOVE: u8 = 8;
+
+/// What the caller of a lookup has taken so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Progress {
+    /// A live decider (allow, warn or block).
+    pub(crate) decider: bool,
+    /// A live audit record.
+    pub(crate) audit: bool,
+}
+
 /// The index cannot answer this query: walk the automaton.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Fallback;
@@ -154,6 +170,13 @@ fn finish(h: u64) -> u64 {
 #[inline(always)]
 fn tag(state: u64) -> u16 {
     state as u16 | 1
+}
+
+/// The one-label mask's word and bit for a one-label host's tag.
+#[inline(always)]
+fn mask_bit(t: u16) -> (usize, u64) {
+    let i = usize::from(t >> 1) & 511;
+    (i / 64, 1u64 << (i % 64))
 }
 
 #[inline(always)]
@@ -191,6 +214,8 @@ pub(crate) struct Layout {
     lines: usize,
     at: usize,
     width: usize,
+    /// The one-label mask, read once when the set is opened.
+    one_label: [u64; 8],
 }
 
 impl Layout {
@@ -201,7 +226,11 @@ impl Layout {
         let lines = u32_at(section, 4)? as usize;
         let at = u32_at(section, 8)? as usize;
         let width = usize::from(*section.get(12)?);
-        let zeros = section.get(13..at)?.iter();
+        let zeros = section.get(13..64)?.iter().chain(section.get(HEADER..at)?);
+        let mut one_label = [0u64; 8];
+        for (i, w) in one_label.iter_mut().enumerate() {
+            *w = u64::from_le_bytes(*section.get(64 + 8 * i..)?.first_chunk::<8>()?);
+        }
         let fits = lines
             .checked_mul(LINE)
             .and_then(|l| l.checked_add(at))
@@ -218,6 +247,7 @@ impl Layout {
             lines,
             at,
             width,
+            one_label,
         })
     }
 }
@@ -273,25 +303,38 @@ impl<'a> Hosts<'a> {
         host: &[u8],
         filter: &[u8],
         paths: bool,
-        take: &mut impl FnMut(Candidate) -> bool,
+        take: &mut impl FnMut(Candidate) -> Progress,
     ) -> Result<(), Fallback> {
         let mut states = [0u64; MAX_LABELS];
         let mut starts = [0u8; MAX_LABELS];
         let mut n = 0;
-        let mut present = 0u32;
         let too_many = filter::suffixes(host, |h, start| {
             if n == MAX_LABELS {
                 return true;
             }
             states[n] = h;
             starts[n] = start as u8;
-            present |= u32::from(filter::may_hold(filter, h)) << n;
             n += 1;
             false
         });
-        if too_many {
+        if too_many || n == 0 {
             return Err(Fallback);
         }
+        // Bit `k`: the suffix of `k + 1` labels may be a key host. The
+        // suffixes of two labels or more share their filter block; a
+        // one-label suffix of a longer host is a key host's only when its
+        // bit of the one-label mask is set.
+        let mut present = 0u32;
+        for (k, &h) in states.iter().enumerate().take(n).skip(1) {
+            present |= u32::from(filter::may_hold(filter, states[1], h)) << k;
+        }
+        let single = if n == 1 {
+            filter::may_hold(filter, states[0], states[0])
+        } else {
+            let (word, bit) = mask_bit(tag(finish(states[0])));
+            self.layout.one_label[word & 7] & bit != 0
+        };
+        present |= u32::from(single);
         if present == 0 {
             return Ok(());
         }
@@ -322,7 +365,7 @@ impl<'a> Hosts<'a> {
         upto: usize,
         q: &Query<'_>,
         paths: bool,
-        take: &mut impl FnMut(Candidate) -> bool,
+        take: &mut impl FnMut(Candidate) -> Progress,
     ) -> Result<bool, Fallback> {
         let base = *q.states.get(d - 1).ok_or(Fallback)?;
         // Wanted: the suffixes of d..=upto labels the filter passed (bit
@@ -422,7 +465,7 @@ impl<'a> Hosts<'a> {
         suffix: &[u8],
         whole: bool,
         paths: bool,
-        take: &mut impl FnMut(Candidate) -> bool,
+        take: &mut impl FnMut(Candidate) -> Progress,
     ) -> Result<bool, Fallback> {
         let e = self.entries();
         let Some(&len) = e.get(at) else {
@@ -448,32 +491,34 @@ impl<'a> Hosts<'a> {
         };
         if flags & HAS_ROOT != 0 {
             if whole {
-                let Some((flags, record)) = record(r) else {
+                let Some((first, record)) = record(r) else {
                     return Ok(false);
                 };
                 let c = Candidate {
                     record,
-                    flags,
+                    flags: first,
                     kind: Kind::Url,
                     len: suffix.len() + 1,
                 };
-                if take(c) {
+                let p = take(c);
+                if p.decider && (p.audit || flags & AUDIT_ABOVE == 0) {
                     return Ok(true);
                 }
             }
             r += 1 + w;
         }
         if flags & HAS_DOMAIN != 0 {
-            let Some((flags, record)) = record(r) else {
+            let Some((first, record)) = record(r) else {
                 return Ok(false);
             };
             let c = Candidate {
                 record,
-                flags,
+                flags: first,
                 kind: Kind::DomainName,
                 len: suffix.len(),
             };
-            return Ok(take(c));
+            let p = take(c);
+            return Ok(p.decider && (p.audit || flags & AUDIT_ABOVE == 0));
         }
         Ok(false)
     }
@@ -491,6 +536,9 @@ pub(crate) struct KeyHost<'h> {
     pub(crate) domain: Option<(u32, u8)>,
     /// Whether the host has `Url` keys with a path.
     pub(crate) paths: bool,
+    /// Whether a `DomainName` key of this host or of a parent domain has
+    /// an audit record.
+    pub(crate) audit_above: bool,
 }
 
 /// The index section of `hosts` (each host once, in any fixed order: the
@@ -538,12 +586,17 @@ pub(crate) fn build(hosts: &[KeyHost<'_>], records: usize, section_at: usize) ->
     let buckets = (filed + redirects.len()).div_ceil(PER_BUCKET).max(1);
     // (bucket, tag, host index or, past the hosts, redirect index).
     let mut slots: Vec<(u32, u16, u32)> = Vec::with_capacity(filed + redirects.len());
+    let mut one_label = [0u64; 8];
     for (i, h) in hosts.iter().enumerate() {
         let Some((states, _, n)) = suffix_states(h.host) else {
             continue;
         };
         let at = states[usize::from(level[i]) - 1];
         slots.push((bucket(at, buckets) as u32, tag(states[n - 1]), i as u32));
+        if n == 1 && h.domain.is_some() {
+            let (word, bit) = mask_bit(tag(states[0]));
+            one_label[word] |= bit;
+        }
     }
     for (r, &state) in redirects.iter().enumerate() {
         slots.push((
@@ -598,6 +651,9 @@ pub(crate) fn build(hosts: &[KeyHost<'_>], records: usize, section_at: usize) ->
             if h.paths {
                 flags |= HAS_PATHS;
             }
+            if h.audit_above {
+                flags |= AUDIT_ABOVE;
+            }
             entries.push(flags);
             for (record, f) in [h.root, h.domain].into_iter().flatten() {
                 entries.push(f);
@@ -612,6 +668,10 @@ pub(crate) fn build(hosts: &[KeyHost<'_>], records: usize, section_at: usize) ->
     out.extend_from_slice(&(lines.len() as u32).to_le_bytes());
     out.extend_from_slice(&(at as u32).to_le_bytes());
     out.push(width as u8);
+    out.resize(64, 0);
+    for w in one_label {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
     out.resize(at, 0);
     for l in &lines {
         out.extend_from_slice(l);
@@ -630,6 +690,7 @@ mod tests {
             root: root.then_some((1, 2)),
             domain: domain.then_some((2, 2)),
             paths,
+            audit_above: true,
         }
     }
 
@@ -638,7 +699,10 @@ mod tests {
         let mut out = Vec::new();
         Hosts::new(index, layout).lookup(host.as_bytes(), &[], paths, &mut |c| {
             out.push((c.kind, c.len));
-            false
+            Progress {
+                decider: false,
+                audit: false,
+            }
         })?;
         Ok(out)
     }

@@ -140,7 +140,10 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         let index = hosts::Hosts::new(self.section(range), *layout);
         index.lookup(host, self.section(&self.filter), paths, &mut |c| {
             if c.record as usize >= self.len {
-                return false;
+                return hosts::Progress {
+                    decider: found.decider.is_some(),
+                    audit: found.audit.is_some(),
+                };
             }
             let live = if c.flags & HAS_EXPIRATION == 0 {
                 Some((c.record as usize, c.flags))
@@ -159,7 +162,10 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                     found.decider.get_or_insert((hit, flags));
                 }
             }
-            found.decider.is_some() && found.audit.is_some()
+            hosts::Progress {
+                decider: found.decider.is_some(),
+                audit: found.audit.is_some(),
+            }
         })?;
         Ok(found)
     }
