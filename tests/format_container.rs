@@ -140,7 +140,7 @@ fn padding_is_zero_and_the_file_ends_with_the_last_section() {
 }
 
 #[test]
-fn write_to_and_len_agree_with_finish() {
+fn write_to_len_and_into_bytes_agree_with_finish() {
     let mut writer = Writer::new();
     for (id, bytes) in sample_sections() {
         writer.add_section(id, &bytes);
@@ -151,6 +151,8 @@ fn write_to_and_len_agree_with_finish() {
     assert_eq!(writer.len(), out.len());
     assert!(!writer.is_empty());
     assert!(Writer::new().is_empty());
+    assert_eq!(writer.into_bytes(), out);
+    assert_eq!(Writer::new().into_bytes(), Writer::new().finish());
 }
 
 #[test]

@@ -261,73 +261,132 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         None => first.finish(),
     };
 
-    let index = host_index(&order, key_at, is_head, &records);
+    // The key hosts from the sorted keys, which are then let go before the
+    // index is built.
+    let key_hosts = key_hosts(order.len(), key_at, is_head, &records);
+    drop((sorted, ends));
+    // The packed sections before the index, so that the arrays they pack
+    // are let go first.
+    let n = records.len();
+    let records = records_section(&records, urls);
+    let lines = lines_section(&lines);
+    drop(order);
+    let index = key_hosts.and_then(|k| host_index(&k, n));
+    // Each section is dropped once the writer holds it, and the file is
+    // finished in the writer's buffer: a large set is never held twice.
     let mut w = Writer::new();
     // The index first, so that its lines sit at a known place in the file
     // (its writer aligns them to 64 bytes from there).
-    if let Some(index) = &index {
-        w.add_section(HOSTS, index);
+    if let Some(index) = index {
+        w.add_section(HOSTS, &index);
     }
     w.add_section(KEYS, &keys);
-    w.add_section(RECORDS, &records_section(&records, urls));
-    w.add_section(LINES, &lines_section(&lines));
+    drop(keys);
+    w.add_section(RECORDS, &records);
+    w.add_section(LINES, &lines);
     w.add_section(META_INDEX, &meta_index);
     w.add_section(META, &meta);
     w.add_section(COMMON_INPUTS, &fst::COMMON_INPUT_BYTES);
     w.add_section(FILTER, &filter::to_bytes(&filter));
     w.add_section(SOURCES, &sources.section());
-    w.finish()
+    w.into_bytes()
 }
 
 /// The sections of a set with a host index.
 const SECTIONS: usize = 9;
 
-/// The host index of the keys in key order (`key_at(rank)`, the record
-/// `rank` its first record when `is_head(rank)`, with flag byte
-/// `records[rank]`): each key host once, with its root `Url` and
-/// `DomainName` keys and whether it has `Url` keys with a path. `None`
-/// when the set is too large for an index (every lookup then walks the
-/// keys).
-fn host_index<'k>(
-    order: &[(u32, bool)],
+/// A key host and its keys without a path, compact: a large set holds
+/// millions of them while its index is built.
+struct Found {
+    /// Where the host's bytes start in [`KeyHosts::arena`], and their length.
+    start: u32,
+    len: u8,
+    /// The root `Url` key and the `DomainName` key: first record and its
+    /// flag byte.
+    root: Option<(u32, u8)>,
+    domain: Option<(u32, u8)>,
+    /// The host has `Url` keys with a path.
+    paths: bool,
+    /// The host or a parent domain has a `DomainName` key with an audit
+    /// record.
+    audit_above: bool,
+}
+
+/// The key hosts of a set, gathered from its keys: each host's bytes (in
+/// reading order) in `arena`.
+struct KeyHosts {
+    arena: Vec<u8>,
+    found: Vec<Found>,
+}
+
+/// The key hosts of the keys in key order (`key_at(rank)` for the `keys`
+/// ranks, the record `rank` its first record when `is_head(rank)`, with
+/// flag byte `records[rank]`), each host once; `None` when their bytes
+/// exceed 4 GiB.
+fn key_hosts<'k>(
+    keys: usize,
     key_at: impl Fn(usize) -> &'k [u8],
     is_head: impl Fn(usize) -> bool,
     records: &[u8],
-) -> Option<Vec<u8>> {
-    // The reversed host of each key (up to a `Url` key's `/`, or a
-    // `DomainName` key's final `.`), grouped by host in rank order.
-    let mut by_host: Vec<(&[u8], u32)> = (0..order.len())
-        .filter(|&rank| is_head(rank))
-        .map(|rank| {
-            let key = key_at(rank);
-            let end = key
-                .iter()
-                .position(|&b| b == b'/')
-                .unwrap_or(key.len().saturating_sub(1));
-            (&key[..end], rank as u32)
-        })
-        .collect();
-    by_host.sort_by(|a, b| a.0.cmp(b.0));
+) -> Option<KeyHosts> {
+    // One pass in key order. A host's `DomainName` key (`moc.elpmaxe.`)
+    // comes before the keys of its subdomains (`moc.elpmaxe.bus.`, ...),
+    // which come before its `Url` keys (`moc.elpmaxe/`, ...): the hosts
+    // whose `Url` keys may still come are a stack, each a parent of the
+    // one above it; a `Url` key's host is the top of the stack, or a host
+    // without a `DomainName` key whose `Url` keys are all in a row.
     let mut arena = Vec::new();
-    let mut found = Vec::new();
-    for group in by_host.chunk_by(|a, b| a.0 == b.0) {
-        let start = arena.len();
-        arena.extend(group[0].0.iter().rev());
-        let (mut root, mut domain, mut paths) = (None, None, false);
-        for &(host, rank) in group {
-            let rest = &key_at(rank as usize)[host.len()..];
-            let first = Some((rank, records[rank as usize]));
-            match rest {
-                b"/" => root = first,
-                b"." => domain = first,
-                _ => paths = true,
+    let mut found: Vec<Found> = Vec::new();
+    let mut open: Vec<(&[u8], usize)> = Vec::new();
+    let mut last_url: Option<(&[u8], usize)> = None;
+    for rank in (0..keys).filter(|&r| is_head(r)) {
+        let key = key_at(rank);
+        let slash = key.iter().position(|&b| b == b'/');
+        let host = &key[..slash.unwrap_or(key.len().saturating_sub(1))];
+        while let Some(&(top, _)) = open.last() {
+            let under = key.len() > top.len() && key.starts_with(top) && key[top.len()] == b'.';
+            if under || top == host {
+                break;
+            }
+            open.pop();
+        }
+        let mut new_host = |found: &mut Vec<Found>| -> Option<usize> {
+            let start = u32::try_from(arena.len()).ok()?;
+            arena.extend(host.iter().rev());
+            found.push(Found {
+                start,
+                len: u8::try_from(host.len()).ok()?,
+                root: None,
+                domain: None,
+                paths: false,
+                audit_above: false,
+            });
+            Some(found.len() - 1)
+        };
+        let first = Some((rank as u32, records[rank]));
+        match slash {
+            None => {
+                let at = new_host(&mut found)?;
+                found[at].domain = first;
+                open.push((host, at));
+            }
+            Some(slash) => {
+                let at = match (open.last(), last_url) {
+                    (Some(&(top, at)), _) if top == host => at,
+                    (_, Some((h, at))) if h == host => at,
+                    _ => new_host(&mut found)?,
+                };
+                last_url = Some((host, at));
+                if key.len() == slash + 1 {
+                    found[at].root = first;
+                } else {
+                    found[at].paths = true;
+                }
             }
         }
-        found.push((start..arena.len(), root, domain, paths));
     }
-    drop(by_host);
     // The hosts whose `DomainName` key has an audit record, at any place
-    // of its chain.
+    // of its chain, and the hosts under them.
     let audits = |rank: u32| {
         let mut r = rank as usize;
         loop {
@@ -341,33 +400,50 @@ fn host_index<'k>(
             r += 1;
         }
     };
-    let audited: HashSet<&[u8]> = found
+    let host_of = |f: &Found| &arena[f.start as usize..f.start as usize + usize::from(f.len)];
+    let audited: HashSet<Vec<u8>> = found
         .iter()
-        .filter(|(_, _, domain, _)| domain.is_some_and(|(rank, _)| audits(rank)))
-        .map(|(span, ..)| &arena[span.clone()])
+        .filter(|f| f.domain.is_some_and(|(rank, _)| audits(rank)))
+        .map(|f| host_of(f).to_vec())
         .collect();
-    let hosts: Vec<hosts::KeyHost<'_>> = found
-        .iter()
-        .map(|(span, root, domain, paths)| {
-            let host = &arena[span.clone()];
-            let parents = host
-                .iter()
-                .enumerate()
-                .filter(|&(_, &b)| b == b'.')
-                .map(|(i, _)| &host[i + 1..]);
-            hosts::KeyHost {
-                host,
-                root: *root,
-                domain: *domain,
-                paths: *paths,
-                audit_above: !audited.is_empty()
-                    && std::iter::once(host)
-                        .chain(parents)
-                        .any(|h| audited.contains(h)),
-            }
-        })
-        .collect();
-    hosts::build(&hosts, order.len(), first_section_at(SECTIONS))
+    if !audited.is_empty() {
+        let above: Vec<bool> = found
+            .iter()
+            .map(|f| {
+                let host = host_of(f);
+                std::iter::once(0)
+                    .chain(
+                        host.iter()
+                            .enumerate()
+                            .filter(|&(_, &b)| b == b'.')
+                            .map(|(i, _)| i + 1),
+                    )
+                    .any(|i| audited.contains(&host[i..]))
+            })
+            .collect();
+        for (f, a) in found.iter_mut().zip(above) {
+            f.audit_above = a;
+        }
+    }
+    Some(KeyHosts { arena, found })
+}
+
+/// The host index section of `keys` for a set of `records` records;
+/// `None` when the set is too large for an index (every lookup then walks
+/// the keys).
+fn host_index(keys: &KeyHosts, records: usize) -> Option<Vec<u8>> {
+    let host = |i: usize| {
+        let f = &keys.found[i];
+        let start = f.start as usize;
+        hosts::KeyHost {
+            host: &keys.arena[start..start + usize::from(f.len)],
+            root: f.root,
+            domain: f.domain,
+            paths: f.paths,
+            audit_above: f.audit_above,
+        }
+    };
+    hosts::build(keys.found.len(), host, records, first_section_at(SECTIONS))
 }
 
 #[cfg(test)]

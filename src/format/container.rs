@@ -715,6 +715,17 @@ impl Writer {
         out
     }
 
+    /// The finished file, in the writer's own buffer: the sections are
+    /// moved up to make room for the header and table instead of copied
+    /// into a new buffer, so that a large set is not held twice.
+    pub fn into_bytes(self) -> Vec<u8> {
+        let head = self.head();
+        let mut data = self.data;
+        data.reserve_exact(head.len());
+        data.splice(0..0, head);
+        data
+    }
+
     /// Writes the finished file to `out`.
     ///
     /// To replace a set that may be mapped, use

@@ -176,6 +176,36 @@ pub(crate) fn may_match(filter: &[u8], host: &[u8]) -> bool {
     })
 }
 
+/// The block of `filter` for hosts whose base has the state `base`: its
+/// four words, or `None` for an empty filter (which holds everything).
+#[inline(always)]
+pub(crate) fn block(filter: &[u8], base: u64) -> Option<[u64; 4]> {
+    let blocks = filter.len() / BLOCK;
+    if blocks == 0 {
+        return None;
+    }
+    let at = block_of(base, blocks) * BLOCK;
+    let words = filter.get(at..)?.first_chunk::<BLOCK>()?;
+    Some(std::array::from_fn(|i| {
+        words[8 * i..8 * i + 8]
+            .try_into()
+            .map_or(u64::MAX, u64::from_le_bytes)
+    }))
+}
+
+/// Whether a block from [`block`] may hold the host whose state is `h`.
+#[inline(always)]
+pub(crate) fn block_holds(block: Option<[u64; 4]>, h: u64) -> bool {
+    let Some(words) = block else {
+        return true;
+    };
+    let bits = bits_of(h);
+    (words[0] & bits[0] != 0)
+        & (words[1] & bits[1] != 0)
+        & (words[2] & bits[2] != 0)
+        & (words[3] & bits[3] != 0)
+}
+
 /// Whether `filter` may hold the suffix whose state is `h` and whose base
 /// (its suffix of two labels, or itself when it has one label) has the
 /// state `base` (always `true` for an empty filter).

@@ -325,8 +325,11 @@ impl<'a> Hosts<'a> {
         // one-label suffix of a longer host is a key host's only when its
         // bit of the one-label mask is set.
         let mut present = 0u32;
-        for (k, &h) in states.iter().enumerate().take(n).skip(1) {
-            present |= u32::from(filter::may_hold(filter, states[1], h)) << k;
+        if n >= 2 {
+            let block = filter::block(filter, states[1]);
+            for (k, &h) in states.iter().enumerate().take(n).skip(1) {
+                present |= u32::from(filter::block_holds(block, h)) << k;
+            }
         }
         let single = if n == 1 {
             filter::may_hold(filter, states[0], states[0])
@@ -541,30 +544,32 @@ pub(crate) struct KeyHost<'h> {
     pub(crate) audit_above: bool,
 }
 
-/// The index section of `hosts` (each host once, in any fixed order: the
-/// bytes follow it) for a set of `records` records, whose section starts
-/// at `section_at` in the file; `None` when the set is too large for it
-/// (2^24 lines, 4 GiB of entries), which leaves every lookup to the
-/// automaton.
+/// The index section of the `count` hosts `host(0..count)` (each host
+/// once, in any fixed order: the bytes follow it; made on demand, so that
+/// a large set's hosts are not held twice) for a set of `records` records,
+/// whose section starts at `section_at` in the file; `None` when the set
+/// is too large for it (2^24 lines, 4 GiB of entries), which leaves every
+/// lookup to the automaton.
 #[cfg(feature = "compile")]
-pub(crate) fn build(hosts: &[KeyHost<'_>], records: usize, section_at: usize) -> Option<Vec<u8>> {
+pub(crate) fn build<'h>(
+    count: usize,
+    host: impl Fn(usize) -> KeyHost<'h>,
+    records: usize,
+    section_at: usize,
+) -> Option<Vec<u8>> {
     // Each host's label count and level; a host of more labels than the
     // index files is left to the automaton (so is every query that could
     // match it).
-    let labels: Vec<u8> = hosts
-        .iter()
-        .map(|h| suffix_states(h.host).map_or(0, |(_, _, n)| n as u8))
+    let labels: Vec<u8> = (0..count)
+        .map(|i| suffix_states(host(i).host).map_or(0, |(_, _, n)| n as u8))
         .collect();
     let mut level: Vec<u8> = labels.iter().map(|&n| n.min(2)).collect();
     // Redirects: (level, state of the heavy suffix).
     let mut redirects: Vec<u64> = Vec::new();
     for d in 2..MAX_LABELS {
         let deeper = |i: usize| usize::from(level[i]) == d && usize::from(labels[i]) > d;
-        let state_at = |i: usize| suffix_states(hosts[i].host).map_or(0, |(s, _, _)| s[d - 1]);
-        let mut under: Vec<u64> = (0..hosts.len())
-            .filter(|&i| deeper(i))
-            .map(state_at)
-            .collect();
+        let state_at = |i: usize| suffix_states(host(i).host).map_or(0, |(s, _, _)| s[d - 1]);
+        let mut under: Vec<u64> = (0..count).filter(|&i| deeper(i)).map(state_at).collect();
         under.sort_unstable();
         let heavy: Vec<u64> = under
             .chunk_by(|a, b| a == b)
@@ -574,7 +579,7 @@ pub(crate) fn build(hosts: &[KeyHost<'_>], records: usize, section_at: usize) ->
         if heavy.is_empty() {
             break;
         }
-        let moved: Vec<usize> = (0..hosts.len())
+        let moved: Vec<usize> = (0..count)
             .filter(|&i| deeper(i) && heavy.binary_search(&state_at(i)).is_ok())
             .collect();
         for i in moved {
@@ -587,7 +592,8 @@ pub(crate) fn build(hosts: &[KeyHost<'_>], records: usize, section_at: usize) ->
     // (bucket, tag, host index or, past the hosts, redirect index).
     let mut slots: Vec<(u32, u16, u32)> = Vec::with_capacity(filed + redirects.len());
     let mut one_label = [0u64; 8];
-    for (i, h) in hosts.iter().enumerate() {
+    for i in 0..count {
+        let h = host(i);
         let Some((states, _, n)) = suffix_states(h.host) else {
             continue;
         };
@@ -602,45 +608,63 @@ pub(crate) fn build(hosts: &[KeyHost<'_>], records: usize, section_at: usize) ->
         slots.push((
             bucket(state, buckets) as u32,
             tag(state ^ REDIRECT),
-            (hosts.len() + r) as u32,
+            (count + r) as u32,
         ));
     }
     slots.sort_unstable_by_key(|&(b, _, who)| (b, who));
 
     let width = if records <= 1 << 24 { 3 } else { 4 };
-    let mut lines: Vec<[u8; LINE]> = vec![[0; LINE]; buckets];
-    let mut entries: Vec<u8> = Vec::new();
+    // Every line first (a bucket of `c` slots takes `c / SLOTS` rounded up,
+    // at least one), so that the entries go straight after them into the
+    // section, without a second copy.
+    let mut lines = buckets;
+    for run in slots.chunk_by(|a, b| a.0 == b.0) {
+        lines += run.len().div_ceil(SLOTS) - 1;
+    }
+    if lines >= 1 << 24 {
+        return None;
+    }
+    let at = HEADER + (LINE - (section_at + HEADER) % LINE) % LINE;
+    let mut out = Vec::new();
+    out.extend_from_slice(&(buckets as u32).to_le_bytes());
+    out.extend_from_slice(&(lines as u32).to_le_bytes());
+    out.extend_from_slice(&(at as u32).to_le_bytes());
+    out.push(width as u8);
+    out.resize(64, 0);
+    for w in one_label {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out.resize(at + lines * LINE, 0);
+    let e0 = out.len();
+    let line_at = |i: usize| at + i * LINE;
+    let mut overflow = buckets;
     let mut s = 0;
     for b in 0..buckets {
-        let mut line = b;
-        let mut first = entries.len();
-        lines[line][..4].copy_from_slice(&u32::try_from(first).ok()?.to_le_bytes());
+        let mut line = line_at(b);
+        let mut first = out.len() - e0;
+        out[line..line + 4].copy_from_slice(&u32::try_from(first).ok()?.to_le_bytes());
         while let Some(&(_, t, who)) = slots.get(s).filter(|x| x.0 as usize == b) {
             s += 1;
-            if usize::from(lines[line][4] & USED) == SLOTS {
-                let next = lines.len();
-                if next >= 1 << 24 {
-                    return None;
-                }
-                first = entries.len();
-                let mut fresh = [0u8; LINE];
-                fresh[..4].copy_from_slice(&u32::try_from(first).ok()?.to_le_bytes());
-                lines.push(fresh);
-                lines[line][5..8].copy_from_slice(&(next as u32).to_le_bytes()[..3]);
-                line = next;
+            if usize::from(out[line + 4] & USED) == SLOTS {
+                let next = overflow;
+                overflow += 1;
+                first = out.len() - e0;
+                out[line + 5..line + 8].copy_from_slice(&(next as u32).to_le_bytes()[..3]);
+                line = line_at(next);
+                out[line..line + 4].copy_from_slice(&u32::try_from(first).ok()?.to_le_bytes());
             }
-            let slot = usize::from(lines[line][4] & USED);
-            let offset = u16::try_from(entries.len() - first).ok()?;
-            lines[line][8 + 2 * slot..10 + 2 * slot].copy_from_slice(&t.to_le_bytes());
-            lines[line][36 + 2 * slot..38 + 2 * slot].copy_from_slice(&offset.to_le_bytes());
-            lines[line][4] += 1;
-            let Some(h) = hosts.get(who as usize) else {
-                lines[line][4] |= REDIRECTS;
-                entries.push(0);
+            let slot = usize::from(out[line + 4] & USED);
+            let offset = u16::try_from(out.len() - e0 - first).ok()?;
+            out[line + 8 + 2 * slot..line + 10 + 2 * slot].copy_from_slice(&t.to_le_bytes());
+            out[line + 36 + 2 * slot..line + 38 + 2 * slot].copy_from_slice(&offset.to_le_bytes());
+            out[line + 4] += 1;
+            let Some(h) = (who < count as u32).then(|| host(who as usize)) else {
+                out[line + 4] |= REDIRECTS;
+                out.push(0);
                 continue;
             };
-            entries.push(h.host.len() as u8);
-            entries.extend_from_slice(h.host);
+            out.push(h.host.len() as u8);
+            out.extend_from_slice(h.host);
             let mut flags = 0;
             if h.root.is_some() {
                 flags |= HAS_ROOT;
@@ -654,29 +678,14 @@ pub(crate) fn build(hosts: &[KeyHost<'_>], records: usize, section_at: usize) ->
             if h.audit_above {
                 flags |= AUDIT_ABOVE;
             }
-            entries.push(flags);
+            out.push(flags);
             for (record, f) in [h.root, h.domain].into_iter().flatten() {
-                entries.push(f);
-                entries.extend_from_slice(&record.to_le_bytes()[..width]);
+                out.push(f);
+                out.extend_from_slice(&record.to_le_bytes()[..width]);
             }
         }
     }
-    u32::try_from(entries.len()).ok()?;
-    let at = HEADER + (LINE - (section_at + HEADER) % LINE) % LINE;
-    let mut out = Vec::with_capacity(at + lines.len() * LINE + entries.len());
-    out.extend_from_slice(&(buckets as u32).to_le_bytes());
-    out.extend_from_slice(&(lines.len() as u32).to_le_bytes());
-    out.extend_from_slice(&(at as u32).to_le_bytes());
-    out.push(width as u8);
-    out.resize(64, 0);
-    for w in one_label {
-        out.extend_from_slice(&w.to_le_bytes());
-    }
-    out.resize(at, 0);
-    for l in &lines {
-        out.extend_from_slice(l);
-    }
-    out.extend_from_slice(&entries);
+    u32::try_from(out.len() - e0).ok()?;
     Some(out)
 }
 
@@ -715,7 +724,7 @@ mod tests {
             key("com", false, true, false),
             key("localhost", true, false, false),
         ];
-        let index = build(&hosts, 10, 0).expect("small");
+        let index = build(hosts.len(), |i| hosts[i], 10, 0).expect("small");
         assert_eq!(
             found(&index, "a.example.com", false),
             Ok(vec![
@@ -758,7 +767,7 @@ mod tests {
         let mut hosts: Vec<KeyHost<'_>> =
             names.iter().map(|n| key(n, false, true, false)).collect();
         hosts.push(key("example.com", false, true, false));
-        let index = build(&hosts, 1000, 8).expect("small");
+        let index = build(hosts.len(), |i| hosts[i], 1000, 8).expect("small");
         for n in &names {
             let got = found(&index, &format!("q.{n}"), false).expect("answered");
             assert_eq!(got.first(), Some(&(Kind::DomainName, n.len())), "{n}");
@@ -769,7 +778,7 @@ mod tests {
 
     #[test]
     fn more_labels_than_filed_take_the_automaton() {
-        let index = build(&[key("example.com", false, true, false)], 1, 0).expect("small");
+        let index = build(1, |_| key("example.com", false, true, false), 1, 0).expect("small");
         let deep = "a.".repeat(MAX_LABELS) + "example.com";
         assert_eq!(found(&index, &deep, false), Err(Fallback));
     }
@@ -777,12 +786,12 @@ mod tests {
     #[test]
     fn the_lines_are_aligned_in_the_file_and_headers_are_checked() {
         for at in [0, 8, 56, 256] {
-            let index = build(&[key("example.com", true, false, false)], 1, at).expect("small");
+            let index = build(1, |_| key("example.com", true, false, false), 1, at).expect("small");
             let l = Layout::parse(&index).expect("parses");
             assert_eq!((at + l.at) % LINE, 0);
             assert!(l.at >= HEADER);
         }
-        let index = build(&[key("example.com", true, false, false)], 1, 0).expect("small");
+        let index = build(1, |_| key("example.com", true, false, false), 1, 0).expect("small");
         for (byte, value) in [(0, 0u8), (12, 5), (20, 1), (5, 0xff)] {
             let mut bad = index.clone();
             bad[byte] = value;
