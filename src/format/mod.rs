@@ -80,9 +80,10 @@
 //!
 //! # The sections of a set
 //!
-//! A set stores nine sections, in this order (the host index first, so
-//! that its writer knows where its lines fall in the file and aligns them
-//! to 64 bytes). `n` is the number of
+//! A set stores nine sections, in this order (the filter first, so that
+//! it starts 64-byte aligned in the file and each of its 32-byte blocks
+//! lies within one cache line, then the host index, whose writer knows
+//! where its lines fall in the file and aligns them to 64 bytes). `n` is the number of
 //! records, in key byte order. A key usually has one record; a key written
 //! several times with expirations can hold up to `MAX_CHAIN`, one per
 //! action, in order of precedence, each marked `CHAINED` but the last:
@@ -91,6 +92,7 @@
 //!
 //! | section | contents |
 //! |---|---|
+//! | [`FILTER`] | a blocked Bloom filter of every key's host (a `DomainName`'s domain, a `Url`'s exact host), 10 bits per key in 32-byte blocks, a host's block chosen by its last two labels (`format/filter.rs`); optional, a set without it probes the index for every suffix of a query |
 //! | [`HOSTS`] | the host index: bucket lines of 16-bit tags of the key hosts' label suffixes, and each key host's bytes, its root `Url` and `DomainName` keys' first records and whether it has `Url` keys with a path (`format/hosts.rs`); optional, a set without it walks the keys for every query |
 //! | [`KEYS`] | an `fst` map from key to its first record (`format/fst.rs`) |
 //! | [`RECORDS`] | `n` (`u64`), the number of `Url` records (`u64`), `p` (`u8`, at most `PALETTE_BITS`), a palette of `2^p` flag bytes, then `n` palette indices of `p` bits |
@@ -98,7 +100,6 @@
 //! | [`META_INDEX`] | `m` pairs `(record: u32, offset: u32)` sorted by record, one per record with `HAS_META` |
 //! | [`META`] | metadata entries, identical ones stored once (see below) |
 //! | [`COMMON_INPUTS`] | the 63 common input bytes of the `fst` node format, in index order |
-//! | [`FILTER`] | a blocked Bloom filter of every key's host (a `DomainName`'s domain, a `Url`'s exact host), 10 bits per key in 32-byte blocks (`format/filter.rs`); optional, a set without it walks every query |
 //! | [`SOURCES`] | `k` (`u32`), then `k` input files in byte order of names, each: its first row number (`u64`), the first number of its further rows (`u64`), their count `e` (`u32`), its name (`u32` length and UTF-8 bytes), then `e` further rows as line (`u64`) and place on the line (`u32`, from 1). A file's lines take the numbers from its first up to its largest line; a row that is not the first to start on its line (a hosts line with several names) takes one of the further numbers; numbers grow file after file |
 //!
 //! Packed integers sit end to end, lowest bit first (value `i` in bits
