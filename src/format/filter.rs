@@ -211,25 +211,7 @@ pub(crate) fn block_holds(block: Option<[u64; 4]>, h: u64) -> bool {
 /// state `base` (always `true` for an empty filter).
 #[inline(always)]
 pub(crate) fn may_hold(filter: &[u8], base: u64, h: u64) -> bool {
-    let blocks = filter.len() / BLOCK;
-    if blocks == 0 {
-        return true;
-    }
-    let block = block_of(base, blocks);
-    let Some(words) = filter
-        .get(block * BLOCK..)
-        .and_then(|b| b.first_chunk::<BLOCK>())
-    else {
-        return true;
-    };
-    let mut all = true;
-    for (i, bit) in bits_of(h).into_iter().enumerate() {
-        let w = words[8 * i..8 * i + 8]
-            .try_into()
-            .map_or(u64::MAX, u64::from_le_bytes);
-        all &= w & bit != 0;
-    }
-    all
+    block_holds(block(filter, base), h)
 }
 
 /// Builds a filter for `hosts` hosts, added one by one with [`add`].

@@ -45,6 +45,13 @@ struct Found {
 }
 
 impl Found {
+    fn progress(&self) -> hosts::Progress {
+        hosts::Progress {
+            decider: self.decider.is_some(),
+            audit: self.audit.is_some(),
+        }
+    }
+
     fn verdict(self) -> Verdict {
         let decision = match (self.decider, self.audit) {
             (Some((_, flags)), _) => Decision::from(ACTIONS[(flags & ACTION_MASK) as usize]),
@@ -140,10 +147,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         let index = hosts::Hosts::new(self.section(range), *layout);
         index.lookup(host, self.section(&self.filter), paths, &mut |c| {
             if c.record as usize >= self.len {
-                return hosts::Progress {
-                    decider: found.decider.is_some(),
-                    audit: found.audit.is_some(),
-                };
+                return found.progress();
             }
             let live = if c.flags & HAS_EXPIRATION == 0 {
                 Some((c.record as usize, c.flags))
@@ -162,10 +166,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                     found.decider.get_or_insert((hit, flags));
                 }
             }
-            hosts::Progress {
-                decider: found.decider.is_some(),
-                audit: found.audit.is_some(),
-            }
+            found.progress()
         })?;
         Ok(found)
     }
