@@ -144,7 +144,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             return Err(Fallback);
         };
         let mut found = Found::default();
-        let index = hosts::Hosts::new(self.section(range), *layout);
+        let index = hosts::Hosts::new(self.section(range), layout);
         index.lookup(host, self.section(&self.filter), paths, &mut |c| {
             if c.record as usize >= self.len {
                 return found.progress();
