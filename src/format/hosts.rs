@@ -85,11 +85,14 @@
 //! # Any bytes are safe
 //!
 //! Every read is bounds-checked and every loop bounded (a bucket's next line
-//! must be a later line; at most [`MAX_HITS`] candidates per suffix), and
+//! must be a later line; at most [`MAX_HITS`] candidates per suffix and
+//! level, and [`MAX_LINES`] lines per lookup), and
 //! whatever the lookup cannot follow it leaves to the automaton
 //! ([`Fallback`]). A wrong index in a crafted file can give that file's
 //! keys wrong answers, as wrong keys could; it cannot make a lookup panic,
 //! loop or read out of bounds.
+
+use std::cell::Cell;
 
 use super::filter;
 use crate::indicator::Kind;
@@ -112,10 +115,14 @@ const HEAVY: usize = 12;
 const PER_BUCKET: usize = 10;
 /// Salts a redirect's state, so that its tag is never its suffix's.
 const REDIRECT: u64 = 0x5555_5555_5555_5555;
-/// The most candidate slots a lookup verifies for one suffix; more (tags
-/// that many hosts share, which only a crafted file holds) take the
-/// automaton.
+/// The most candidate slots a lookup verifies for one suffix at one level;
+/// more (tags that many hosts share, which only a crafted file holds) take
+/// the automaton.
 const MAX_HITS: usize = 8;
+/// The most lines one lookup reads (one to three for almost every query):
+/// past it, the automaton answers, so that no file, however its buckets
+/// are chained, makes a lookup read more.
+const MAX_LINES: u32 = 64;
 
 /// Line byte 4: a slot of this line is a redirect (the low four bits
 /// count the slots used).
@@ -357,6 +364,8 @@ struct Query<'q> {
     starts: &'q [u8; MAX_LABELS],
     /// Bit `k`: the suffix of `k + 1` labels passed the filter.
     present: u32,
+    /// How many more lines the lookup may read ([`MAX_LINES`]).
+    lines_left: Cell<u32>,
 }
 
 impl<'a> Hosts<'a> {
@@ -432,6 +441,7 @@ impl<'a> Hosts<'a> {
             states: states.get(..n).unwrap_or_default(),
             starts: &starts,
             present,
+            lines_left: Cell::new(MAX_LINES),
         };
         if self.level(n.min(2), n, &q, paths, take)? {
             return Ok(());
@@ -465,7 +475,7 @@ impl<'a> Hosts<'a> {
         }
         let first = bucket(base, self.layout.buckets);
         if deeper
-            && self.any_slot(first, lanes(tag(base ^ REDIRECT)), REDIRECTS)?
+            && self.any_slot(q, first, lanes(tag(base ^ REDIRECT)), REDIRECTS)?
             && self.level(d + 1, upto, q, paths, take)?
         {
             return Ok(true);
@@ -483,7 +493,7 @@ impl<'a> Hosts<'a> {
             let mut candidates = 0;
             let mut at = first;
             loop {
-                let line = self.line(at).ok_or(Fallback)?;
+                let line = self.read_line(q, at)?;
                 let mut m = slots_of(&line_tags(line), t);
                 if m != 0 {
                     let entries = u32::from_le_bytes([line[0], line[1], line[2], line[3]]);
@@ -512,12 +522,20 @@ impl<'a> Hosts<'a> {
         Ok(false)
     }
 
+    /// Line `at`, counted against the lookup's [`MAX_LINES`].
+    #[inline(always)]
+    fn read_line(&self, q: &Query<'_>, at: usize) -> Result<&'a [u8; LINE], Fallback> {
+        let left = q.lines_left.get().checked_sub(1).ok_or(Fallback)?;
+        q.lines_left.set(left);
+        self.line(at).ok_or(Fallback)
+    }
+
     /// Whether a line of the bucket that starts at line `at`, with `flag`
     /// in its header byte, has a slot tagged `t`.
     #[inline(always)]
-    fn any_slot(&self, mut at: usize, t: u64, flag: u8) -> Result<bool, Fallback> {
+    fn any_slot(&self, q: &Query<'_>, mut at: usize, t: u64, flag: u8) -> Result<bool, Fallback> {
         loop {
-            let line = self.line(at).ok_or(Fallback)?;
+            let line = self.read_line(q, at)?;
             if line[4] & flag != 0 && slots_of(&line_tags(line), t) != 0 {
                 return Ok(true);
             }
@@ -877,6 +895,54 @@ mod tests {
             assert_eq!(got.last(), Some(&(Kind::DomainName, 11)), "{n}");
         }
         assert_eq!(found(&index, "h1.big.example.com.evil", false), Ok(vec![]));
+    }
+
+    #[test]
+    fn more_nested_key_hosts_than_max_hits_are_all_offered_most_specific_first() {
+        // Twelve nested hosts under one base (the most that stay at its
+        // level) and the base: more candidates than `MAX_HITS`, all of
+        // them for different suffixes, so the index answers.
+        let names: Vec<String> = (1..=12)
+            .scan(String::from("example.com"), |h, i| {
+                *h = format!("l{i}.{h}");
+                Some(h.clone())
+            })
+            .chain([String::from("example.com")])
+            .collect();
+        let hosts: Vec<KeyHost<'_>> = names.iter().map(|n| key(n, false, true, false)).collect();
+        let index = build(hosts.len(), |i| hosts[i], 100, 0).expect("small");
+        let deepest = &names[11];
+        let got = found(&index, &format!("q.{deepest}"), false).expect("answered");
+        let mut want: Vec<(Kind, usize)> =
+            names.iter().map(|n| (Kind::DomainName, n.len())).collect();
+        want.sort_by_key(|w| std::cmp::Reverse(w.1));
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_bucket_chain_that_does_not_move_on_is_left_to_the_automaton() {
+        let names: Vec<String> = (0..40).map(|i| format!("host{i}.example{i}.org")).collect();
+        let hosts: Vec<KeyHost<'_>> = names.iter().map(|n| key(n, false, true, false)).collect();
+        let index = build(hosts.len(), |i| hosts[i], 100, 0).expect("small");
+        let layout = Layout::parse(&index).expect("parses");
+        // A host whose bucket is not the first line, made to name itself
+        // as its next line.
+        let (name, b) = names
+            .iter()
+            .find_map(|n| {
+                let (states, _, _) = suffix_states(n.as_bytes())?;
+                let b = bucket(states[1], layout.buckets);
+                (b > 0).then_some((n, b))
+            })
+            .expect("a bucket past the first");
+        assert_eq!(
+            found(&index, name, false),
+            Ok(vec![(Kind::DomainName, name.len())])
+        );
+        let mut bad = index.clone();
+        let next = layout.at + b * LINE + 5;
+        bad[next..next + 3].copy_from_slice(&(b as u32).to_le_bytes()[..3]);
+        assert_eq!(found(&bad, name, false), Err(Fallback));
     }
 
     #[test]
