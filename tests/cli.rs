@@ -336,6 +336,26 @@ fn explain_lists_matches_and_the_winner() {
 }
 
 #[test]
+fn explain_escapes_control_characters_in_the_query() {
+    let s = Scratch::new().compiled();
+    let set = s.path("set.indset").display().to_string();
+    let q = "a.example.com\nverdict:   allow\u{1b}[31m";
+    let out = run(&["explain".into(), "--set".into(), set, q.into()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let o = text(&out.stdout);
+    assert!(
+        o.starts_with("query:     a.example.com\\nverdict:   allow\\u{1b}[31m\n"),
+        "{o}"
+    );
+    assert!(!o.contains('\u{1b}'), "{o}");
+    assert_eq!(
+        o.lines().filter(|l| l.starts_with("verdict:")).count(),
+        1,
+        "{o}"
+    );
+}
+
+#[test]
 fn inspect_text_and_json() {
     let s = Scratch::new().compiled();
     let set = s.path("set.indset").display().to_string();

@@ -464,7 +464,7 @@ impl Engine {
             if hide {
                 "hidden".to_string()
             } else {
-                s.to_string()
+                printable(s)
             }
         };
         let _ = writeln!(out, "query: {}", shown(&String::from_utf8_lossy(query)));
@@ -496,10 +496,25 @@ impl Engine {
                     indset::Role::Outranked => "outranked",
                     indset::Role::Expired => "expired",
                 },
-                m.info.id,
+                printable(&m.info.id),
                 m.reason
             );
         }
         out
     }
+}
+
+/// `s` with its control characters escaped (`\0` as `\u{0}`, a line feed
+/// as `\n`): a report is one C string of one line per item, so a query
+/// or an id can neither end it early with a NUL nor forge a line.
+fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -46,6 +46,41 @@ fn open() -> Handle {
     Handle(h)
 }
 
+/// A query's control characters are escaped in the report: a NUL cannot
+/// end the C string early, a line feed cannot forge a line.
+#[test]
+fn a_report_escapes_the_control_characters_of_a_query() {
+    let h = open();
+    let q = b"a.example.com\nverdict: allow (forged)\0";
+    let mut buf = vec![0u8; 1024];
+    let mut needed = 0usize;
+    // SAFETY: a live handle; `q` valid for its length; `buf` holds its
+    // length; `needed` writable.
+    let s = unsafe {
+        indset_explain(
+            h.0,
+            q.as_ptr().cast(),
+            q.len(),
+            0,
+            NOW,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut needed,
+        )
+    };
+    assert_eq!(s, IndsetStatus::Ok);
+    let text = std::str::from_utf8(&buf[..needed - 1]).expect("UTF-8");
+    assert!(!text.contains('\0'), "{text}");
+    assert!(
+        text.starts_with("query: a.example.com\\nverdict: allow (forged)\\u{0}\n"),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("verdict: allow")),
+        "{text}"
+    );
+}
+
 /// Queries: mostly URL- and host-like text, sometimes any bytes.
 fn query() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![

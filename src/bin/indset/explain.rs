@@ -41,7 +41,20 @@ pub fn run(args: Args) -> Result<Status> {
     let now = args.now.unwrap_or_else(Timestamp::now);
     let ex = set.explain(&args.query, args.mode, now);
     let mut out = io::stdout().lock();
-    writeln!(out, "query:     {}", args.query)?;
+    // Control characters escaped, so that a query pasted from a log can
+    // neither forge a line of this report nor drive the terminal.
+    let query: String = args
+        .query
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    writeln!(out, "query:     {query}")?;
     writeln!(out, "mode:      {}", args.mode.as_str())?;
     match &ex.canonical {
         Some(c) => writeln!(out, "canonical: {c}")?,
