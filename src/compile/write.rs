@@ -325,6 +325,12 @@ struct KeyHosts {
     found: Vec<Found>,
 }
 
+/// The bytes of `f`'s host in `arena`.
+fn host_in<'a>(arena: &'a [u8], f: &Found) -> &'a [u8] {
+    let start = f.start as usize;
+    &arena[start..start + usize::from(f.len)]
+}
+
 /// The key hosts of the keys in key order (`key_at(rank)` for the `keys`
 /// ranks, the record `rank` its first record when `is_head(rank)`, with
 /// flag byte `records[rank]`), each host once; `None` when their bytes
@@ -406,17 +412,16 @@ fn key_hosts<'k>(
             r += 1;
         }
     };
-    let host_of = |f: &Found| &arena[f.start as usize..f.start as usize + usize::from(f.len)];
-    let audited: HashSet<Vec<u8>> = found
+    let audited: HashSet<&[u8]> = found
         .iter()
         .filter(|f| f.domain.is_some_and(|(rank, _)| audits(rank)))
-        .map(|f| host_of(f).to_vec())
+        .map(|f| host_in(&arena, f))
         .collect();
     if !audited.is_empty() {
         let above: Vec<bool> = found
             .iter()
             .map(|f| {
-                let host = host_of(f);
+                let host = host_in(&arena, f);
                 std::iter::once(0)
                     .chain(
                         host.iter()
@@ -441,9 +446,8 @@ fn key_hosts<'k>(
 fn host_index(keys: &KeyHosts, records: usize, section_at: usize) -> Option<Vec<u8>> {
     let host = |i: usize| {
         let f = &keys.found[i];
-        let start = f.start as usize;
         hosts::KeyHost {
-            host: &keys.arena[start..start + usize::from(f.len)],
+            host: host_in(&keys.arena, f),
             root: f.root,
             domain: f.domain,
             paths: f.paths,
