@@ -4,7 +4,7 @@
 //! (no panic, no endless walk).
 
 use indset::compile::build;
-use indset::format::{COMMON_INPUTS, KEYS, LINES, RECORDS};
+use indset::format::{COMMON_INPUTS, HOSTS, KEYS, LINES, RECORDS};
 use indset::format::{Container, SectionId, Writer};
 use indset::{Action, Indicator, Kind};
 use indset::{IndicatorSet, Mode};
@@ -256,7 +256,9 @@ fn a_record_flagged_with_metadata_it_does_not_have_does_not_open() {
 #[test]
 fn a_record_count_the_bytes_cannot_back_is_bounded() {
     let claim = |n: u64| {
+        // Without the host index, whose keys the automaton would not count.
         let mut s = sections();
+        s.retain(|(id, _)| *id != HOSTS);
         for (id, b) in &mut s {
             if *id == RECORDS {
                 let mut r = n.to_le_bytes().to_vec();

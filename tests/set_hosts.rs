@@ -1,12 +1,15 @@
 //! The host index (`HOSTS` section) answers exactly as the key automaton
 //! does: the real lists and real requests give the same verdict, deciding
-//! indicator and audit indicator with and without it, in both modes; a
-//! malformed index header is refused when the set is opened, and damaged
-//! index bytes never make a lookup panic.
+//! indicator and audit indicator, explanation and list of indicators with
+//! the index as the sole store of its keys as with every key in the
+//! automaton and no index, in both modes; a malformed index header is
+//! refused when the set is opened, and damaged index bytes never make a
+//! lookup panic.
 
 use std::sync::Arc;
 
-use indset::compile::build;
+use indset::compile::{build, build_with_every_key_in_the_automaton};
+use indset::format::KEYS;
 use indset::format::{Container, FormatError, HOSTS, SectionId, Writer};
 use indset::{Action, Decision, Indicator, IndicatorSet, Kind, Mode};
 use indset_test_support::data as common;
@@ -59,17 +62,38 @@ fn indicators(urls: &[String]) -> Vec<Indicator> {
 fn the_index_answers_every_real_request_as_the_automaton_does() {
     let urls = common::request_urls();
     let hosts = common::request_hosts(&urls);
-    let bytes = build(&indicators(&urls));
-    assert!(Container::parse(&bytes).unwrap().section(HOSTS).is_some());
+    let inds = indicators(&urls);
+    let bytes = build(&inds);
+    let every = build_with_every_key_in_the_automaton(&inds);
+    let (sole, complete) = (
+        Container::parse(&bytes).unwrap(),
+        Container::parse(&every).unwrap(),
+    );
+    assert!(sole.section(HOSTS).is_some());
+    // The automaton keeps only the keys the index does not file: the
+    // `Url` keys with a path.
+    let (small, large) = (
+        sole.section(KEYS).unwrap().len(),
+        complete.section(KEYS).unwrap().len(),
+    );
+    assert!(small * 3 < large, "{small} against {large}");
     let indexed = IndicatorSet::from_bytes(bytes.clone()).unwrap();
-    let walked = IndicatorSet::from_bytes(with_index(&bytes, None)).unwrap();
+    let walked = IndicatorSet::from_bytes(with_index(&every, None)).unwrap();
+    let now = indset::Timestamp(1_700_000_000);
     let mut seen = [0usize; 3];
-    for u in &urls {
+    for (i, u) in urls.iter().enumerate() {
         let (a, b) = (indexed.check(u, Mode::Full), walked.check(u, Mode::Full));
         assert_eq!(a, b, "{u}");
         seen[0] += usize::from(a.indicator.is_some());
+        if i % 40 == 0 {
+            let (a, b) = (
+                indexed.explain(u, Mode::Full, now),
+                walked.explain(u, Mode::Full, now),
+            );
+            assert_eq!(a, b, "{u}");
+        }
     }
-    for h in &hosts {
+    for (i, h) in hosts.iter().enumerate() {
         let (a, b) = (
             indexed.check(h, Mode::Domain),
             walked.check(h, Mode::Domain),
@@ -77,7 +101,17 @@ fn the_index_answers_every_real_request_as_the_automaton_does() {
         assert_eq!(a, b, "{h}");
         seen[1] += usize::from(a.indicator.is_some());
         seen[2] += usize::from(a.audit.is_some() && a.decision != Decision::Audit);
+        if i % 40 == 0 {
+            let (a, b) = (
+                indexed.explain(h, Mode::Domain, now),
+                walked.explain(h, Mode::Domain, now),
+            );
+            assert_eq!(a, b, "{h}");
+        }
     }
+    // Every indicator listed the same, in the same order.
+    assert_eq!(indexed.len(), walked.len());
+    assert!(indexed.iter().eq(walked.iter()));
     // Enough matches, and audits beside decisions, that an index losing
     // some would be seen.
     assert!(seen[0] > 5_000 && seen[1] > 5_000, "{seen:?}");
@@ -164,4 +198,67 @@ proptest! {
             }
         }
     }
+}
+
+/// Hosts of more labels than the index files: their keys stay in the
+/// automaton, their parent domains' keys are in the index alone, and a
+/// query under them is answered from both, as a set with every key in the
+/// automaton answers it.
+#[test]
+fn hosts_of_many_labels_are_answered_from_the_automaton_and_the_index() {
+    let file: Arc<str> = Arc::from("deep");
+    // `l{d}.` ... `l1.example.com`: the host of `d + 2` labels.
+    let host =
+        |d: usize| (1..=d).rev().map(|i| format!("l{i}.")).collect::<String>() + "example.com";
+    let actions = [Action::Block, Action::Allow, Action::Warn, Action::Audit];
+    let mut inds = Vec::new();
+    for d in (0..22).step_by(3) {
+        let a = actions[d % 4];
+        let line = d as u64 * 3 + 1;
+        inds.extend(common::indicator(
+            Kind::DomainName,
+            &host(d),
+            a,
+            &file,
+            line,
+        ));
+        inds.extend(common::indicator(
+            Kind::Url,
+            &format!("https://{}/", host(d + 1)),
+            actions[(d + 1) % 4],
+            &file,
+            line + 1,
+        ));
+        inds.extend(common::indicator(
+            Kind::Url,
+            &format!("https://{}/p", host(d + 2)),
+            actions[(d + 2) % 4],
+            &file,
+            line + 2,
+        ));
+    }
+    let sole = IndicatorSet::from_bytes(build(&inds)).unwrap();
+    let every = build_with_every_key_in_the_automaton(&inds);
+    let walked = IndicatorSet::from_bytes(with_index(&every, None)).unwrap();
+    let now = indset::Timestamp(1_700_000_000);
+    let mut decided = 0;
+    for d in 0..26 {
+        let h = host(d);
+        for (q, mode) in [
+            (h.clone(), Mode::Domain),
+            (format!("https://{h}/"), Mode::Full),
+            (format!("https://{h}/p/q"), Mode::Full),
+        ] {
+            let (a, b) = (sole.check_at(&q, mode, now), walked.check_at(&q, mode, now));
+            assert_eq!(a, b, "{q}");
+            decided += usize::from(a.indicator.is_some());
+            assert_eq!(
+                sole.explain(&q, mode, now),
+                walked.explain(&q, mode, now),
+                "{q}"
+            );
+        }
+    }
+    assert!(decided > 60, "{decided}");
+    assert!(sole.iter().eq(walked.iter()));
 }

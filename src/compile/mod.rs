@@ -36,10 +36,10 @@ mod write;
 
 #[cfg(any(test, feature = "internals"))]
 pub use keys::key;
-#[cfg(any(test, feature = "internals"))]
-pub use write::build;
 #[cfg(not(any(test, feature = "internals")))]
 use write::build;
+#[cfg(any(test, feature = "internals"))]
+pub use write::{build, build_with_every_key_in_the_automaton};
 
 /// Reads indicator inputs and compiles them into `.indset` bytes.
 ///

@@ -58,14 +58,27 @@ fn split_first_bytes(weight: &[u64; 256]) -> [bool; 256] {
 /// on a thread of their own. The parts depend only on the keys, so the
 /// bytes are the same on any number of cores.
 pub fn build(indicators: &[Indicator]) -> Vec<u8> {
-    let parallel = indicators.len() >= PARALLEL_KEYS
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    build_with(indicators, parallel)
+    build_with(indicators, parallel(indicators), true)
 }
 
-/// [`build`], with the filter made on a thread of its own or not: the
-/// bytes are the same either way.
-fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
+/// [`build`], with every key in the key automaton too, as a set is built
+/// when its host index cannot be the sole store of its keys (hosts chosen
+/// to collide in one bucket): larger, with the same answers. For tests and
+/// benchmarks that compare the two ways of answering.
+#[cfg(any(test, feature = "internals"))]
+pub fn build_with_every_key_in_the_automaton(indicators: &[Indicator]) -> Vec<u8> {
+    build_with(indicators, parallel(indicators), false)
+}
+
+fn parallel(indicators: &[Indicator]) -> bool {
+    indicators.len() >= PARALLEL_KEYS
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+}
+
+/// [`build`], with the filter made on a thread of its own or not (the
+/// bytes are the same either way), and with the index the sole store of
+/// the keys it files when it can be (`sole`).
+fn build_with(indicators: &[Indicator], parallel: bool, sole: bool) -> Vec<u8> {
     // All keys in one arena (no allocation per key); `spans[i]` is the
     // range of indicator i's key in it.
     let mut arena: Vec<u8> = Vec::with_capacity(
@@ -181,12 +194,23 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         let start = rank.checked_sub(1).map_or(0, |r| ends[r]);
         &sorted[start..ends[rank]]
     };
+    // The host index is planned first: when it can be the sole store of
+    // the keys it files, the key automaton holds only the rest. It is
+    // written once the sorted keys are let go.
+    let key_hosts = key_hosts(order.len(), key_at, is_head, &records);
+    let plan = key_hosts.as_ref().and_then(|k| {
+        let mut plan = hosts::plan(k.found.len(), |i| key_host(k, i), records.len())?;
+        plan.sole &= sole;
+        Some(plan)
+    });
+    let sole = plan.as_ref().is_some_and(|p| p.sole);
+    let in_automaton = |rank: usize| is_head(rank) && (!sole || hosts::in_automaton(key_at(rank)));
     // The key automaton in two parts, by the keys' first bytes, built on
     // two threads when there are two cores (the same parts either way, so
     // the same bytes).
     let in_second = if order.len() >= PARALLEL_KEYS {
         let mut weight = [0u64; 256];
-        for rank in 0..order.len() {
+        for rank in (0..order.len()).filter(|&r| in_automaton(r)) {
             let key = key_at(rank);
             if let Some(&b) = key.first() {
                 weight[usize::from(b)] += key.len() as u64;
@@ -207,7 +231,9 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         let mut keys = fst_builder::MapBuilder::with_capacity(room);
         for rank in 0..order.len() {
             let key = key_at(rank);
-            if is_head(rank) && key.first().is_some_and(|&b| in_second[usize::from(b)]) == second {
+            if in_automaton(rank)
+                && key.first().is_some_and(|&b| in_second[usize::from(b)]) == second
+            {
                 keys.insert(key, rank as u64);
             }
         }
@@ -261,24 +287,22 @@ fn build_with(indicators: &[Indicator], parallel: bool) -> Vec<u8> {
         None => first.finish(),
     };
 
-    // The key hosts from the sorted keys, which are then let go before the
-    // index is built.
-    let key_hosts = key_hosts(order.len(), key_at, is_head, &records);
     drop((sorted, ends));
     // The packed sections before the index, so that the arrays they pack
     // are let go first.
-    let n = records.len();
     let records = records_section(&records, urls);
     let lines = lines_section(&lines);
     drop(order);
-    // The filter first and the index second, so that both sit at known
-    // places in the file: the first section starts 64-byte aligned in a
-    // file of nine sections, so each 32-byte filter block lies within one
-    // cache line, and the index's writer aligns its lines from where the
-    // filter ends.
+    // The filter is the first section and the index the second, so that
+    // both sit at known places in the file: the first section starts
+    // 64-byte aligned in a file of nine sections, so each 32-byte filter
+    // block lies within one cache line, and the index's writer aligns its
+    // lines from where the filter ends.
     let filter = filter::to_bytes(&filter);
-    let index =
-        key_hosts.and_then(|k| host_index(&k, n, first_section_at(SECTIONS) + filter.len()));
+    let index = key_hosts.zip(plan).map(|(k, plan)| {
+        let at = first_section_at(SECTIONS) + filter.len();
+        hosts::write(plan, k.found.len(), |i| key_host(&k, i), at)
+    });
     // Each section is dropped once the writer holds it, and the file is
     // finished in the writer's buffer: a large set is never held twice.
     let mut w = Writer::new();
@@ -439,22 +463,16 @@ fn key_hosts<'k>(
     Some(KeyHosts { arena, found })
 }
 
-/// The host index section of `keys` for a set of `records` records, to
-/// start at `section_at` in the file;
-/// `None` when the set is too large for an index (every lookup then walks
-/// the keys).
-fn host_index(keys: &KeyHosts, records: usize, section_at: usize) -> Option<Vec<u8>> {
-    let host = |i: usize| {
-        let f = &keys.found[i];
-        hosts::KeyHost {
-            host: host_in(&keys.arena, f),
-            root: f.root,
-            domain: f.domain,
-            paths: f.paths,
-            audit_above: f.audit_above,
-        }
-    };
-    hosts::build(keys.found.len(), host, records, section_at)
+/// The key host `i` of `keys`, as the index takes it.
+fn key_host(keys: &KeyHosts, i: usize) -> hosts::KeyHost<'_> {
+    let f = &keys.found[i];
+    hosts::KeyHost {
+        host: host_in(&keys.arena, f),
+        root: f.root,
+        domain: f.domain,
+        paths: f.paths,
+        audit_above: f.audit_above,
+    }
 }
 
 #[cfg(test)]
@@ -561,10 +579,48 @@ mod tests {
     }
 
     #[test]
+    fn hosts_chosen_to_collide_keep_their_keys_in_the_automaton_too() {
+        let ind = |host: String, line: u64| Indicator {
+            kind: Kind::DomainName,
+            host,
+            path: String::new(),
+            action: Action::Block,
+            meta: Meta::default(),
+            source: Source {
+                file: Arc::from("a.txt"),
+                line,
+                nth: 0,
+            },
+        };
+        // 1,000 two-label hosts make 100 buckets, and 130 of them in one
+        // take more lines than a lookup reads.
+        let mut names = hosts::colliding_hosts(130, 100);
+        names.extend((0..870).map(|i| format!("plain{i}.net")));
+        let inds: Vec<Indicator> = (0..)
+            .zip(&names)
+            .map(|(i, n)| ind(n.clone(), i + 1))
+            .collect();
+        let bytes = build(&inds);
+        let every = build_with_every_key_in_the_automaton(&inds);
+        assert_eq!(bytes, every);
+        let set = crate::set::IndicatorSet::from_bytes(bytes).expect("opens");
+        let now = Timestamp(1_700_000_000);
+        for n in &names {
+            let v = set.check_at(format!("www.{n}"), Mode::Domain, now);
+            assert_eq!(v.decision, Decision::Block, "{n}");
+        }
+        // Without the colliding hosts the index holds the keys alone.
+        let plain: Vec<Indicator> = (0..1000)
+            .map(|i| ind(format!("plain{i}.net"), i + 1))
+            .collect();
+        assert!(build(&plain).len() < build_with_every_key_in_the_automaton(&plain).len());
+    }
+
+    #[test]
     fn the_filter_thread_changes_no_byte() {
         let inds = many(PARALLEL_KEYS + 1_000);
-        let alone = build_with(&inds, false);
-        assert_eq!(build_with(&inds, true), alone);
+        let alone = build_with(&inds, false, true);
+        assert_eq!(build_with(&inds, true, true), alone);
         assert_eq!(build(&inds), alone);
         // And the set it makes answers.
         let set = crate::set::IndicatorSet::from_bytes(alone).expect("opens");

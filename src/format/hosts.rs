@@ -11,9 +11,20 @@
 //! only the keys of the query's host and its parent domains (a
 //! `DomainName` key, or the root `Url` key `host/`), so this index answers
 //! those from one bucket line per level of the host plus the entries it
-//! names; the automaton stays the exact store of every key, walked only for
-//! a host that has `Url` keys with paths (in full mode), for hosts of more
-//! than [`MAX_LABELS`] labels, and by `explain`, `iter` and `inspect`.
+//! names.
+//!
+//! The index is the sole store of the keys it holds: the key automaton
+//! keeps only the `Url` keys with a path and the keys of hosts of more than
+//! [`MAX_LABELS`] labels, and is walked for a host that has `Url` keys
+//! with paths (in full mode) and for hosts of more than [`MAX_LABELS`]
+//! labels, whose parent domains the index then answers
+//! ([`Hosts::lookup_tail`]). `explain`, `iter` and `inspect` read the
+//! entries ([`Hosts::all_entries`]). That takes a lookup that never falls
+//! back on a file the writer made: the writer checks every bucket against
+//! the lookup's bounds (at most [`MAX_CHAIN`] lines, no tag in more than
+//! [`MAX_HITS`] of its slots) and, when one is not within them (hosts
+//! chosen to collide, never chance), keeps every key in the automaton too
+//! and says so in the header ([`Layout::sole`]), as format 4 did.
 //!
 //! # What it files
 //!
@@ -52,7 +63,11 @@
 //! | 4 | 4 | lines `l` (bucket lines, then overflow lines), at least `b`, below 2^24 |
 //! | 8 | 4 | `at`: where the lines start in the section, from 64 to 127 |
 //! | 12 | 1 | record width `w`: 3 or 4 bytes |
-//! | 13 | 51 | zero |
+//! | 13 | 1 | 1 when the index is the only store of its keys ([`Layout::sole`]), else 0 |
+//! | 14 | 2 | zero |
+//! | 16 | 4 | the keys the entries hold (root `Url` and `DomainName` keys) |
+//! | 20 | 44 | zero |
+//! | 64 | 64 | the one-label mask: bit `t / 2 % 512` for the tag `t` of each one-label `DomainName` key host |
 //!
 //! then zeros up to `at` (the writer picks `at` so that the lines are
 //! 64-byte aligned in the file), the `l` lines of 64 bytes, and the entries
@@ -86,13 +101,13 @@
 //!
 //! Every read is bounds-checked and every loop bounded (a bucket's next line
 //! must be a later line; at most [`MAX_HITS`] candidates per suffix and
-//! level, and [`MAX_LINES`] lines per lookup), and
-//! whatever the lookup cannot follow it leaves to the automaton
-//! ([`Fallback`]). A wrong index in a crafted file can give that file's
-//! keys wrong answers, as wrong keys could; it cannot make a lookup panic,
-//! loop or read out of bounds.
-
-use std::cell::Cell;
+//! level, and [`MAX_CHAIN`] lines per bucket walk: at most [`MAX_LABELS`]
+//! levels of `MAX_LABELS + 1` walks), and whatever the lookup cannot
+//! follow it leaves to the automaton ([`Fallback`]), which answers
+//! exactly when the index is not the sole store of its keys. A wrong index
+//! in a crafted file can give that file's keys wrong answers, as wrong
+//! keys could; it cannot make a lookup panic, loop or read out of
+//! bounds.
 
 use super::filter;
 use crate::indicator::Kind;
@@ -119,10 +134,13 @@ const REDIRECT: u64 = 0x5555_5555_5555_5555;
 /// more (tags that many hosts share, which only a crafted file holds) take
 /// the automaton.
 const MAX_HITS: usize = 8;
-/// The most lines one lookup reads (one to three for almost every query):
-/// past it, the automaton answers, so that no file, however its buckets
-/// are chained, makes a lookup read more.
-const MAX_LINES: u32 = 64;
+/// The most lines of one bucket a lookup reads (one for almost every
+/// bucket: a bucket takes more than [`SLOTS`] slots only by chance, and
+/// this many lines only when its hosts were chosen to collide): past it,
+/// the lookup falls back, so that no file, however its buckets are
+/// chained, makes a lookup read more than [`MAX_LABELS`] levels of
+/// `MAX_LABELS + 1` walks of this many lines.
+const MAX_CHAIN: u32 = 8;
 
 /// Line byte 4: a slot of this line is a redirect (the low four bits
 /// count the slots used).
@@ -312,6 +330,15 @@ pub(crate) struct Layout {
     lines: usize,
     at: usize,
     width: usize,
+    /// Whether the keys the entries hold are in no other section: then
+    /// the key automaton holds only the `Url` keys with a path and the keys
+    /// of hosts of more than [`MAX_LABELS`] labels, and a lookup the index
+    /// cannot follow is answered from what it found (only a crafted file
+    /// makes one: the writer sets this only when every bucket is within
+    /// the lookup's bounds).
+    pub(crate) sole: bool,
+    /// How many keys the entries hold.
+    pub(crate) keys: u32,
     /// The one-label mask, read once when the set is opened.
     one_label: [u64; 8],
 }
@@ -324,7 +351,13 @@ impl Layout {
         let lines = u32_at(section, 4)? as usize;
         let at = u32_at(section, 8)? as usize;
         let width = usize::from(*section.get(12)?);
-        let zeros = section.get(13..64)?.iter().chain(section.get(HEADER..at)?);
+        let sole = *section.get(13)?;
+        let keys = u32_at(section, 16)?;
+        let zeros = section
+            .get(14..16)?
+            .iter()
+            .chain(section.get(20..64)?)
+            .chain(section.get(HEADER..at)?);
         let mut one_label = [0u64; 8];
         for (i, w) in one_label.iter_mut().enumerate() {
             *w = u64::from_le_bytes(*section.get(64 + 8 * i..)?.first_chunk::<8>()?);
@@ -338,6 +371,7 @@ impl Layout {
             && lines < 1 << 24
             && (HEADER..HEADER + LINE).contains(&at)
             && matches!(width, 3 | 4)
+            && sole <= 1
             && fits;
         let mut zeros = zeros;
         (ok && zeros.all(|&b| b == 0)).then_some(Layout {
@@ -345,6 +379,8 @@ impl Layout {
             lines,
             at,
             width,
+            sole: sole == 1,
+            keys,
             one_label,
         })
     }
@@ -364,8 +400,10 @@ struct Query<'q> {
     starts: &'q [u8; MAX_LABELS],
     /// Bit `k`: the suffix of `k + 1` labels passed the filter.
     present: u32,
-    /// How many more lines the lookup may read ([`MAX_LINES`]).
-    lines_left: Cell<u32>,
+    /// Whether the host is the query's whole host (and not the last
+    /// [`MAX_LABELS`] labels of a longer one): only then are its root `Url`
+    /// key and its paths its own.
+    exact: bool,
 }
 
 impl<'a> Hosts<'a> {
@@ -395,12 +433,48 @@ impl<'a> Hosts<'a> {
     /// hosts: only those are looked for, and a host none of whose suffixes
     /// passes it reads no line. With `paths`, a host that has `Url` keys
     /// with a path is a [`Fallback`] (before any call), as is a host of
-    /// more than [`MAX_LABELS`] labels and anything a crafted index makes
-    /// the lookup unable to follow.
+    /// more than [`MAX_LABELS`] labels (see [`lookup_tail`](Self::lookup_tail))
+    /// and anything a crafted index makes the lookup unable to follow.
     #[inline]
     pub(crate) fn lookup(
         &self,
         host: &[u8],
+        filter: &[u8],
+        paths: bool,
+        take: &mut impl FnMut(Candidate) -> Progress,
+    ) -> Result<(), Fallback> {
+        self.lookup_in(host, true, filter, paths, take)
+    }
+
+    /// Like [`lookup`](Self::lookup) without paths, for a host of any
+    /// number of labels: the `DomainName` keys of its parent domains of at
+    /// most [`MAX_LABELS`] labels (the ones the index files), and when the
+    /// host has no more labels than that, its root `Url` key and its own
+    /// `DomainName` key too.
+    pub(crate) fn lookup_tail(
+        &self,
+        host: &[u8],
+        filter: &[u8],
+        take: &mut impl FnMut(Candidate) -> Progress,
+    ) -> Result<(), Fallback> {
+        let mut dots = 0;
+        for (i, &b) in host.iter().enumerate().rev() {
+            if b == b'.' {
+                dots += 1;
+                if dots == MAX_LABELS {
+                    let tail = host.get(i + 1..).unwrap_or_default();
+                    return self.lookup_in(tail, false, filter, false, take);
+                }
+            }
+        }
+        self.lookup_in(host, true, filter, false, take)
+    }
+
+    #[inline(always)]
+    fn lookup_in(
+        &self,
+        host: &[u8],
+        exact: bool,
         filter: &[u8],
         paths: bool,
         take: &mut impl FnMut(Candidate) -> Progress,
@@ -441,7 +515,7 @@ impl<'a> Hosts<'a> {
             states: states.get(..n).unwrap_or_default(),
             starts: &starts,
             present,
-            lines_left: Cell::new(MAX_LINES),
+            exact,
         };
         if self.level(n.min(2), n, &q, paths, take)? {
             return Ok(());
@@ -475,7 +549,7 @@ impl<'a> Hosts<'a> {
         }
         let first = bucket(base, self.layout.buckets);
         if deeper
-            && self.any_slot(q, first, lanes(tag(base ^ REDIRECT)), REDIRECTS)?
+            && self.any_slot(first, lanes(tag(base ^ REDIRECT)), REDIRECTS)?
             && self.level(d + 1, upto, q, paths, take)?
         {
             return Ok(true);
@@ -489,11 +563,12 @@ impl<'a> Hosts<'a> {
             let t = lanes(tag(*q.states.get(k).ok_or(Fallback)?));
             let start = usize::from(*q.starts.get(k).ok_or(Fallback)?);
             let suffix = q.host.get(start..).unwrap_or_default();
-            let whole = k + 1 == q.states.len();
+            let whole = q.exact && k + 1 == q.states.len();
             let mut candidates = 0;
+            let mut read = 0;
             let mut at = first;
             loop {
-                let line = self.read_line(q, at)?;
+                let line = self.read_line(&mut read, at)?;
                 let mut m = slots_of(&line_tags(line), t);
                 if m != 0 {
                     let entries = u32::from_le_bytes([line[0], line[1], line[2], line[3]]);
@@ -522,20 +597,24 @@ impl<'a> Hosts<'a> {
         Ok(false)
     }
 
-    /// Line `at`, counted against the lookup's [`MAX_LINES`].
+    /// Line `at`, the `read`th line of a bucket, counted against
+    /// [`MAX_CHAIN`].
     #[inline(always)]
-    fn read_line(&self, q: &Query<'_>, at: usize) -> Result<&'a [u8; LINE], Fallback> {
-        let left = q.lines_left.get().checked_sub(1).ok_or(Fallback)?;
-        q.lines_left.set(left);
+    fn read_line(&self, read: &mut u32, at: usize) -> Result<&'a [u8; LINE], Fallback> {
+        *read += 1;
+        if *read > MAX_CHAIN {
+            return Err(Fallback);
+        }
         self.line(at).ok_or(Fallback)
     }
 
     /// Whether a line of the bucket that starts at line `at`, with `flag`
     /// in its header byte, has a slot tagged `t`.
     #[inline(always)]
-    fn any_slot(&self, q: &Query<'_>, mut at: usize, t: u64, flag: u8) -> Result<bool, Fallback> {
+    fn any_slot(&self, mut at: usize, t: u64, flag: u8) -> Result<bool, Fallback> {
+        let mut read = 0;
         loop {
-            let line = self.read_line(q, at)?;
+            let line = self.read_line(&mut read, at)?;
             if line[4] & flag != 0 && slots_of(&line_tags(line), t) != 0 {
                 return Ok(true);
             }
@@ -573,12 +652,7 @@ impl<'a> Hosts<'a> {
         }
         r += 1;
         let w = self.layout.width;
-        let record = |r: usize| -> Option<(u8, u32)> {
-            let b = e.get(r..r + 1 + w)?;
-            let mut n = [0u8; 4];
-            n.get_mut(..w)?.copy_from_slice(b.get(1..)?);
-            Some((b[0], u32::from_le_bytes(n)))
-        };
+        let record = |r: usize| record_at(e, r, w);
         // The root `Url` key (only for the whole host), then the
         // `DomainName` key, written out: a loop over the two costs a match
         // about 47 instructions.
@@ -617,6 +691,78 @@ impl<'a> Hosts<'a> {
     }
 }
 
+/// A key's first record in the entries at `r` (records `w` bytes wide):
+/// its flag byte and number.
+#[inline(always)]
+fn record_at(e: &[u8], r: usize, w: usize) -> Option<(u8, u32)> {
+    let b = e.get(r..r + 1 + w)?;
+    let mut n = [0u8; 4];
+    n.get_mut(..w)?.copy_from_slice(b.get(1..)?);
+    Some((b[0], u32::from_le_bytes(n)))
+}
+
+/// An entry of the index: a key host and the first records of its keys
+/// without a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Entry<'a> {
+    /// The canonical host, in reading order.
+    pub(crate) host: &'a [u8],
+    /// The first record of its root `Url` key.
+    pub(crate) root: Option<u32>,
+    /// The first record of its `DomainName` key.
+    pub(crate) domain: Option<u32>,
+}
+
+impl<'a> Hosts<'a> {
+    /// Every entry, in the order of the section (up to the first that
+    /// does not parse, which only a crafted file holds). For the reports
+    /// (`explain`, `iter`), not for lookups.
+    pub(crate) fn all_entries(&self) -> impl Iterator<Item = Entry<'a>> + 'a {
+        let e = self.entries();
+        let w = self.layout.width;
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            loop {
+                let len = usize::from(*e.get(at)?);
+                if len == 0 {
+                    // A redirect.
+                    at += 1;
+                    continue;
+                }
+                let host = e.get(at + 1..at + 1 + len)?;
+                let flags = *e.get(at + 1 + len)?;
+                let mut r = at + 2 + len;
+                let mut next = |has: u8| -> Option<Option<u32>> {
+                    if flags & has == 0 {
+                        return Some(None);
+                    }
+                    let (_, record) = record_at(e, r, w)?;
+                    r += 1 + w;
+                    Some(Some(record))
+                };
+                let root = next(HAS_ROOT)?;
+                let domain = next(HAS_DOMAIN)?;
+                at = r;
+                return Some(Entry { host, root, domain });
+            }
+        })
+    }
+}
+
+/// Whether `key` (a key of the automaton: the host reversed, then `.` or
+/// the path) stays in the automaton of a set whose index is the sole
+/// store of the keys it files: a `Url` key with a path, or a key of a host
+/// of more than [`MAX_LABELS`] labels, which the index does not file.
+#[cfg(feature = "compile")]
+pub(crate) fn in_automaton(key: &[u8]) -> bool {
+    let host = match memchr::memchr(b'/', key) {
+        Some(slash) if slash + 1 < key.len() => return true,
+        Some(slash) => &key[..slash],
+        None => key.strip_suffix(b".").unwrap_or(key),
+    };
+    memchr::memchr_iter(b'.', host).count() >= MAX_LABELS
+}
+
 /// A key host and its keys without a path, for [`build`].
 #[cfg(feature = "compile")]
 #[derive(Debug, Clone, Copy)]
@@ -639,14 +785,52 @@ pub(crate) struct KeyHost<'h> {
 /// a large set's hosts are not held twice) for a set of `records` records,
 /// whose section starts at `section_at` in the file; `None` when the set
 /// is too large for it (2^24 lines, 4 GiB of entries), which leaves every
-/// lookup to the automaton.
-#[cfg(feature = "compile")]
+/// lookup to the automaton. [`plan`] then [`write`], which the compiler
+/// calls apart.
+#[cfg(all(test, feature = "compile"))]
 pub(crate) fn build<'h>(
     count: usize,
-    host: impl Fn(usize) -> KeyHost<'h>,
+    host: impl Fn(usize) -> KeyHost<'h> + Copy,
     records: usize,
     section_at: usize,
 ) -> Option<Vec<u8>> {
+    Some(write(plan(count, host, records)?, count, host, section_at))
+}
+
+/// Where each key host of an index goes, and what the index will be: made
+/// before the section is written, so that a writer knows whether the
+/// index can be the sole store of its keys (and builds the key automaton
+/// accordingly) while the index's bytes do not exist yet.
+#[cfg(feature = "compile")]
+pub(crate) struct Plan {
+    buckets: usize,
+    lines: usize,
+    width: usize,
+    /// (bucket, tag, host index or, past the hosts, redirect index), by
+    /// bucket.
+    slots: Vec<(u32, u16, u32)>,
+    one_label: [u64; 8],
+    /// The entries' length in bytes.
+    entry_bytes: usize,
+    /// How many keys the entries hold.
+    keys: u32,
+    /// Whether every bucket is within a lookup's bounds ([`MAX_CHAIN`]
+    /// lines, no tag in more than [`MAX_HITS`] slots), so that no lookup
+    /// falls back and the index can be the sole store of its keys.
+    pub(crate) sole: bool,
+}
+
+/// The [`Plan`] of the index of the `count` hosts `host(0..count)` (each
+/// host once, in any fixed order: the bytes follow it; made on demand, so
+/// that a large set's hosts are not held twice) for a set of `records`
+/// records; `None` when the set is too large for an index (2^24 lines,
+/// 4 GiB of entries), which leaves every lookup to the automaton.
+#[cfg(feature = "compile")]
+pub(crate) fn plan<'h>(
+    count: usize,
+    host: impl Fn(usize) -> KeyHost<'h>,
+    records: usize,
+) -> Option<Plan> {
     // Each host's label count and level; a host of more labels than the
     // index files is left to the automaton (so is every query that could
     // match it).
@@ -714,12 +898,63 @@ pub(crate) fn build<'h>(
     if lines >= 1 << 24 {
         return None;
     }
+    let (mut entry_bytes, mut keys) = (0usize, 0usize);
+    for &(_, _, who) in &slots {
+        entry_bytes += match (who < count as u32).then(|| host(who as usize)) {
+            Some(h) => {
+                let k = usize::from(h.root.is_some()) + usize::from(h.domain.is_some());
+                keys += k;
+                2 + h.host.len() + k * (1 + width)
+            }
+            None => 1,
+        };
+    }
+    u32::try_from(entry_bytes).ok()?;
+    let sole = slots
+        .chunk_by(|a, b| a.0 == b.0)
+        .all(|run| within_bounds(run.iter().map(|&(_, t, _)| t)));
+    Some(Plan {
+        buckets,
+        lines,
+        width,
+        slots,
+        one_label,
+        entry_bytes,
+        keys: u32::try_from(keys).ok()?,
+        sole,
+    })
+}
+
+/// The index section [`plan`] planned, to start at `section_at` in the
+/// file.
+#[cfg(feature = "compile")]
+pub(crate) fn write<'h>(
+    plan: Plan,
+    count: usize,
+    host: impl Fn(usize) -> KeyHost<'h>,
+    section_at: usize,
+) -> Vec<u8> {
+    let Plan {
+        buckets,
+        lines,
+        width,
+        slots,
+        one_label,
+        entry_bytes,
+        keys,
+        sole,
+    } = plan;
     let at = HEADER + (LINE - (section_at + HEADER) % LINE) % LINE;
-    let mut out = Vec::new();
+    // The section's exact length, reserved: a large set's index grown by
+    // doubling would hold up to twice its bytes while the file is built.
+    let mut out = Vec::with_capacity(at + lines * LINE + entry_bytes);
     out.extend_from_slice(&(buckets as u32).to_le_bytes());
     out.extend_from_slice(&(lines as u32).to_le_bytes());
     out.extend_from_slice(&(at as u32).to_le_bytes());
     out.push(width as u8);
+    out.push(u8::from(sole));
+    out.resize(16, 0);
+    out.extend_from_slice(&keys.to_le_bytes());
     out.resize(64, 0);
     for w in one_label {
         out.extend_from_slice(&w.to_le_bytes());
@@ -729,10 +964,13 @@ pub(crate) fn build<'h>(
     let line_at = |i: usize| at + i * LINE;
     let mut overflow = buckets;
     let mut s = 0;
+    // Offsets fit: the entries are below 4 GiB (the plan checked), and a
+    // line's entries far below 64 KiB.
+    let u32_of = |n: usize| n as u32;
     for b in 0..buckets {
         let mut line = line_at(b);
         let mut first = out.len() - e0;
-        out[line..line + 4].copy_from_slice(&u32::try_from(first).ok()?.to_le_bytes());
+        out[line..line + 4].copy_from_slice(&u32_of(first).to_le_bytes());
         while let Some(&(_, t, who)) = slots.get(s).filter(|x| x.0 as usize == b) {
             s += 1;
             if usize::from(out[line + 4] & USED) == SLOTS {
@@ -741,10 +979,10 @@ pub(crate) fn build<'h>(
                 first = out.len() - e0;
                 out[line + 5..line + 8].copy_from_slice(&(next as u32).to_le_bytes()[..3]);
                 line = line_at(next);
-                out[line..line + 4].copy_from_slice(&u32::try_from(first).ok()?.to_le_bytes());
+                out[line..line + 4].copy_from_slice(&u32_of(first).to_le_bytes());
             }
             let slot = usize::from(out[line + 4] & USED);
-            let offset = u16::try_from(out.len() - e0 - first).ok()?;
+            let offset = (out.len() - e0 - first) as u16;
             out[line + 8 + 2 * slot..line + 10 + 2 * slot].copy_from_slice(&t.to_le_bytes());
             out[line + 36 + 2 * slot..line + 38 + 2 * slot].copy_from_slice(&offset.to_le_bytes());
             out[line + 4] += 1;
@@ -775,8 +1013,31 @@ pub(crate) fn build<'h>(
             }
         }
     }
-    u32::try_from(out.len() - e0).ok()?;
-    Some(out)
+    debug_assert_eq!(out.len() - e0, entry_bytes);
+    out
+}
+
+/// Whether a bucket of these tags is within a lookup's bounds: at most
+/// [`MAX_CHAIN`] lines, and no tag in more than [`MAX_HITS`] of its slots.
+#[cfg(feature = "compile")]
+fn within_bounds(tags: impl Iterator<Item = u16>) -> bool {
+    let mut tags: Vec<u16> = tags.collect();
+    tags.sort_unstable();
+    tags.len().div_ceil(SLOTS) <= MAX_CHAIN as usize
+        && tags
+            .chunk_by(|a, b| a == b)
+            .all(|run| run.len() <= MAX_HITS)
+}
+
+/// `n` two-label hosts whose bucket, among `buckets`, is 0: hosts chosen
+/// to collide, for tests.
+#[cfg(all(test, feature = "compile"))]
+pub(crate) fn colliding_hosts(n: usize, buckets: usize) -> Vec<String> {
+    (0..)
+        .map(|i| format!("c{i}.org"))
+        .filter(|h| suffix_states(h.as_bytes()).is_some_and(|(s, _, _)| bucket(s[1], buckets) == 0))
+        .take(n)
+        .collect()
 }
 
 #[cfg(all(test, feature = "compile"))]
@@ -946,10 +1207,105 @@ mod tests {
     }
 
     #[test]
-    fn more_labels_than_filed_take_the_automaton() {
-        let index = build(1, |_| key("example.com", false, true, false), 1, 0).expect("small");
+    fn more_labels_than_filed_take_the_automaton_and_the_tail() {
+        let index = build(1, |_| key("example.com", true, true, false), 1, 0).expect("small");
         let deep = "a.".repeat(MAX_LABELS) + "example.com";
         assert_eq!(found(&index, &deep, false), Err(Fallback));
+        // The tail lookup offers the parent domains the index files, and
+        // no root `Url` key: the tail is not the query's host.
+        let layout = Layout::parse(&index).expect("parses");
+        let tail = |q: &str| {
+            let mut out = Vec::new();
+            Hosts::new(&index, &layout)
+                .lookup_tail(q.as_bytes(), &[], &mut |c| {
+                    out.push((c.kind, c.len));
+                    Progress {
+                        decider: false,
+                        audit: false,
+                    }
+                })
+                .map(|()| out)
+        };
+        assert_eq!(tail(&deep), Ok(vec![(Kind::DomainName, 11)]));
+        let just = "a.".repeat(MAX_LABELS - 2) + "example.com";
+        assert_eq!(tail(&just), Ok(vec![(Kind::DomainName, 11)]));
+        assert_eq!(
+            tail("example.com"),
+            Ok(vec![(Kind::Url, 12), (Kind::DomainName, 11)])
+        );
+        assert_eq!(
+            tail(&("b".to_string() + &deep)),
+            Ok(vec![(Kind::DomainName, 11)])
+        );
+    }
+
+    #[test]
+    fn keys_of_more_labels_than_filed_and_path_keys_stay_in_the_automaton() {
+        let host = |labels: usize| "a.".repeat(labels - 2) + "example.com";
+        let reversed = |h: &str| h.bytes().rev().collect::<Vec<u8>>();
+        for (key, stays) in [
+            ([reversed(&host(MAX_LABELS)), b".".to_vec()].concat(), false),
+            ([reversed(&host(MAX_LABELS)), b"/".to_vec()].concat(), false),
+            (
+                [reversed(&host(MAX_LABELS + 1)), b".".to_vec()].concat(),
+                true,
+            ),
+            (
+                [reversed(&host(MAX_LABELS + 1)), b"/".to_vec()].concat(),
+                true,
+            ),
+            ([reversed("example.com"), b"/a".to_vec()].concat(), true),
+            (b"moc.".to_vec(), false),
+        ] {
+            assert_eq!(
+                in_automaton(&key),
+                stays,
+                "{}",
+                String::from_utf8_lossy(&key)
+            );
+        }
+    }
+
+    #[test]
+    fn hosts_chosen_to_collide_leave_the_index_not_the_sole_store() {
+        // 1,000 hosts make 100 buckets; 130 of them in the first bucket
+        // take ten lines, more than a lookup reads.
+        let mut names = colliding_hosts(130, 100);
+        names.extend((0..870).map(|i| format!("plain{i}.net")));
+        let hosts: Vec<KeyHost<'_>> = names.iter().map(|n| key(n, false, true, false)).collect();
+        let index = build(hosts.len(), |i| hosts[i], 1000, 0).expect("small");
+        let layout = Layout::parse(&index).expect("parses");
+        assert_eq!(layout.buckets, 100);
+        assert!(!layout.sole);
+        assert_eq!(layout.keys, 1000);
+        let fell_back = names[..130]
+            .iter()
+            .filter(|n| found(&index, n, false).is_err())
+            .count();
+        assert!(fell_back > 0);
+        // Without them, the same number of hosts fits.
+        let names: Vec<String> = (0..1000).map(|i| format!("plain{i}.net")).collect();
+        let hosts: Vec<KeyHost<'_>> = names.iter().map(|n| key(n, false, true, false)).collect();
+        let index = build(hosts.len(), |i| hosts[i], 1000, 0).expect("small");
+        assert!(Layout::parse(&index).expect("parses").sole);
+        for n in &names {
+            assert_eq!(
+                found(&index, n, false),
+                Ok(vec![(Kind::DomainName, n.len())])
+            );
+        }
+    }
+
+    #[test]
+    fn a_bucket_within_bounds_has_few_lines_and_few_equal_tags() {
+        let distinct = |n: u16| (1..=n).map(|t| 2 * t + 1);
+        assert!(within_bounds(distinct(10)));
+        let equal = |n: usize| distinct(10).chain(std::iter::repeat_n(7, n));
+        assert!(within_bounds(equal(MAX_HITS - 1)));
+        assert!(!within_bounds(equal(MAX_HITS)));
+        let most = (SLOTS * MAX_CHAIN as usize) as u16;
+        assert!(within_bounds(distinct(most)));
+        assert!(!within_bounds(distinct(most + 1)));
     }
 
     #[test]

@@ -87,14 +87,18 @@
 //! records, in key byte order. A key usually has one record; a key written
 //! several times with expirations can hold up to `MAX_CHAIN`, one per
 //! action, in order of precedence, each marked `CHAINED` but the last:
-//! the first one not expired decides. The key automaton maps each key to
-//! its first record.
+//! the first one not expired decides. Every key maps to its first record,
+//! in one of two places: the host index holds the keys without a path
+//! (`DomainName` keys and root `Url` keys) of the hosts it files, and when
+//! its header says it is their sole store, the key automaton holds only
+//! the other keys (`Url` keys with a path, and the keys of hosts of more
+//! than 16 labels); otherwise the automaton holds every key.
 //!
 //! | section | contents |
 //! |---|---|
 //! | [`FILTER`] | a blocked Bloom filter of every key's host (a `DomainName`'s domain, a `Url`'s exact host), 10 bits per key in 32-byte blocks, a host's block chosen by its last two labels (`format/filter.rs`); optional, a set without it probes the index for every suffix of a query |
 //! | [`HOSTS`] | the host index: bucket lines of 16-bit tags of the key hosts' label suffixes, and each key host's bytes, its root `Url` and `DomainName` keys' first records and whether it has `Url` keys with a path (`format/hosts.rs`); optional, a set without it walks the keys for every query |
-//! | [`KEYS`] | an `fst` map from key to its first record (`format/fst.rs`) |
+//! | [`KEYS`] | an `fst` map from key to its first record (`format/fst.rs`): every key, or, when the host index is their sole store, every key it does not hold |
 //! | [`RECORDS`] | `n` (`u64`), the number of `Url` records (`u64`), `p` (`u8`, at most `PALETTE_BITS`), a palette of `2^p` flag bytes, then `n` palette indices of `p` bits |
 //! | [`LINES`] | `b` (`u8`, at most `LINE_BITS`), then `n` line numbers of `b` bits, each an input file's first number (in [`SOURCES`]) plus the line; `LINE_IN_META` (with `b` = 24) when the number is that large or larger, with the id (`file:line`) in metadata |
 //! | [`META_INDEX`] | `m` pairs `(record: u32, offset: u32)` sorted by record, one per record with `HAS_META` |

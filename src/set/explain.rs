@@ -9,6 +9,7 @@
 
 use super::IndicatorSet;
 use crate::canon;
+use crate::format::hosts;
 use crate::format::wire::{i64_at, str_at, u32_at};
 use crate::format::{
     ACTION_MASK, ACTIONS, CHAINED, HAS_EXPIRATION, HAS_META, M_ALERT, M_ALERT_VALUE, M_CATEGORY,
@@ -36,6 +37,14 @@ fn decode_key(key: &[u8]) -> (Kind, String) {
             reversed(key.strip_suffix(b".").unwrap_or(key)),
         ),
     }
+}
+
+/// The key (in the automaton's form: the host reversed, then `/` or `.`) of
+/// `host`'s root `Url` key or `DomainName` key.
+fn key_of_host(host: &[u8], kind: Kind) -> Vec<u8> {
+    let mut key: Vec<u8> = host.iter().rev().copied().collect();
+    key.push(if kind == Kind::Url { b'/' } else { b'.' });
+    key
 }
 
 /// Why `winner` outranks `loser`, both matching the same query.
@@ -80,7 +89,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                         .concat()
                     }
                 };
-                let first = self.keys().get(&k).and_then(|f| usize::try_from(f).ok());
+                let first = self.first_record(&k).and_then(|f| usize::try_from(f).ok());
                 if first.is_some_and(|f| self.chain(f).any(|r| r == hit.record as usize)) {
                     key = Some(k);
                 }
@@ -89,7 +98,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         let key = key
             .or_else(|| {
                 let head = self.chain_head(hit.record as usize);
-                self.keys().get_key(head as u64)
+                self.key_of(head)
             })
             .unwrap_or_default();
         self.record_info(hit.record as usize, &key)
@@ -135,12 +144,20 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             }
             canonical = Some(c);
             self.walk(host, path, &mut |hit| hits.push(hit));
+            hits.reverse();
+            // The keys of the index that are in no other section come
+            // after the automaton's, most specific first (a host filed a
+            // level deeper may be offered again, later: kept once).
+            self.index_keys(host, |c| {
+                if !hits.contains(&c) {
+                    hits.push(c);
+                }
+            });
         });
         if canonical.is_none() && !verdict.invalid {
             ip = true;
             canonical = canonical_ip(query, mode);
         }
-        hits.reverse();
         // Each key's records, in order of precedence; `waiting` when a
         // record before it of the same key has not expired.
         let mut records: Vec<(Hit, bool)> = Vec::with_capacity(hits.len());
@@ -227,8 +244,19 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
 
     /// Every indicator, in key order (the order of [`Hit::record`]). Each
     /// item costs a key reconstruction and allocates; meant for `inspect`.
+    /// When the host index is the sole store of the keys it files, the
+    /// iterator first lists those keys by record: 24 bytes of heap each.
     pub fn iter(&self) -> impl Iterator<Item = IndicatorInfo> + '_ {
         let mut key = Vec::new();
+        let mut in_index: Vec<(u32, &[u8], Kind)> = Vec::new();
+        if let Some(index) = self.sole_index() {
+            for e in index.all_entries() {
+                in_index.extend(e.root.map(|r| (r, e.host, Kind::Url)));
+                in_index.extend(e.domain.map(|r| (r, e.host, Kind::DomainName)));
+            }
+            in_index.sort_unstable_by_key(|&(r, _, _)| r);
+        }
+        let mut next = in_index.into_iter().peekable();
         (0..self.len()).map(move |r| {
             let chained = r > 0
                 && self
@@ -236,9 +264,79 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                     .flags(r - 1)
                     .is_some_and(|f| f & CHAINED != 0);
             if !chained {
-                key = self.keys().get_key(r as u64).unwrap_or_default();
+                while next.next_if(|&(at, _, _)| (at as usize) < r).is_some() {}
+                key = match next.next_if(|&(at, _, _)| at as usize == r) {
+                    Some((_, host, kind)) => key_of_host(host, kind),
+                    None => self.keys().get_key(r as u64).unwrap_or_default(),
+                };
             }
             self.record_info(r, &key)
+        })
+    }
+
+    /// The host index, when it is the sole store of the keys it files.
+    fn sole_index(&self) -> Option<hosts::Hosts<'_>> {
+        let (range, layout) = self.hosts.as_ref().filter(|(_, l)| l.sole)?;
+        Some(hosts::Hosts::new(self.section(range), layout))
+    }
+
+    /// Calls `f` with every key of `host` and its parent domains that only
+    /// the host index holds, most specific first (none unless the index is
+    /// their sole store).
+    fn index_keys(&self, host: &[u8], mut f: impl FnMut(Hit)) {
+        if let Some(index) = self.sole_index() {
+            let _ = index.lookup_tail(host, self.section(&self.filter), &mut |c| {
+                if let (Ok(len), true) = (u16::try_from(c.len), (c.record as usize) < self.len) {
+                    f(Hit {
+                        record: c.record,
+                        kind: c.kind,
+                        len,
+                    });
+                }
+                hosts::Progress {
+                    decider: false,
+                    audit: false,
+                }
+            });
+        }
+    }
+
+    /// The first record of `key` (in the automaton's form), when it is a
+    /// key of the set.
+    fn first_record(&self, key: &[u8]) -> Option<u64> {
+        if let Some(first) = self.keys().get(key) {
+            return Some(first);
+        }
+        let (host, kind) = match key.split_last()? {
+            (b'.', host) => (host, Kind::DomainName),
+            (b'/', host) if !host.contains(&b'/') => (host, Kind::Url),
+            _ => return None,
+        };
+        let host: Vec<u8> = host.iter().rev().copied().collect();
+        let mut first = None;
+        let len = key.len() - usize::from(kind == Kind::DomainName);
+        self.index_keys(&host, |hit| {
+            if hit.kind == kind && usize::from(hit.len) == len {
+                first.get_or_insert(u64::from(hit.record));
+            }
+        });
+        first
+    }
+
+    /// The key (in the automaton's form) whose first record is `first`.
+    fn key_of(&self, first: usize) -> Option<Vec<u8>> {
+        if let Some(key) = self.keys().get_key(first as u64) {
+            return Some(key);
+        }
+        self.sole_index()?.all_entries().find_map(|e| {
+            let first = u32::try_from(first).ok()?;
+            if e.root == Some(first) {
+                Some(key_of_host(e.host, Kind::Url))
+            } else if e.domain == Some(first) {
+                Some(key_of_host(e.host, Kind::DomainName))
+            } else {
+                None
+            }
         })
     }
 

@@ -114,7 +114,10 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                     Found::default()
                 } else {
                     self.ask_index(host, false, clock)
-                        .unwrap_or_else(|Fallback| self.walk_domain(host, clock))
+                        .unwrap_or_else(|Fallback| {
+                            let found = self.walk_domain(host, clock);
+                            self.then_index(host, found, clock)
+                        })
                 }
             }
             Mode::Full => {
@@ -126,7 +129,10 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                     Found::default()
                 } else {
                     self.ask_index(host, true, clock)
-                        .unwrap_or_else(|Fallback| self.walk_full(query.len(), host, &url, clock))
+                        .unwrap_or_else(|Fallback| {
+                            let found = self.walk_full(query.len(), host, &url, clock);
+                            self.then_index(host, found, clock)
+                        })
                 }
             }
         };
@@ -146,29 +152,53 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         let mut found = Found::default();
         let index = hosts::Hosts::new(self.section(range), layout);
         index.lookup(host, self.section(&self.filter), paths, &mut |c| {
-            if c.record as usize >= self.len {
-                return found.progress();
-            }
-            let live = if c.flags & HAS_EXPIRATION == 0 {
-                Some((c.record as usize, c.flags))
-            } else {
-                self.live_record(c.record as usize, || clock.now())
-            };
-            if let Some((record, flags)) = live {
-                let hit = Hit {
-                    record: record as u32,
-                    kind: c.kind,
-                    len: u16::try_from(c.len).unwrap_or(u16::MAX),
-                };
-                if flags & ACTION_MASK == 3 {
-                    found.audit.get_or_insert((hit, flags));
-                } else {
-                    found.decider.get_or_insert((hit, flags));
-                }
-            }
-            found.progress()
+            self.offer(&mut found, c, clock)
         })?;
         Ok(found)
+    }
+
+    /// After the automaton's walk has found what it holds for `host`: when
+    /// the index is the sole store of the keys it files, its keys of the
+    /// host's parent domains (and of the host, unless it has more labels
+    /// than the index files), which all come after the automaton's in
+    /// precedence. A lookup the index cannot follow (only a crafted file
+    /// has one) keeps what was found.
+    #[inline(never)]
+    fn then_index(&self, host: &[u8], mut found: Found, clock: &mut Clock) -> Found {
+        if let Some((range, layout)) = self.hosts.as_ref().filter(|(_, l)| l.sole) {
+            let index = hosts::Hosts::new(self.section(range), layout);
+            let _ = index.lookup_tail(host, self.section(&self.filter), &mut |c| {
+                self.offer(&mut found, c, clock)
+            });
+        }
+        found
+    }
+
+    /// Takes a candidate of the index (most specific first) into `found`
+    /// when it is live: what the lookup has found so far.
+    #[inline(always)]
+    fn offer(&self, found: &mut Found, c: hosts::Candidate, clock: &mut Clock) -> hosts::Progress {
+        if c.record as usize >= self.len {
+            return found.progress();
+        }
+        let live = if c.flags & HAS_EXPIRATION == 0 {
+            Some((c.record as usize, c.flags))
+        } else {
+            self.live_record(c.record as usize, || clock.now())
+        };
+        if let Some((record, flags)) = live {
+            let hit = Hit {
+                record: record as u32,
+                kind: c.kind,
+                len: u16::try_from(c.len).unwrap_or(u16::MAX),
+            };
+            if flags & ACTION_MASK == 3 {
+                found.audit.get_or_insert((hit, flags));
+            } else {
+                found.decider.get_or_insert((hit, flags));
+            }
+        }
+        found.progress()
     }
 
     /// Offers a key the automaton found, in increasing precedence: the last

@@ -1,15 +1,19 @@
 //! [`IndicatorSet`]: a compiled set, opened over any bytes (a `Vec<u8>`, an
 //! `include_bytes!`, a memory map) without copying them, and its lookups.
 //!
-//! A lookup canonicalises the query into a stack buffer and asks the
-//! suffix filter (`format/filter.rs`) whether any key may match the host;
-//! most queries that match nothing stop there. Otherwise it walks the key
+//! A lookup canonicalises the query into a stack buffer and asks the host
+//! index (`format/hosts.rs`): the suffix filter (`format/filter.rs`) says
+//! which of the host's label suffixes may be key hosts (most queries that
+//! match nothing stop there), and their bucket lines name candidate
+//! entries, verified byte for byte, most specific first. A host with `Url`
+//! keys with a path (full mode) or of more than 16 labels walks the key
 //! automaton once (with the bounds-checked reader in `format/fst.rs`): the
-//! host from its rightmost byte, then (full mode) the path. Every final
-//! state on the way is a candidate, and candidates come in increasing
-//! precedence (see [`crate::format`]'s keys), so the last live
-//! allow/warn/block candidate decides and the last live audit candidate is
-//! reported. No allocation, no lock, no panic on any query.
+//! host from its rightmost byte, then (full mode) the path, where every
+//! final state is a candidate in increasing precedence (see
+//! [`crate::format`]'s keys); the index then adds the keys of the parent
+//! domains. The first live allow/warn/block candidate in precedence
+//! decides and the first live audit candidate is reported. No allocation,
+//! no lock, no panic on any query.
 //!
 //! By concern: opening and validating the sections (`set/open.rs`), the
 //! hot lookup (`set/lookup.rs`), and the reports: explain, info, iter and

@@ -175,7 +175,16 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             )),
         };
         let common = c.require(COMMON_INPUTS)?;
-        let root = Keys::new(&whole[keys.clone()], common, n - view.count(CHAINED))
+        // The key automaton holds one key per first record, except the keys
+        // an index that is their sole store holds.
+        let in_index = match &hosts {
+            Some((_, l)) if l.sole => l.keys as usize,
+            _ => 0,
+        };
+        let heads = (n - view.count(CHAINED))
+            .checked_sub(in_index)
+            .ok_or(FormatError::Corrupt("hosts: more keys than records"))?;
+        let root = Keys::new(&whole[keys.clone()], common, heads)
             .map_err(|e| match e {
                 keys::KeysError::Footer => {
                     FormatError::Corrupt("keys: not an fst with one key per record")
