@@ -1,6 +1,9 @@
 //! The hot lookup: canonicalise the query into a stack buffer, ask the
-//! filter, walk the key automaton once, keep the last live candidate of
-//! each kind.
+//! host index (the filter, then the bucket lines of the passed suffixes)
+//! for the keys without a path, most specific first; walk the key
+//! automaton only for a host with `Url` keys with a path (full mode) or of
+//! more than 16 labels, then take the index's keys of its parent domains.
+//! The first live candidate of each kind in precedence is the answer.
 
 use super::IndicatorSet;
 use crate::canon;
@@ -86,9 +89,11 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// to its host) and only `DomainName` indicators and `Url` indicators
     /// for the root path apply.
     ///
-    /// Costs one canonicalisation into a stack buffer and one walk of the
-    /// key automaton over the host (and, in full mode, the path); never
-    /// allocates, never panics. An unparsable query gives
+    /// Costs one canonicalisation into a stack buffer and, for most
+    /// queries, one filter block and a bucket line per level of the host
+    /// in the host index (a host with `Url` keys with a path, in full mode,
+    /// or of more than 16 labels, also walks the key automaton over the
+    /// host and the path); never allocates, never panics. An unparsable query gives
     /// [`Decision::None`] with `invalid` set; an IP literal host matches
     /// nothing.
     pub fn check(&self, query: impl AsRef<[u8]>, mode: Mode) -> Verdict {
