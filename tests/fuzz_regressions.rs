@@ -229,3 +229,35 @@ fn a_scheme_in_the_query_does_not_make_an_ipv6_host() {
     let key = format!("{host}{path}");
     assert_eq!(canon::indicator(Kind::Url, &key), Ok((host, path)));
 }
+
+/// `canon_url`, agreement with the `url` crate: a host whose UTS 46
+/// mapping (which drops U+200B and U+FEFF) left more dots than the host
+/// buffer holds was refused as longer than 253 bytes, though its dots
+/// clean down to a short host, which `url` gave. A URL written that way
+/// was unparsable instead of its host's. Fixed by cleaning the long
+/// mapping's dots before judging its length.
+#[test]
+fn a_host_whose_mapping_cleans_down_to_a_short_one_is_that_host() {
+    // 24 labels and a dot dropped after each: mapped, 267 bytes (more
+    // than the 256-byte buffer); cleaned, 243.
+    let padded = format!("{}com", "abcdefghi.\u{200b}.".repeat(24));
+    let want = format!("{}com", "abcdefghi.".repeat(24));
+    let mut out = [0u8; HOST_BUF_LEN];
+    let (_, n) = canon::host(padded.as_bytes(), &mut out).unwrap();
+    assert_eq!(&out[..n], want.as_bytes());
+    assert_eq!(
+        canon::url_string(&format!("https://{padded}/p")),
+        Ok(format!("https://{want}/p"))
+    );
+    // The artifact itself.
+    let found = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/fuzz/canon_url-mapped-dots"
+    ))
+    .unwrap();
+    let text = std::str::from_utf8(&found[1..]).unwrap();
+    assert!(canon::url_string(text).is_ok(), "{text:?}");
+    // Still too long when the cleaned host is.
+    let long = format!("{}com", "abcdefghi.\u{200b}.".repeat(26));
+    assert!(canon::host(long.as_bytes(), &mut out).is_err());
+}

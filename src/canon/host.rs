@@ -255,6 +255,13 @@ pub(super) fn canonical(
         Err(ProcessingError::SinkError) => return mapped_long(cleaned, out),
         Err(_) => return Err(BAD_IDNA),
     };
+    checked(out, len)
+}
+
+/// The rules a mapped and cleaned host, `out[..len]`, takes last: not
+/// empty, no `*`, an IPv4 address when it ends in a number (written to
+/// `out` canonical), else at most 253 bytes in labels of at most 63.
+fn checked(out: &mut [u8; HOST_BUF_LEN], len: usize) -> Result<(HostKind, usize), CanonError> {
     let host = &out[..len];
     if host.is_empty() {
         return Err(EMPTY);
@@ -275,11 +282,13 @@ pub(super) fn canonical(
     Ok((HostKind::Domain, len))
 }
 
-/// A host whose UTS 46 mapping did not fit in `out`: it is an IP literal
-/// if the mapped form reads as IPv4 (an address padded with zeros, as in
-/// the `Passthrough` branch), and too long otherwise. The mapping is redone
-/// into a buffer as large as the raw host; a mapping longer than that is too
-/// long as well.
+/// A host whose UTS 46 mapping did not fit in `out`: the mapping is redone
+/// into a buffer as large as the raw host (a mapping longer than that is
+/// too long) and its dots cleaned. What fits in `out` then takes the
+/// rules of any host (characters the mapping drops, such as U+200B, can
+/// leave runs of dots that clean down to a host of 253 bytes or fewer);
+/// a longer one is an IP literal if it reads as IPv4 (an address padded
+/// with zeros, as in the `Passthrough` branch), and too long otherwise.
 #[cold]
 #[inline(never)]
 fn mapped_long(
@@ -307,6 +316,10 @@ fn mapped_long(
         Err(_) => return Err(BAD_IDNA),
     };
     let len = clean_dots_in_place(&mut wide, len);
+    if len <= HOST_BUF_LEN {
+        out[..len].copy_from_slice(&wide[..len]);
+        return checked(out, len);
+    }
     let host = &wide[..len];
     if host.contains(&b'*') {
         return Err(WILDCARD);
