@@ -77,8 +77,8 @@ fn parallel(indicators: &[Indicator]) -> bool {
 
 /// [`build`], with the filter made on a thread of its own or not (the
 /// bytes are the same either way), and with the index the sole store of
-/// the keys it files when it can be (`sole`).
-fn build_with(indicators: &[Indicator], parallel: bool, sole: bool) -> Vec<u8> {
+/// the keys it files when it can be and `allow_sole` says so.
+fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec<u8> {
     // All keys in one arena (no allocation per key); `spans[i]` is the
     // range of indicator i's key in it.
     let mut arena: Vec<u8> = Vec::with_capacity(
@@ -200,7 +200,7 @@ fn build_with(indicators: &[Indicator], parallel: bool, sole: bool) -> Vec<u8> {
     let key_hosts = key_hosts(order.len(), key_at, is_head, &records);
     let plan = key_hosts.as_ref().and_then(|k| {
         let mut plan = hosts::plan(k.found.len(), |i| key_host(k, i), records.len())?;
-        plan.sole &= sole;
+        plan.sole &= allow_sole;
         Some(plan)
     });
     let sole = plan.as_ref().is_some_and(|p| p.sole);

@@ -274,12 +274,6 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         })
     }
 
-    /// The host index, when it is the sole store of the keys it files.
-    fn sole_index(&self) -> Option<hosts::Hosts<'_>> {
-        let (range, layout) = self.hosts.as_ref().filter(|(_, l)| l.sole)?;
-        Some(hosts::Hosts::new(self.section(range), layout))
-    }
-
     /// Calls `f` with every key of `host` and its parent domains that only
     /// the host index holds, most specific first (none unless the index is
     /// their sole store).

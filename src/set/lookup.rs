@@ -170,8 +170,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// has one) keeps what was found.
     #[inline(never)]
     fn then_index(&self, host: &[u8], mut found: Found, clock: &mut Clock) -> Found {
-        if let Some((range, layout)) = self.hosts.as_ref().filter(|(_, l)| l.sole) {
-            let index = hosts::Hosts::new(self.section(range), layout);
+        if let Some(index) = self.sole_index() {
             let _ = index.lookup_tail(host, self.section(&self.filter), &mut |c| {
                 self.offer(&mut found, c, clock)
             });

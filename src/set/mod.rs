@@ -197,6 +197,13 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             .unwrap_or(0)
     }
 
+    /// The host index, when it is the sole store of the keys it files.
+    #[inline]
+    fn sole_index(&self) -> Option<hosts::Hosts<'_>> {
+        let (range, layout) = self.hosts.as_ref().filter(|(_, l)| l.sole)?;
+        Some(hosts::Hosts::new(self.section(range), layout))
+    }
+
     /// The number of indicators. O(1).
     pub fn len(&self) -> usize {
         self.len
