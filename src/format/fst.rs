@@ -374,7 +374,11 @@ impl<'a> Keys<'a> {
 
     /// The transitions of the node at `addr` in input order, as
     /// `(input, output, target)`, written to `out`; returns how many.
-    fn transitions(&self, addr: usize, out: &mut [(u8, u64, usize); 256]) -> Option<usize> {
+    pub(crate) fn transitions(
+        &self,
+        addr: usize,
+        out: &mut [(u8, u64, usize); 256],
+    ) -> Option<usize> {
         match self.state(addr)? {
             State::Empty => Some(0),
             State::Next { input, to } => {
