@@ -262,3 +262,76 @@ fn hosts_of_many_labels_are_answered_from_the_automaton_and_the_index() {
     assert!(decided > 60, "{decided}");
     assert!(sole.iter().eq(walked.iter()));
 }
+
+/// Suffixes with more key hosts under them than one bucket takes, three
+/// levels deep: their hosts are filed deeper and the suffixes marked as
+/// redirects in the filter. Every host, every parent and subdomain of one,
+/// and near misses are answered as a set with every key in the automaton
+/// answers them.
+#[test]
+fn hosts_under_heavy_suffixes_are_found_through_the_filters_redirects() {
+    let file: Arc<str> = Arc::from("heavy");
+    let actions = [Action::Block, Action::Allow, Action::Warn, Action::Audit];
+    let suffixes = [
+        "example.com",
+        "a.example.com",
+        "b.a.example.com",
+        "c.b.a.example.com",
+    ];
+    let mut hosts = Vec::new();
+    for s in suffixes {
+        for i in 0..20 {
+            hosts.push(format!("h{i}.{s}"));
+        }
+    }
+    let mut inds = Vec::new();
+    for (i, h) in hosts.iter().enumerate() {
+        let (kind, value) = if i % 3 == 0 {
+            (Kind::Url, format!("https://{h}/"))
+        } else {
+            (Kind::DomainName, h.clone())
+        };
+        let line = i as u64 + 1;
+        inds.extend(common::indicator(kind, &value, actions[i % 4], &file, line));
+    }
+    inds.extend(common::indicator(
+        Kind::DomainName,
+        "a.example.com",
+        Action::Audit,
+        &file,
+        1_000,
+    ));
+    let sole = IndicatorSet::from_bytes(build(&inds)).unwrap();
+    let every = build_with_every_key_in_the_automaton(&inds);
+    let walked = IndicatorSet::from_bytes(with_index(&every, None)).unwrap();
+    let now = indset::Timestamp(1_700_000_000);
+    let mut decided = 0;
+    let queries = hosts
+        .iter()
+        .flat_map(|h| {
+            [
+                h.clone(),
+                format!("x.{h}"),
+                format!("{h}x"),
+                format!("h99.{h}"),
+            ]
+        })
+        .chain(suffixes.iter().map(|s| s.to_string()));
+    for h in queries {
+        for (q, mode) in [
+            (h.clone(), Mode::Domain),
+            (format!("https://{h}/p"), Mode::Full),
+        ] {
+            let (a, b) = (sole.check_at(&q, mode, now), walked.check_at(&q, mode, now));
+            assert_eq!(a, b, "{q}");
+            decided += usize::from(a.indicator.is_some());
+            assert_eq!(
+                sole.explain(&q, mode, now),
+                walked.explain(&q, mode, now),
+                "{q}"
+            );
+        }
+    }
+    assert!(decided > 150, "{decided}");
+    assert!(sole.iter().eq(walked.iter()));
+}

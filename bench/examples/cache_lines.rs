@@ -79,6 +79,36 @@ fn run(path: &str, mode: &str, queries: &str) {
         })
         .fold((u64::MAX, 0), |(s, e), (a, b)| (s.min(a), e.max(b)));
     assert!(start < end, "the set's mapping is in /proc/self/maps");
+    let bytes = std::fs::read(path).expect("set file");
+    let container = indset::format::Container::parse(&bytes).expect("a set");
+    // The host index in three parts (its header, its bucket lines, its
+    // entries: `format/hosts.rs`), the other sections whole.
+    let mut sections: Vec<String> = Vec::new();
+    for (id, s) in container.sections() {
+        let at = s.as_ptr() as usize - bytes.as_ptr() as usize;
+        let name = id.name().unwrap_or("other");
+        let u32_at = |i: usize| {
+            s.get(i..i + 4)
+                .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        };
+        if name == "hosts" {
+            let lines_at = u32_at(8).min(s.len());
+            let entries_at = (lines_at + 64 * u32_at(4)).min(s.len());
+            sections.push(format!("hosts-header:{at:x}:{:x}", at + lines_at));
+            sections.push(format!(
+                "hosts-lines:{:x}:{:x}",
+                at + lines_at,
+                at + entries_at
+            ));
+            sections.push(format!(
+                "hosts-entries:{:x}:{:x}",
+                at + entries_at,
+                at + s.len()
+            ));
+        } else {
+            sections.push(format!("{name}:{at:x}:{:x}", at + s.len()));
+        }
+    }
     let text = std::fs::read_to_string(queries).expect("queries file");
     let queries: Vec<&str> = text.lines().collect();
     // Written at once: `count` reads the trace as it comes and needs these
@@ -86,8 +116,9 @@ fn run(path: &str, mode: &str, queries: &str) {
     let mut stdout = std::io::stdout();
     write!(
         stdout,
-        "map {start:x} {end:x}\nmark {:x}\n",
-        &MARKER.0[0] as *const u8 as usize
+        "map {start:x} {end:x}\nmark {:x}\nsections {}\n",
+        &MARKER.0[0] as *const u8 as usize,
+        sections.join(" ")
     )
     .and_then(|()| stdout.flush())
     .expect("stdout");
@@ -122,10 +153,21 @@ fn count(path: &str) {
             .filter_map(hex)
             .collect();
         let mark = hex(lines.next()?.strip_prefix("mark ")?)?;
-        Some((*map.first()?, *map.get(1)?, mark))
+        // `name:start:end`, file offsets in hex, in file order.
+        let sections: Vec<(String, u64, u64)> = lines
+            .next()?
+            .strip_prefix("sections ")?
+            .split(' ')
+            .filter_map(|s| {
+                let mut f = s.split(':');
+                let name = f.next()?.to_string();
+                Some((name, hex(f.next()?)?, hex(f.next()?)?))
+            })
+            .collect();
+        Some((*map.first()?, *map.get(1)?, mark, sections))
     };
     let mut known = None;
-    let mut per_lookup: Vec<usize> = Vec::new();
+    let mut per_lookup: Vec<HashSet<u64>> = Vec::new();
     let mut current: Option<HashSet<u64>> = None;
     let stdin = std::io::stdin();
     for (n, line) in stdin.lock().lines().enumerate() {
@@ -144,12 +186,13 @@ fn count(path: &str) {
         if known.is_none() && (size == 1 || n % 65_536 == 0) {
             known = read_info();
         }
-        let Some((start, end, mark)) = known else {
+        let Some((start, end, mark, _)) = &known else {
             continue;
         };
+        let (start, end, mark) = (*start, *end, *mark);
         if addr == mark {
             if let Some(seen) = current.take() {
-                per_lookup.push(seen.len());
+                per_lookup.push(seen);
             }
             current = Some(HashSet::new());
             continue;
@@ -158,21 +201,25 @@ fn count(path: &str) {
             && addr >= start
             && addr < end
         {
-            for l in (addr >> 6)..=((addr + size.max(1) - 1) >> 6) {
+            // Lines as file offsets: the map starts at the file's start.
+            let (a, z) = (addr - start, addr - start + size.max(1) - 1);
+            for l in (a >> 6)..=(z >> 6) {
                 seen.insert(l);
             }
         }
     }
     // The trace has ended, so has `run`: its answers are all written.
     let info = std::fs::read_to_string(path).expect("info file");
-    let matched: Vec<bool> = info.lines().skip(2).map(|l| l == "1").collect();
+    let matched: Vec<bool> = info.lines().skip(3).map(|l| l == "1").collect();
+    let sections = known.map(|k| k.3).unwrap_or_default();
     assert_eq!(
         per_lookup.len(),
         matched.len(),
         "one count per lookup between the markers"
     );
+    let counts: Vec<usize> = per_lookup.iter().map(HashSet::len).collect();
     let stats = |want: bool| {
-        let mut v: Vec<usize> = per_lookup
+        let mut v: Vec<usize> = counts
             .iter()
             .zip(&matched)
             .filter(|(_, m)| **m == want)
@@ -184,12 +231,32 @@ fn count(path: &str) {
         }
         let mean = v.iter().sum::<usize>() as f64 / v.len() as f64;
         let p = |q: f64| v[((q * (v.len() - 1) as f64).round() as usize).min(v.len() - 1)];
+        // The mean lines per lookup in each section (the header and table
+        // count as "container").
+        let mut by_section: Vec<(String, usize)> = Vec::new();
+        for (seen, _) in per_lookup.iter().zip(&matched).filter(|(_, m)| **m == want) {
+            for &line in seen {
+                let name = sections
+                    .iter()
+                    .find(|(_, s, e)| line << 6 < *e && (line << 6) + 64 > *s)
+                    .map_or("container", |(n, _, _)| n.as_str());
+                match by_section.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, c)) => *c += 1,
+                    None => by_section.push((name.to_string(), 1)),
+                }
+            }
+        }
+        let by_section: Vec<String> = by_section
+            .iter()
+            .map(|(n, c)| format!("\"{n}\": {:.2}", *c as f64 / v.len() as f64))
+            .collect();
         format!(
-            "{{\"lookups\": {}, \"mean\": {mean:.2}, \"p50\": {}, \"p99\": {}, \"max\": {}}}",
+            "{{\"lookups\": {}, \"mean\": {mean:.2}, \"p50\": {}, \"p99\": {}, \"max\": {}, \"sections\": {{{}}}}}",
             v.len(),
             p(0.5),
             p(0.99),
-            v[v.len() - 1]
+            v[v.len() - 1],
+            by_section.join(", ")
         )
     };
     println!("{{\"miss\": {}, \"match\": {}}}", stats(false), stats(true));

@@ -264,10 +264,14 @@ fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec
     // 64-byte aligned in a file of nine sections, so each 32-byte filter
     // block lies within one cache line, and the index's writer aligns its
     // lines from where the filter ends.
+    let mut filter = filter;
+    if let Some(plan) = &plan {
+        plan.mark_redirects(&mut filter);
+    }
     let filter = filter::to_bytes(&filter);
     let index = key_hosts.zip(plan).map(|(k, plan)| {
         let at = first_section_at(SECTIONS) + filter.len();
-        hosts::write(plan, k.found.len(), |i| key_host(&k, i), at)
+        hosts::write(plan, |i| key_host(&k, i), at)
     });
     // Each section is dropped once the writer holds it, and the file is
     // finished in the writer's buffer: a large set is never held twice.

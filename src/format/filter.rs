@@ -9,7 +9,10 @@
 //! such a host, so a lookup hashes its suffixes from the right, one label at
 //! a time, and walks the keys only when the filter may hold one of them.
 //! The filter never says "no" for a suffix that is there; it says "maybe"
-//! for one that is not with a probability of about 1.5% per suffix.
+//! for one that is not with a probability of about 1.5% per suffix. It
+//! also holds the host index's redirects (`format/hosts.rs`): the suffixes
+//! whose hosts are filed a level deeper, each as its state salted, in its
+//! base's block.
 //!
 //! # Layout
 //!
@@ -224,7 +227,6 @@ pub(crate) fn with_capacity(hosts: usize) -> Vec<u64> {
 /// Adds `host` (its whole length, every label) to a filter.
 #[cfg(feature = "compile")]
 pub(crate) fn add(filter: &mut [u64], host: &[u8]) {
-    let blocks = filter.len() / WORDS;
     let (mut state, mut base, mut n) = (SEED, SEED, 0);
     suffixes(host, |h, _| {
         state = h;
@@ -234,9 +236,16 @@ pub(crate) fn add(filter: &mut [u64], host: &[u8]) {
         }
         false
     });
-    let block = block_of(base, blocks);
+    add_state(filter, base, state);
+}
+
+/// Adds the state `h` to the block of the base whose state is `base`:
+/// what a lookup that probes `h` there finds.
+#[cfg(feature = "compile")]
+pub(crate) fn add_state(filter: &mut [u64], base: u64, h: u64) {
+    let block = block_of(base, filter.len() / WORDS);
     if let Some(words) = filter.get_mut(block * WORDS..(block + 1) * WORDS) {
-        for (w, bit) in words.iter_mut().zip(bits_of(state)) {
+        for (w, bit) in words.iter_mut().zip(bits_of(h)) {
             *w |= bit;
         }
     }
