@@ -692,10 +692,15 @@ impl<'a> Hosts<'a> {
 /// its flag byte and number.
 #[inline(always)]
 fn record_at(e: &[u8], r: usize, w: usize) -> Option<(u8, u32)> {
-    let b = e.get(r..r + 1 + w)?;
-    let mut n = [0u8; 4];
-    n.get_mut(..w)?.copy_from_slice(b.get(1..)?);
-    Some((b[0], u32::from_le_bytes(n)))
+    // Two fixed-size reads, not a copy of `w` bytes (a call to `memcpy`).
+    let n = if w == 3 {
+        let &[f, a, b, c] = e.get(r..)?.first_chunk::<4>()?;
+        (f, u32::from_le_bytes([a, b, c, 0]))
+    } else {
+        let &[f, a, b, c, d] = e.get(r..)?.first_chunk::<5>()?;
+        (f, u32::from_le_bytes([a, b, c, d]))
+    };
+    Some(n)
 }
 
 /// An entry of the index: a key host and the first records of its keys
