@@ -8,6 +8,10 @@
 #                                         N executions (default 10000000), or Ns seconds
 #   scripts/fuzz.sh repro TARGET FILE     run one input through a target
 #
+# A target's log is fuzz/logs/<target>.log, or fuzz/logs/<target>.<name>.log
+# with FUZZ_RUN=name, so that two campaigns of one target at once (one per
+# core, on one corpus) keep a log each.
+#
 # The targets are built with `cargo fuzz build -O --sanitizer none`: the
 # library denies `unsafe` except at its one memory-map site
 # (`format::map` in src/format/container.rs), which the targets do not
@@ -150,20 +154,25 @@ build() {
     (cd "$fuzz" && cargo fuzz build "${build_flags[@]}")
 }
 
-run() { # target, libFuzzer options...; output to fuzz/logs/<target>.log
+# The log of target $1 (see FUZZ_RUN above).
+log_of() {
+    echo "$fuzz/logs/$1${FUZZ_RUN:+.$FUZZ_RUN}.log"
+}
+
+run() { # target, libFuzzer options...; output to its log_of
     local t=$1
     shift
     mkdir -p "$fuzz/corpus/$t" "$fuzz/artifacts/$t" "$fuzz/logs"
     (cd "$fuzz" && cargo fuzz run "${build_flags[@]}" "$t" "corpus/$t" -- \
         -dict="$fuzz/url.dict" -max_len=4096 -print_final_stats=1 "$@") \
-        >"$fuzz/logs/$t.log" 2>&1
+        >"$(log_of "$t")" 2>&1
 }
 
 # The last status line, the final stats and any panic of a target's log.
 summary() {
-    grep -E '^#[0-9]+' "$fuzz/logs/$1.log" | tail -1 || true
+    grep -E '^#[0-9]+' "$(log_of "$1")" | tail -1 || true
     grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec)|panicked|^Failing input|^\s+artifacts/' \
-        "$fuzz/logs/$1.log" || true
+        "$(log_of "$1")" || true
 }
 
 smoke() {
@@ -213,5 +222,5 @@ case ${1:-} in
     smoke) smoke ;;
     campaign) shift; campaign "$@" ;;
     repro) build; (cd "$fuzz" && cargo fuzz run "${build_flags[@]}" "$2" "$3") ;;
-    *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
