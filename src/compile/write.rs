@@ -1,7 +1,7 @@
 //! Canonical indicators -> sorted keys -> the bytes of an `.indset` file:
-//! [`build`], which sorts the keys, builds the key automaton (in two parts
-//! on two threads for a large set), the filter and the sections, and
-//! writes them in the container. The layout is in [`crate::format`].
+//! [`build`], which sorts the keys, builds the key automaton, the filter
+//! and the sections (the filter and the metadata on a second thread for a
+//! large set), and writes them in the container. The layout is in [`crate::format`].
 
 use std::collections::{HashMap, HashSet};
 
@@ -66,8 +66,8 @@ fn parallel(indicators: &[Indicator]) -> bool {
         && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
 }
 
-/// [`build`], with the filter made on a thread of its own or not (the
-/// bytes are the same either way), and with the index the sole store of
+/// [`build`], with the filter and the metadata made on a second thread or
+/// not (the bytes are the same either way), and with the index the sole store of
 /// the keys it files when it can be and `allow_sole` says so.
 fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec<u8> {
     // All keys in one arena (no allocation per key); `spans[i]` is the

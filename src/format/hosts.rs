@@ -107,7 +107,7 @@
 //! Every read is bounds-checked and every loop bounded (a bucket's next line
 //! must be a later line; at most [`MAX_HITS`] candidates per suffix and
 //! level, and [`MAX_CHAIN`] lines per bucket walk: at most [`MAX_LABELS`]
-//! levels of `MAX_LABELS + 1` walks), and whatever the lookup cannot
+//! levels of `MAX_LABELS` walks), and whatever the lookup cannot
 //! follow it leaves to the automaton ([`Fallback`]), which answers
 //! exactly when the index is not the sole store of its keys. A wrong index
 //! in a crafted file can give that file's keys wrong answers, as wrong
@@ -146,7 +146,7 @@ const MAX_HITS: usize = 8;
 /// this many lines only when its hosts were chosen to collide): past it,
 /// the lookup falls back, so that no file, however its buckets are
 /// chained, makes a lookup read more than [`MAX_LABELS`] levels of
-/// `MAX_LABELS + 1` walks of this many lines.
+/// `MAX_LABELS` walks of this many lines.
 const MAX_CHAIN: u32 = 8;
 
 /// Line byte 4: the slots used.
