@@ -341,28 +341,40 @@ fn mapped_long(
 /// answer for every host this accepts.
 #[inline]
 pub(super) fn plain(input: &[u8], out: &mut [u8; HOST_BUF_LEN]) -> Option<(HostKind, usize)> {
+    plain_dots(input, out).map(|(kind, n, _)| (kind, n))
+}
+
+/// [`plain`], with the bitmap of the host's dots (bit `i` for byte `i`)
+/// when the word scan took it (a host of at most 64 bytes without empty
+/// labels), so that a lookup need not find the dots again.
+#[inline]
+pub(super) fn plain_dots(
+    input: &[u8],
+    out: &mut [u8; HOST_BUF_LEN],
+) -> Option<(HostKind, usize, Option<u64>)> {
     let n = input.len();
+    let cleaned = |out| plain_cleaning(input, out).map(|(kind, n)| (kind, n, None));
     if n == 0 || n > WORD_SCAN_LEN {
-        return plain_cleaning(input, out);
+        return cleaned(out);
     }
     match scan::<false>(input, out) {
-        Ok(end) => Some((HostKind::Domain, end)),
+        Ok((end, dots)) => Some((HostKind::Domain, end, Some(dots))),
         Err(Stop::Other) => None,
-        Err(Stop::EmptyLabel) => plain_cleaning(input, out),
+        Err(Stop::EmptyLabel) => cleaned(out),
     }
 }
 
 /// [`plain`] for the host at the start of `input`, ended by the first
-/// byte outside letters, digits, `-` and `.` (or by the end): the host
-/// and its length in `input`. [`Stop::EmptyLabel`] when that host has an
+/// byte outside letters, digits, `-` and `.` (or by the end): the host,
+/// its length in `input` and the bitmap of its dots. [`Stop::EmptyLabel`] when that host has an
 /// empty label (the caller cleans it, or takes the general path);
 /// [`Stop::Other`] also for a host longer than 64 bytes.
 #[inline]
 pub(super) fn plain_prefix(
     input: &[u8],
     out: &mut [u8; HOST_BUF_LEN],
-) -> Result<(HostKind, usize), Stop> {
-    scan::<true>(input, out).map(|end| (HostKind::Domain, end))
+) -> Result<(HostKind, usize, u64), Stop> {
+    scan::<true>(input, out).map(|(end, dots)| (HostKind::Domain, end, dots))
 }
 
 /// Why [`scan`] gave up.
@@ -439,9 +451,13 @@ fn short_word(s: &[u8]) -> u64 {
 /// dashes as bitmaps, then checks all labels at once on the bitmaps.
 /// `Ok(end)` when `input[..end]` is a plain host (see [`plain`]) of at most
 /// [`WORD_SCAN_LEN`] bytes and `input[end]`, if any, is outside that set;
-/// without `PREFIX`, only when that is all of `input`.
+/// without `PREFIX`, only when that is all of `input`. With `end`, the
+/// bitmap of the host's dots (bit `i` for byte `i`).
 #[inline(always)]
-fn scan<const PREFIX: bool>(input: &[u8], out: &mut [u8; HOST_BUF_LEN]) -> Result<usize, Stop> {
+fn scan<const PREFIX: bool>(
+    input: &[u8],
+    out: &mut [u8; HOST_BUF_LEN],
+) -> Result<(usize, u64), Stop> {
     let s = input.get(..WORD_SCAN_LEN).unwrap_or(input);
     let words = s.chunks_exact(8);
     let rest = words.remainder();
@@ -497,15 +513,15 @@ fn scan<const PREFIX: bool>(input: &[u8], out: &mut [u8; HOST_BUF_LEN]) -> Resul
     } else {
         s.len()
     };
-    check_labels(s, end, dots, dashes != 0)?;
-    Ok(end)
+    let dots = check_labels(s, end, dots, dashes != 0)?;
+    Ok((end, dots))
 }
 
 /// The label rules of [`plain`] on the host `s[..end]` (at most 64 bytes),
 /// given the bitmap of its dots (bit `i` for byte `i`; bits from `end`
-/// on are ignored) and whether it may hold a `-`.
+/// on are ignored) and whether it may hold a `-`; the host's dots.
 #[inline(always)]
-fn check_labels(s: &[u8], end: usize, dots: u64, dash: bool) -> Result<(), Stop> {
+fn check_labels(s: &[u8], end: usize, dots: u64, dash: bool) -> Result<u64, Stop> {
     let live = u64::MAX.checked_shr(64 - end as u32).unwrap_or(0);
     let dots = dots & live;
     // Bit `i` where a label starts: byte 0 and each byte after a dot.
@@ -536,7 +552,7 @@ fn check_labels(s: &[u8], end: usize, dots: u64, dash: bool) -> Result<(), Stop>
         }
         starts &= starts - 1;
     }
-    Ok(())
+    Ok(dots)
 }
 
 /// [`plain`] for a host with empty labels or over 253 bytes: dots are

@@ -96,6 +96,17 @@ pub fn query_host(
     url::query_host(input, out)
 }
 
+/// [`query_host`], with the bitmap of the canonical host's dots (bit `i`
+/// for byte `i`) when the fast path found them: for the lookup, which
+/// hashes the host's label suffixes.
+#[inline]
+pub(crate) fn query_host_dots(
+    input: &[u8],
+    out: &mut [u8; HOST_BUF_LEN],
+) -> Result<(HostKind, usize, Option<u64>), CanonError> {
+    url::query_host_dots(input, out)
+}
+
 /// Canonicalises a full-mode query URL into `buf`, following
 /// `docs/canonicalisation.md` (URLs) and Safe Browsing v4. Never allocates
 /// (see the module docs for the IDN exception); linear in the input.
@@ -139,6 +150,8 @@ pub struct QueryUrl<'i> {
     /// The length of the canonical host.
     pub host_len: usize,
     rest: &'i [u8],
+    /// The bitmap of the host's dots, when the word scan gave it.
+    dots: Option<u64>,
 }
 
 /// Where [`QueryUrl::path`] wrote the canonical path and query.
@@ -158,21 +171,30 @@ pub fn query_url_host<'i>(
     input: &'i [u8],
     host: &mut [u8; HOST_BUF_LEN],
 ) -> Result<QueryUrl<'i>, CanonError> {
-    let (host_kind, host_len, rest) = match url::plain_url_host(input, host) {
+    let (host_kind, host_len, dots, rest) = match url::plain_url_host_dots(input, host) {
         Some(done) => done,
         None => {
             let (kind, len, sp) = url::url_host(input, url::Mode::Query, host)?;
-            (kind, len, sp.rest)
+            (kind, len, None, sp.rest)
         }
     };
     Ok(QueryUrl {
         host_kind,
         host_len,
         rest,
+        dots,
     })
 }
 
 impl QueryUrl<'_> {
+    /// The bitmap of the canonical host's dots (bit `i` for byte `i`)
+    /// when the fast path found them: for the lookup, which hashes the
+    /// host's label suffixes.
+    #[inline]
+    pub(crate) fn host_dots(&self) -> Option<u64> {
+        self.dots
+    }
+
     /// The path half: writes the canonical path and query to `buf`, as
     /// [`url`](fn@url) writes them after the host into a buffer of
     /// `host_len + buf.len()` bytes (so truncation is the same too).

@@ -97,10 +97,21 @@ pub(super) fn url_host<'i>(
 /// `None` for any other URL: a port, user info, white space, other slashes
 /// or bytes.
 #[inline]
+#[cfg(test)]
 pub(super) fn plain_url_host<'i>(
     input: &'i [u8],
     hb: &mut [u8; HOST_BUF_LEN],
 ) -> Option<(HostKind, usize, &'i [u8])> {
+    plain_url_host_dots(input, hb).map(|(kind, n, _, rest)| (kind, n, rest))
+}
+
+/// [`plain_url_host`], with the bitmap of the host's dots when the word
+/// scan gave it (see [`host::plain_dots`]).
+#[inline]
+pub(super) fn plain_url_host_dots<'i>(
+    input: &'i [u8],
+    hb: &mut [u8; HOST_BUF_LEN],
+) -> Option<(HostKind, usize, Option<u64>, &'i [u8])> {
     // The scheme as one word: `| 0x20` folds the case of its letters only.
     let head = u64::from_le_bytes(input.get(..8)?.try_into().ok()?);
     let scheme = if head | 0x20_2020_2020 == u64::from_le_bytes(*b"https://") {
@@ -111,23 +122,23 @@ pub(super) fn plain_url_host<'i>(
         return None;
     };
     let after = input.get(scheme..)?;
-    let (kind, n, e) = match host::plain_prefix(after, hb) {
+    let (kind, n, dots, e) = match host::plain_prefix(after, hb) {
         // The host ends at the first byte that is not plain: it must end
         // the authority too.
-        Ok((kind, n)) => match after.get(n) {
-            None | Some(b'/' | b'\\' | b'?' | b'#') => (kind, n, n),
+        Ok((kind, n, dots)) => match after.get(n) {
+            None | Some(b'/' | b'\\' | b'?' | b'#') => (kind, n, Some(dots), n),
             Some(_) => return None,
         },
         Err(Stop::EmptyLabel) => {
             let e = authority_end(after);
-            let (kind, n) = host::plain(after.get(..e)?, hb)?;
-            (kind, n, e)
+            let (kind, n, dots) = host::plain_dots(after.get(..e)?, hb)?;
+            (kind, n, dots, e)
         }
         Err(Stop::Other) => return None,
     };
     let rest = after.get(e..)?;
     let end = rest.iter().rposition(|&b| b > b' ').map_or(0, |i| i + 1);
-    Some((kind, n, rest.get(..end)?))
+    Some((kind, n, dots, rest.get(..end)?))
 }
 
 /// Canonicalises a URL into `buf` (see [`super::url`](fn@super::url)).
@@ -166,16 +177,26 @@ pub(super) fn query_host(
     input: &[u8],
     out: &mut [u8; HOST_BUF_LEN],
 ) -> Result<(HostKind, usize), CanonError> {
+    query_host_dots(input, out).map(|(kind, n, _)| (kind, n))
+}
+
+/// [`query_host`], with the bitmap of the canonical host's dots when the
+/// word scan gave it (see [`host::plain_dots`]).
+#[inline]
+pub(super) fn query_host_dots(
+    input: &[u8],
+    out: &mut [u8; HOST_BUF_LEN],
+) -> Result<(HostKind, usize, Option<u64>), CanonError> {
     // A bare host of letters, digits, `-` and `.` (an SNI name) is its own
     // split: no white space to trim, no scheme, port, user info or path.
-    if let Some(done) = host::plain(input, out) {
+    if let Some(done) = host::plain_dots(input, out) {
         return Ok(done);
     }
     let sp = split(trim(input), true);
-    if let Some(done) = host::plain(sp.host, out) {
+    if let Some(done) = host::plain_dots(sp.host, out) {
         return Ok(done);
     }
-    host::query_canonical(&RawHost::unescaped(sp.host), out)
+    host::query_canonical(&RawHost::unescaped(sp.host), out).map(|(kind, n)| (kind, n, None))
 }
 
 #[cfg(test)]
@@ -195,12 +216,30 @@ mod tests {
         let mut out = [0u8; HOST_BUF_LEN];
         let got = query_host(input, &mut out).map(|(k, n)| (k, out[..n].to_vec()));
         prop_assert_eq!(got, general_query_host(input), "{:?}", input);
+        // The bitmap of dots, when given, is the canonical host's.
+        let mut out = [0u8; HOST_BUF_LEN];
+        if let Ok((_, n, Some(dots))) = query_host_dots(input, &mut out) {
+            prop_assert_eq!(dots, dots_of(&out[..n]), "{:?}", input);
+        }
         Ok(())
+    }
+
+    /// The bitmap of the dots of a host of at most 64 bytes.
+    fn dots_of(host: &[u8]) -> u64 {
+        assert!(host.len() <= 64, "a bitmap holds 64 bytes");
+        host.iter()
+            .enumerate()
+            .filter(|&(_, &c)| c == b'.')
+            .fold(0, |m, (i, _)| m | 1 << i)
     }
 
     /// When [`plain_url_host`] takes a URL, it answers as the general
     /// path: the same host and the same rest.
     fn check_url(input: &[u8]) -> Result<(), TestCaseError> {
+        let mut hb = [0u8; HOST_BUF_LEN];
+        if let Some((_, n, Some(dots), _)) = plain_url_host_dots(input, &mut hb) {
+            prop_assert_eq!(dots, dots_of(&hb[..n]), "{:?}", input);
+        }
         let mut hb = [0u8; HOST_BUF_LEN];
         if let Some((kind, n, rest)) = plain_url_host(input, &mut hb) {
             let sp = split(trim(input), false);

@@ -147,11 +147,33 @@ fn last_dot(host: &[u8], mut end: usize) -> Option<usize> {
 /// one did. The host index (`format/hosts.rs`) hashes with the same
 /// states.
 #[inline(always)]
-pub(crate) fn suffixes(host: &[u8], mut f: impl FnMut(u64, usize) -> bool) -> bool {
+pub(crate) fn suffixes(host: &[u8], f: impl FnMut(u64, usize) -> bool) -> bool {
+    suffixes_with(host, None, f)
+}
+
+/// [`suffixes`], given the bitmap of `host`'s dots (bit `i` for byte `i`)
+/// when the caller has it: the label boundaries are then its set bits,
+/// not searched for. The states are the same.
+#[inline(always)]
+pub(crate) fn suffixes_with(
+    host: &[u8],
+    dots: Option<u64>,
+    mut f: impl FnMut(u64, usize) -> bool,
+) -> bool {
+    // A bitmap holds the dots of a host of at most 64 bytes.
+    let dots = dots.filter(|_| host.len() <= 64);
     let mut h = SEED;
     let mut end = host.len();
     loop {
-        let start = last_dot(host, end).map_or(0, |i| i + 1);
+        let start = match dots {
+            // The highest dot below `end` (at most 64: the bitmap's hosts
+            // are that short).
+            Some(d) => {
+                let below = d & u64::MAX.checked_shr(64 - end as u32).unwrap_or(0);
+                (64 - below.leading_zeros()) as usize
+            }
+            None => last_dot(host, end).map_or(0, |i| i + 1),
+        };
         h = fold_label(h, host, start, end);
         if f(h, start) {
             return true;
@@ -316,8 +338,40 @@ mod tests {
         );
     }
 
+    /// Every suffix's state and start, from [`suffixes_with`].
+    fn all_suffixes(host: &[u8], dots: Option<u64>) -> Vec<(u64, usize)> {
+        let mut v = Vec::new();
+        suffixes_with(host, dots, |h, start| {
+            v.push((h, start));
+            false
+        });
+        v
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// Given the bitmap of a host's dots, the states and starts are
+        /// those found by searching for the dots; a host too long for a
+        /// bitmap is searched whatever the caller gives.
+        #[test]
+        fn the_dots_bitmap_gives_the_same_states(
+            host in "[a-z0-9-]{1,20}(\\.[a-z0-9-]{1,20}){0,6}",
+            junk in any::<u64>(),
+        ) {
+            let b = host.as_bytes();
+            let searched = all_suffixes(b, None);
+            if b.len() <= 64 {
+                let dots = b
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &c)| c == b'.')
+                    .fold(0u64, |m, (i, _)| m | 1 << i);
+                prop_assert_eq!(all_suffixes(b, Some(dots)), searched);
+            } else {
+                prop_assert_eq!(all_suffixes(b, Some(junk)), searched);
+            }
+        }
 
         /// No host that was added, nor any subdomain of it, is ever refused.
         #[test]

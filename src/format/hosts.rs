@@ -292,11 +292,12 @@ fn next_line(line: &[u8; LINE], at: usize) -> Result<Option<usize>, Fallback> {
 #[inline(always)]
 fn raw_suffix_states(
     host: &[u8],
+    dots: Option<u64>,
     states: &mut [u64; MAX_LABELS],
     starts: &mut [u8; MAX_LABELS],
 ) -> Option<usize> {
     let mut n = 0;
-    let too_many = filter::suffixes(host, |h, start| {
+    let too_many = filter::suffixes_with(host, dots, |h, start| {
         let (Some(s), Some(a)) = (states.get_mut(n), starts.get_mut(n)) else {
             return true;
         };
@@ -315,7 +316,7 @@ fn raw_suffix_states(
 #[inline(always)]
 fn suffix_states(host: &[u8]) -> Option<([u64; MAX_LABELS], [u8; MAX_LABELS], usize)> {
     let (mut states, mut starts) = ([0u64; MAX_LABELS], [0u8; MAX_LABELS]);
-    let n = raw_suffix_states(host, &mut states, &mut starts)?;
+    let n = raw_suffix_states(host, None, &mut states, &mut starts)?;
     for s in states.iter_mut().take(n) {
         *s = finish(*s);
     }
@@ -445,15 +446,19 @@ impl<'a> Hosts<'a> {
     /// with a path is a [`Fallback`] (before any call), as is a host of
     /// more than [`MAX_LABELS`] labels (see [`lookup_tail`](Self::lookup_tail))
     /// and anything a crafted index makes the lookup unable to follow.
+    /// `dots`, when the caller has it, is the bitmap of `host`'s dots (bit
+    /// `i` for byte `i`, as the canonicaliser's word scan gives it), which
+    /// the hashing of the suffixes then does not search for.
     #[inline]
     pub(crate) fn lookup(
         &self,
         host: &[u8],
+        dots: Option<u64>,
         filter: &[u8],
         paths: bool,
         take: &mut impl FnMut(Candidate) -> Progress,
     ) -> Result<(), Fallback> {
-        self.lookup_in(host, true, filter, paths, take)
+        self.lookup_in(host, dots, true, filter, paths, take)
     }
 
     /// Like [`lookup`](Self::lookup) without paths, for a host of any
@@ -473,17 +478,18 @@ impl<'a> Hosts<'a> {
                 dots += 1;
                 if dots == MAX_LABELS {
                     let tail = host.get(i + 1..).unwrap_or_default();
-                    return self.lookup_in(tail, false, filter, false, take);
+                    return self.lookup_in(tail, None, false, filter, false, take);
                 }
             }
         }
-        self.lookup_in(host, true, filter, false, take)
+        self.lookup_in(host, None, true, filter, false, take)
     }
 
     #[inline(always)]
     fn lookup_in(
         &self,
         host: &[u8],
+        dots: Option<u64>,
         exact: bool,
         filter: &[u8],
         paths: bool,
@@ -491,7 +497,7 @@ impl<'a> Hosts<'a> {
     ) -> Result<(), Fallback> {
         let mut states = [0u64; MAX_LABELS];
         let mut starts = [0u8; MAX_LABELS];
-        let n = raw_suffix_states(host, &mut states, &mut starts).ok_or(Fallback)?;
+        let n = raw_suffix_states(host, dots, &mut states, &mut starts).ok_or(Fallback)?;
         // Bit `k`: the suffix of `k + 1` labels may be a key host. The
         // suffixes of two labels or more share their filter block; a
         // one-label suffix of a longer host is a key host's only when its
@@ -845,7 +851,8 @@ pub(crate) fn plan<'h>(
         let deeper = |i: usize| usize::from(level[i]) == d && usize::from(labels[i]) > d;
         let state_at = |i: usize| {
             let (mut s, mut a) = ([0u64; MAX_LABELS], [0u8; MAX_LABELS]);
-            raw_suffix_states(host(i).host, &mut s, &mut a).map_or((0, 0), |_| (s[d - 1], s[1]))
+            raw_suffix_states(host(i).host, None, &mut s, &mut a)
+                .map_or((0, 0), |_| (s[d - 1], s[1]))
         };
         let mut under: Vec<(u64, u64)> = (0..count).filter(|&i| deeper(i)).map(state_at).collect();
         under.sort_unstable();
@@ -1099,7 +1106,7 @@ mod tests {
     fn found(index: &[u8], host: &str, paths: bool) -> Result<Vec<(Kind, usize)>, Fallback> {
         let layout = Layout::parse(index).expect("a written header parses");
         let mut out = Vec::new();
-        Hosts::new(index, &layout).lookup(host.as_bytes(), &[], paths, &mut |c| {
+        Hosts::new(index, &layout).lookup(host.as_bytes(), None, &[], paths, &mut |c| {
             if !out.contains(&(c.kind, c.len)) {
                 out.push((c.kind, c.len));
             }

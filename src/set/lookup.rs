@@ -111,14 +111,14 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         let mut host = [0u8; canon::HOST_BUF_LEN];
         let found = match mode {
             Mode::Domain => {
-                let Ok((kind, n)) = canon::query_host(query, &mut host) else {
+                let Ok((kind, n, dots)) = canon::query_host_dots(query, &mut host) else {
                     return Verdict::INVALID;
                 };
                 let host = host.get(..n).unwrap_or_default();
                 if kind.is_ip() {
                     Found::default()
                 } else {
-                    self.ask_index(host, false, clock)
+                    self.ask_index(host, dots, false, clock)
                         .unwrap_or_else(|Fallback| {
                             let found = self.walk_domain(host, clock);
                             self.then_index(host, found, clock)
@@ -133,7 +133,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                 if url.host_kind.is_ip() {
                     Found::default()
                 } else {
-                    self.ask_index(host, true, clock)
+                    self.ask_index(host, url.host_dots(), true, clock)
                         .unwrap_or_else(|Fallback| {
                             let found = self.walk_full(query.len(), host, &url, clock);
                             self.then_index(host, found, clock)
@@ -150,13 +150,19 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// (full mode), a host that has `Url` keys with a path is left to the
     /// automaton, as is everything the index cannot answer.
     #[inline(always)]
-    fn ask_index(&self, host: &[u8], paths: bool, clock: &mut Clock) -> Result<Found, Fallback> {
+    fn ask_index(
+        &self,
+        host: &[u8],
+        dots: Option<u64>,
+        paths: bool,
+        clock: &mut Clock,
+    ) -> Result<Found, Fallback> {
         let Some((range, layout)) = &self.hosts else {
             return Err(Fallback);
         };
         let mut found = Found::default();
         let index = hosts::Hosts::new(self.section(range), layout);
-        index.lookup(host, self.section(&self.filter), paths, &mut |c| {
+        index.lookup(host, dots, self.section(&self.filter), paths, &mut |c| {
             self.offer(&mut found, c, clock)
         })?;
         Ok(found)
