@@ -176,9 +176,10 @@ proptest! {
         let (mut s, names) = sections();
         for (id, b) in &mut s {
             if *id == HOSTS {
-                let n = b.len() - 128;
+                // After the section's 192-byte header.
+                let n = b.len() - 192;
                 for &(at, v) in &edits {
-                    b[128 + at % n] = v;
+                    b[192 + at % n] = v;
                 }
             }
         }

@@ -248,13 +248,16 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// iterator first lists those keys by record: 24 bytes of heap each.
     pub fn iter(&self) -> impl Iterator<Item = IndicatorInfo> + '_ {
         let mut key = Vec::new();
-        let mut in_index: Vec<(u32, &[u8], Kind)> = Vec::new();
-        if let Some(index) = self.sole_index() {
+        // (first record, the bytes its entry stores, the number of its
+        // last label, kind).
+        let mut in_index: Vec<(u32, &[u8], u8, Kind)> = Vec::new();
+        let index = self.sole_index();
+        if let Some(index) = index {
             for e in index.all_entries() {
-                in_index.extend(e.root.map(|r| (r, e.host, Kind::Url)));
-                in_index.extend(e.domain.map(|r| (r, e.host, Kind::DomainName)));
+                in_index.extend(e.root.map(|r| (r, e.stored, e.code, Kind::Url)));
+                in_index.extend(e.domain.map(|r| (r, e.stored, e.code, Kind::DomainName)));
             }
-            in_index.sort_unstable_by_key(|&(r, _, _)| r);
+            in_index.sort_unstable_by_key(|&(r, _, _, _)| r);
         }
         let mut next = in_index.into_iter().peekable();
         (0..self.len()).map(move |r| {
@@ -264,9 +267,11 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
                     .flags(r - 1)
                     .is_some_and(|f| f & CHAINED != 0);
             if !chained {
-                while next.next_if(|&(at, _, _)| (at as usize) < r).is_some() {}
-                key = match next.next_if(|&(at, _, _)| at as usize == r) {
-                    Some((_, host, kind)) => key_of_host(host, kind),
+                while next.next_if(|&(at, _, _, _)| (at as usize) < r).is_some() {}
+                key = match next.next_if(|&(at, _, _, _)| at as usize == r) {
+                    Some((_, stored, code, kind)) => index.map_or_else(Vec::new, |index| {
+                        key_of_host(&index.host_of(stored, code), kind)
+                    }),
                     None => self.keys().get_key(r as u64).unwrap_or_default(),
                 };
             }
@@ -322,12 +327,14 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         if let Some(key) = self.keys().get_key(first as u64) {
             return Some(key);
         }
-        self.sole_index()?.all_entries().find_map(|e| {
+        let index = self.sole_index()?;
+        index.all_entries().find_map(|e| {
             let first = u32::try_from(first).ok()?;
+            let host = || index.host_of(e.stored, e.code);
             if e.root == Some(first) {
-                Some(key_of_host(e.host, Kind::Url))
+                Some(key_of_host(&host(), Kind::Url))
             } else if e.domain == Some(first) {
-                Some(key_of_host(e.host, Kind::DomainName))
+                Some(key_of_host(&host(), Kind::DomainName))
             } else {
                 None
             }
