@@ -61,13 +61,13 @@
 //!
 //! # Layout
 //!
-//! All integers little-endian. The section starts with a 64-byte header:
+//! All integers little-endian. The section starts with a 192-byte header:
 //!
 //! | offset | size | field |
 //! |---:|---:|---|
 //! | 0 | 4 | bucket lines `b`, at least 1 |
 //! | 4 | 4 | lines `l` (bucket lines, then overflow lines), at least `b`, below 2^24 |
-//! | 8 | 4 | `at`: where the lines start in the section, from 64 to 127 |
+//! | 8 | 4 | `at`: where the lines start in the section, from 192 to 255 |
 //! | 12 | 1 | record width `w`: 3 or 4 bytes |
 //! | 13 | 1 | 1 when the index is the only store of its keys ([`Layout::sole`]), else 0 |
 //! | 14 | 2 | zero |
@@ -98,12 +98,14 @@
 //! `a.example.com`); one that names none stores its host whole (a host of
 //! one label, or one whose last label is not in the table).
 //!
-//! The writer fills the table with the last labels that save the most
-//! bytes: a dot and the label for each key host of two labels or more that
-//! ends with it. On the suite's 1M set (412,557 `.com` hosts among 988,628)
-//! that is 3.2 bytes per indicator, 9% of the file. Verifying such an entry
-//! compares the query suffix's last bytes with the dot and the label, from
-//! one load when they fit in a word, and then the stored bytes.
+//! The writer ranks the last labels by the bytes they would save (a dot
+//! and the label for each key host of two labels or more that ends with
+//! it), most first, and takes them in that order while they fit the table.
+//! On the suite's 1M set (412,557 `.com` hosts among 988,628) that saves
+//! 3.2 bytes per indicator, 9% of the file. Verifying such an entry
+//! compares the query suffix's last bytes with the dot and the label (from
+//! one load of its last eight bytes when the suffix has eight and the dot
+//! and the label fit in them), then the stored bytes.
 //!
 //! # The hash
 //!
@@ -955,8 +957,9 @@ pub(crate) struct Plan {
     buckets: usize,
     lines: usize,
     width: usize,
-    /// (bucket, tag, host index), by bucket.
-    slots: Vec<(u32, u16, u32)>,
+    /// (bucket, tag, host index, the number of its last label), by
+    /// bucket.
+    slots: Vec<(u32, u16, u32, u8)>,
     one_label: [u64; 8],
     /// The entries' length in bytes.
     entry_bytes: usize,
@@ -1020,24 +1023,38 @@ pub(crate) fn plan<'h>(
     }
     let filed = labels.iter().filter(|&&n| n > 0).count();
     let buckets = filed.div_ceil(PER_BUCKET).max(1);
-    // (bucket, tag, host index).
-    let mut slots: Vec<(u32, u16, u32)> = Vec::with_capacity(filed);
+    let width = if records <= 1 << 24 { 3 } else { 4 };
+    // The table of last labels, from the filed hosts in their order (a
+    // pass in bucket order reads them in no order at all).
+    let table = last_labels((0..count).filter(|&i| labels[i] > 0).map(|i| host(i).host));
+    let codes = label_codes(&table);
+    // (bucket, tag, host index, the number of its last label).
+    let mut slots: Vec<(u32, u16, u32, u8)> = Vec::with_capacity(filed);
     let mut one_label = [0u64; 8];
+    let (mut entry_bytes, mut keys) = (0usize, 0usize);
     for i in 0..count {
         let h = host(i);
         let Some((states, _, n)) = suffix_states(h.host) else {
             continue;
         };
         let at = states[usize::from(level[i]) - 1];
-        slots.push((bucket(at, buckets) as u32, tag(states[n - 1]), i as u32));
+        let (kept, code) = stored(h.host, &codes);
+        slots.push((
+            bucket(at, buckets) as u32,
+            tag(states[n - 1]),
+            i as u32,
+            code,
+        ));
         if n == 1 && h.domain.is_some() {
             let (word, bit) = mask_bit(tag(states[0]));
             one_label[word] |= bit;
         }
+        let k = usize::from(h.root.is_some()) + usize::from(h.domain.is_some());
+        keys += k;
+        entry_bytes += 2 + kept.len() + k * (1 + width);
     }
-    slots.sort_unstable_by_key(|&(b, _, who)| (b, who));
+    slots.sort_unstable_by_key(|&(b, _, who, _)| (b, who));
 
-    let width = if records <= 1 << 24 { 3 } else { 4 };
     // Every line first (a bucket of `c` slots takes `c / SLOTS` rounded up,
     // at least one), so that the entries go straight after them into the
     // section, without a second copy.
@@ -1048,20 +1065,11 @@ pub(crate) fn plan<'h>(
     if lines >= 1 << 24 {
         return None;
     }
-    let labels = last_labels(slots.iter().map(|&(_, _, who)| host(who as usize).host));
-    let codes = label_codes(&labels);
-    let (mut entry_bytes, mut keys) = (0usize, 0usize);
-    for &(_, _, who) in &slots {
-        let h = host(who as usize);
-        let k = usize::from(h.root.is_some()) + usize::from(h.domain.is_some());
-        keys += k;
-        entry_bytes += 2 + stored(h.host, &codes).0.len() + k * (1 + width);
-    }
     u32::try_from(entry_bytes).ok()?;
     let mut tags = Vec::new();
     let sole = slots.chunk_by(|a, b| a.0 == b.0).all(|run| {
         tags.clear();
-        tags.extend(run.iter().map(|&(_, t, _)| t));
+        tags.extend(run.iter().map(|&(_, t, _, _)| t));
         within_bounds(&mut tags)
     });
     Some(Plan {
@@ -1073,7 +1081,7 @@ pub(crate) fn plan<'h>(
         entry_bytes,
         keys: u32::try_from(keys).ok()?,
         redirects,
-        labels,
+        labels: table,
         sole,
     })
 }
@@ -1163,7 +1171,6 @@ pub(crate) fn write<'h>(
         labels,
         sole,
     } = plan;
-    let codes = label_codes(&labels);
     let at = HEADER + (LINE - (section_at + HEADER) % LINE) % LINE;
     // The section's exact length, reserved: a large set's index grown by
     // doubling would hold up to twice its bytes while the file is built.
@@ -1195,7 +1202,7 @@ pub(crate) fn write<'h>(
         let mut line = line_at(b);
         let mut first = out.len() - e0;
         out[line..line + 4].copy_from_slice(&u32_of(first).to_le_bytes());
-        while let Some(&(_, t, who)) = slots.get(s).filter(|x| x.0 as usize == b) {
+        while let Some(&(_, t, who, code)) = slots.get(s).filter(|x| x.0 as usize == b) {
             s += 1;
             if usize::from(out[line + 4] & USED) == SLOTS {
                 let next = overflow;
@@ -1211,7 +1218,14 @@ pub(crate) fn write<'h>(
             out[line + 36 + 2 * slot..line + 38 + 2 * slot].copy_from_slice(&offset.to_le_bytes());
             out[line + 4] += 1;
             let h = host(who as usize);
-            let (kept, code) = stored(h.host, &codes);
+            let kept = match code {
+                0 => h.host,
+                // The host without a dot and its last label.
+                code => {
+                    let last = labels[usize::from(code) - 1].len();
+                    &h.host[..h.host.len() - 1 - last]
+                }
+            };
             out.push(kept.len() as u8);
             out.extend_from_slice(kept);
             let mut flags = code << LABEL_SHIFT;
