@@ -304,6 +304,13 @@ fn dns_fixtures_agree_with_simple_dns() {
 }
 
 fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
+    query_with_edns(id, name, qtype, None)
+}
+
+/// A query with, when `edns` says so, an OPT record of that version and
+/// DNSSEC OK bit, written here: simple-dns 0.13 reads and writes the
+/// version in the flags' upper byte, where RFC 6891 puts the DO bit.
+fn query_with_edns(id: u16, name: &str, qtype: u16, edns: Option<(u8, bool)>) -> Vec<u8> {
     let mut p = Packet::new_query(id);
     p.set_flags(simple_dns::PacketFlag::RECURSION_DESIRED);
     p.questions.push(Question::new(
@@ -312,7 +319,29 @@ fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
         QCLASS::CLASS(CLASS::IN),
         false,
     ));
-    p.build_bytes_vec().unwrap()
+    let mut bytes = p.build_bytes_vec().unwrap();
+    if let Some((version, dnssec_ok)) = edns {
+        bytes[11] = 1;
+        // Root name, OPT, 4096 bytes; extended rcode, version, flags; no
+        // options.
+        bytes.extend_from_slice(&[0, 0, 41, 0x10, 0, 0, version]);
+        bytes.extend_from_slice(&[if dnssec_ok { 0x80 } else { 0 }, 0, 0, 0]);
+    }
+    bytes
+}
+
+/// An answer's OPT record when it ends with one without options (as
+/// blocking answers do): (extended rcode, version, DO bit, payload size).
+fn answer_edns(answer: &[u8]) -> Option<(u8, u8, bool, u16)> {
+    let opt = answer.get(answer.len().checked_sub(11)?..)?;
+    (opt[..3] == [0, 0, 41] && opt[9..] == [0, 0]).then(|| {
+        (
+            opt[5],
+            opt[6],
+            opt[7] & 0x80 != 0,
+            u16::from_be_bytes([opt[3], opt[4]]),
+        )
+    })
 }
 
 /// The blocking answer, read back by simple-dns: same id and question,
@@ -334,6 +363,26 @@ fn check_answer(q: &[u8], transport: Transport, answer: BlockAnswer) -> Result<(
         &out[..n]
     };
     let p = Packet::parse(a).unwrap();
+    // EDNS in the query, EDNS in the answer (RFC 6891): version 0, no
+    // options, the query's DO bit. The query's OPT record follows its
+    // question (the name's wire form is its text and two bytes).
+    prop_assert_eq!(
+        p.opt().is_some(),
+        Packet::parse(msg).unwrap().opt().is_some()
+    );
+    if p.opt().is_some() {
+        let opt = &msg[12 + name.len() + 2 + 4..];
+        let (ext, version, dnssec_ok, payload) = answer_edns(a).unwrap();
+        prop_assert_eq!((version, payload), (0, dns::EDNS_PAYLOAD));
+        prop_assert_eq!(dnssec_ok, opt[7] & 0x80 != 0);
+        if opt[6] != 0 {
+            // BADVERS: 16, its upper bits in the OPT record, nothing else.
+            prop_assert_eq!((ext, a[3] & 0x0f), (1, 0));
+            prop_assert!(p.answers.is_empty());
+            return Ok(());
+        }
+        prop_assert_eq!(ext, 0);
+    }
     prop_assert_eq!(p.id(), id);
     prop_assert!(p.has_flags(simple_dns::PacketFlag::RESPONSE));
     prop_assert!(p.has_flags(simple_dns::PacketFlag::RECURSION_DESIRED));
@@ -390,6 +439,30 @@ fn block_answers_for_the_fixtures() {
         tcp.extend_from_slice(&q);
         check_answer(&tcp, Transport::Tcp, BlockAnswer::Unspecified).unwrap();
     }
+    // EDNS: the answer carries an OPT record with the query's DO bit, and
+    // a version the blocker does not speak gets BADVERS.
+    for (edns, answer) in [
+        ((0, false), BlockAnswer::Unspecified),
+        ((0, true), BlockAnswer::Unspecified),
+        ((0, true), BlockAnswer::NxDomain),
+        ((1, false), BlockAnswer::Unspecified),
+        ((1, true), BlockAnswer::NxDomain),
+    ] {
+        let q = query_with_edns(7, "blocked.example.com", 1, Some(edns));
+        check_answer(&q, Transport::Udp, answer).unwrap();
+        let mut out = [0u8; 600];
+        let n = dns::write_block_answer(&q, Transport::Udp, answer, &mut out).unwrap();
+        let (ext, _, dnssec_ok, _) = answer_edns(&out[..n]).unwrap();
+        assert_eq!((ext, dnssec_ok), (edns.0, edns.1), "{edns:?}");
+    }
+    // dig's queries carry EDNS with a cookie: the answers carry EDNS too.
+    for (name, bytes) in fixtures("dns-dig-udp") {
+        let mut out = [0u8; 600];
+        let n = dns::write_block_answer(&bytes, Transport::Udp, BlockAnswer::NxDomain, &mut out)
+            .unwrap();
+        assert!(Packet::parse(&bytes).unwrap().opt().is_some(), "{name}");
+        assert_eq!(answer_edns(&out[..n]), Some((0, 0, false, 1232)), "{name}");
+    }
     // Not a query: nothing written.
     let mut out = [0u8; 512];
     for bad in [
@@ -414,10 +487,11 @@ proptest! {
         qtype in prop::sample::select(vec![1u16, 28, 65, 5, 15, 16, 33, 255]),
         tcp in any::<bool>(),
         answer in prop::sample::select(vec![BlockAnswer::NxDomain, BlockAnswer::Unspecified]),
+        edns in prop::option::of((0u8..2, any::<bool>())),
     ) {
         let name = labels.join(".");
         prop_assume!(name.len() <= 253);
-        let q = query(id, &name, qtype);
+        let q = query_with_edns(id, &name, qtype, edns);
         let (bytes, transport) = if tcp {
             let mut b = (q.len() as u16).to_be_bytes().to_vec();
             b.extend_from_slice(&q);

@@ -306,6 +306,11 @@ fn dig_gets_the_blocking_answer_or_the_upstreams() {
         full.contains("status: NOERROR") && full.contains("ANSWER: 0"),
         "{full}"
     );
+    // dig asks with EDNS, and the blocking answer carries it back.
+    assert!(
+        full.contains("OPT PSEUDOSECTION") && full.contains("udp: 1232"),
+        "{full}"
+    );
     // No blocked query reached the upstream.
     assert!(queries(2));
 

@@ -10,7 +10,8 @@
 //!    the same, and a prefix asks for more truthfully (flow_common.rs);
 //! 4. a query `inspect` names gets a blocking answer (at most the query +
 //!    28 bytes) that simple-dns reads back, when it reads the query: same
-//!    id and question, NXDOMAIN or 0.0.0.0/::.
+//!    id and question, NXDOMAIN or 0.0.0.0/::; an OPT record (EDNS) when
+//!    the query's one additional record is one, none when it has none.
 #![no_main]
 
 #[path = "flow_common.rs"]
@@ -70,7 +71,10 @@ fuzz_target!(|input: &[u8]| {
         assert_ne!(u16::from_be_bytes([msg[4], msg[5]]), 1);
         return;
     };
-    if Packet::parse(msg).is_err() || q.qclass != 1 {
+    let Ok(asked) = Packet::parse(msg) else {
+        return;
+    };
+    if q.qclass != 1 {
         // simple-dns refuses some types (0, ...) in a question, and
         // classes other than IN (ANY, ...) in the record it reads back.
         return;
@@ -79,7 +83,30 @@ fuzz_target!(|input: &[u8]| {
     assert_eq!(reply.id(), q.id);
     assert_eq!(reply.questions.len(), 1);
     assert_eq!(u16::from(reply.questions[0].qtype), q.qtype);
+    // EDNS back when the query has it: always when its one additional
+    // record is an OPT record; never when it has none.
+    let additional = u16::from_be_bytes([msg[10], msg[11]]);
+    // Where the question ends (its name is not compressed: inspect read
+    // it), so where that record starts: with the root name, as RFC 6891
+    // has it.
+    let mut end = 12;
+    while let Some(&len) = msg.get(end) {
+        end += 1 + usize::from(len);
+        if len == 0 {
+            break;
+        }
+    }
+    if asked.opt().is_some() && additional == 1 && msg.get(end + 4) == Some(&0) {
+        assert!(reply.opt().is_some(), "no OPT record in the answer");
+    }
+    if let Some(opt) = reply.opt() {
+        assert!(asked.opt().is_some(), "an OPT record the query did not have");
+        assert_eq!(opt.udp_packet_size, dns::EDNS_PAYLOAD);
+    }
+    // BADVERS (the query's EDNS version is not 0) answers nothing.
+    let badvers = reply.opt().is_some() && out[n - 6] == 1;
     let records = match (answer, q.qtype) {
+        _ if badvers => 0,
         (BlockAnswer::Unspecified, 1 | 28) => 1,
         _ => 0,
     };

@@ -70,6 +70,13 @@ impl std::error::Error for DnsError {}
 /// records. Over [`Transport::Tcp`] the query starts with its 2-byte
 /// length prefix and so does the answer. Returns the answer's length.
 ///
+/// A query with EDNS (an OPT record right after its question, as `dig`,
+/// browsers and stub resolvers send) gets an OPT record back, as RFC 6891
+/// asks of a responder: EDNS version 0, a UDP payload size of
+/// [`EDNS_PAYLOAD`] bytes, no options, and the query's DNSSEC OK bit
+/// (RFC 3225). A query of a later EDNS version gets `BADVERS` (extended
+/// rcode 16) and no record, so that the client asks again in version 0.
+///
 /// The answer is at most the query's length + 28 bytes. Never allocates,
 /// never panics; a query that [`inspect`](super::inspect) would not name
 /// is [`DnsError::NotAQuery`].
@@ -93,7 +100,10 @@ pub fn write_block_answer(
         return Err(DnsError::NotAQuery);
     }
     let question = msg.get(HEADER..q.end).ok_or(DnsError::NotAQuery)?;
+    let edns = query_edns(msg, q.end);
+    let badvers = edns.is_some_and(|e| e.version != 0);
     let rdata: &[u8] = match (answer, q.question.qtype) {
+        _ if badvers => &[],
         (BlockAnswer::Unspecified, TYPE_A) => &[0; 4],
         (BlockAnswer::Unspecified, TYPE_AAAA) => &[0; 16],
         _ => &[],
@@ -105,7 +115,8 @@ pub fn write_block_answer(
     } else {
         2 + 2 + 2 + 4 + 2 + rdata.len()
     };
-    let len = HEADER + question.len() + record;
+    let opt = if edns.is_some() { OPT_LEN } else { 0 };
+    let len = HEADER + question.len() + record + opt;
     let need = prefix + len;
     let out = out
         .get_mut(..need)
@@ -120,13 +131,16 @@ pub fn write_block_answer(
     }
     let rd = msg.get(2).copied().unwrap_or(0) & 0x01;
     let rcode = match answer {
+        // BADVERS is 16: its upper bits go in the OPT record, and the
+        // header's four are 0.
+        _ if badvers => 0,
         BlockAnswer::NxDomain => 3,
         BlockAnswer::Unspecified => 0,
     };
     w.put(&q.question.id.to_be_bytes());
     // QR, opcode QUERY, RD as asked; RA, rcode.
     w.put(&[0x80 | rd, 0x80 | rcode]);
-    w.put(&[0, 1, 0, u8::from(record > 0), 0, 0, 0, 0]);
+    w.put(&[0, 1, 0, u8::from(record > 0), 0, 0, 0, u8::from(opt > 0)]);
     w.put(question);
     if record > 0 {
         w.put(&[0xc0, HEADER as u8]);
@@ -136,7 +150,50 @@ pub fn write_block_answer(
         w.put(&(rdata.len() as u16).to_be_bytes());
         w.put(rdata);
     }
+    if let Some(e) = edns {
+        // The root name, type OPT, the payload size in the class, then
+        // the extended rcode, version 0 and the DO bit in the TTL, and
+        // no options.
+        w.put(&[0, 0, TYPE_OPT as u8]);
+        w.put(&EDNS_PAYLOAD.to_be_bytes());
+        w.put(&[u8::from(badvers), 0, e.dnssec_ok & DO_BIT, 0, 0, 0]);
+    }
     Ok(need)
+}
+
+/// The UDP payload size a blocking answer's OPT record announces: the
+/// size DNS Flag Day 2020 settled on, which fits an IPv6 packet without
+/// fragments.
+pub const EDNS_PAYLOAD: u16 = 1232;
+/// An OPT record with no options: root name (1), type (2), class (2),
+/// TTL (4), data length (2).
+const OPT_LEN: usize = 11;
+const TYPE_OPT: u16 = 41;
+/// The DNSSEC OK bit, in the upper byte of the OPT record's flags.
+const DO_BIT: u8 = 0x80;
+
+/// What a query's OPT record says.
+#[derive(Clone, Copy, Debug)]
+struct Edns {
+    version: u8,
+    /// The upper byte of its flags (the DO bit and reserved bits).
+    dnssec_ok: u8,
+}
+
+/// The OPT record of the query `msg` whose only question ends at `end`,
+/// when its first additional record is one, whole, with the root name.
+fn query_edns(msg: &[u8], end: usize) -> Option<Edns> {
+    let additional = u16::from_be_bytes([*msg.get(10)?, *msg.get(11)?]);
+    let rr = msg.get(end..end + OPT_LEN)?;
+    let &[name, t0, t1, _, _, _, version, flags, _, l0, l1] = rr.first_chunk::<OPT_LEN>()?;
+    let data = usize::from(u16::from_be_bytes([l0, l1]));
+    let whole = msg.len() >= end + OPT_LEN + data;
+    (additional >= 1 && name == 0 && u16::from_be_bytes([t0, t1]) == TYPE_OPT && whole).then_some(
+        Edns {
+            version,
+            dnssec_ok: flags,
+        },
+    )
 }
 
 /// The TTL of the `0.0.0.0` and `::` records, in seconds: short, so that a
