@@ -146,8 +146,10 @@ impl Set {
     }
 
     /// Checks every string of a pyarrow string array (`string`,
-    /// `large_string` or `string_view`) and returns two pyarrow string
-    /// arrays of the same length: the decision of each (`block`, `warn`,
+    /// `large_string` or `string_view`; an `Array`, or a `ChunkedArray` such
+    /// as a table's column) and returns two pyarrow string arrays of the
+    /// same length (`ChunkedArray`s of the same chunks for a
+    /// `ChunkedArray`): the decision of each (`block`, `warn`,
     /// `allow`, `audit`, `none`; null for a null query) and the id of the
     /// deciding indicator (else the audit indicator; null when none
     /// matched). Runs without the GIL.
@@ -160,8 +162,25 @@ impl Set {
         now: Option<i64>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let m = self::mode(mode)?;
-        let input = import_array(array)?;
         let now = now.map(Timestamp);
+        if !array.hasattr("_export_to_c")? && array.hasattr("chunks")? {
+            // A ChunkedArray (a table's column): each chunk in turn, and
+            // two ChunkedArrays of the same chunks back.
+            let pa = py.import("pyarrow")?;
+            let (mut decisions, mut ids) = (Vec::new(), Vec::new());
+            for chunk in array.getattr("chunks")?.try_iter()? {
+                let input = import_array(&chunk?)?;
+                let (d, i) = py.detach(|| self.batch(&input, m, now))?;
+                decisions.push(export_array(py, &d)?);
+                ids.push(export_array(py, &i)?);
+            }
+            let chunked = |arrays: Vec<Bound<'py, PyAny>>| {
+                pa.getattr("chunked_array")?
+                    .call1((arrays, pa.getattr("string")?.call0()?))
+            };
+            return Ok((chunked(decisions)?, chunked(ids)?));
+        }
+        let input = import_array(array)?;
         let (decisions, ids) = py.detach(|| self.batch(&input, m, now))?;
         Ok((export_array(py, &decisions)?, export_array(py, &ids)?))
     }
@@ -210,7 +229,7 @@ impl Set {
 fn import_array(array: &Bound<'_, PyAny>) -> PyResult<ArrayRef> {
     if !array.hasattr("_export_to_c")? {
         return Err(PyTypeError::new_err(
-            "check_batch takes a pyarrow Array (a ChunkedArray: pass each of its .chunks)",
+            "check_batch takes a pyarrow Array or ChunkedArray of strings",
         ));
     }
     let mut ffi_array = FFI_ArrowArray::empty();

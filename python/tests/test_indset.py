@@ -117,3 +117,23 @@ def test_check_batch_takes_large_strings_and_nulls_and_refuses_other_types(set_p
         s.check_batch(pa.array([1, 2]))
     with pytest.raises(TypeError, match="pyarrow Array"):
         s.check_batch(["example.com"])
+
+
+def test_check_batch_takes_a_tables_column(set_path):
+    # A table's column is a ChunkedArray: the answers come back in the
+    # same chunks, equal to the checks of the chunks one by one.
+    s = indset.Set.open(set_path)
+    column = pa.table(
+        {"url": pa.chunked_array([["https://example.com/", None], [], ["https://example.com/safe", "https://x.test/"]])}
+    )["url"]
+    decisions, ids = s.check_batch(column, now=NOW)
+    assert isinstance(decisions, pa.ChunkedArray) and isinstance(ids, pa.ChunkedArray)
+    assert [len(c) for c in decisions.chunks] == [2, 0, 2]
+    assert decisions.to_pylist() == ["block", None, "allow", "none"]
+    assert ids.to_pylist() == ["portal.csv:2", None, "portal.csv:3", None]
+    for chunk, d in zip(column.chunks, decisions.chunks):
+        assert s.check_batch(chunk, now=NOW)[0].equals(d)
+    empty = s.check_batch(pa.chunked_array([], type=pa.string()), now=NOW)
+    assert [len(a) for a in empty] == [0, 0]
+    with pytest.raises(TypeError, match="string array"):
+        s.check_batch(pa.chunked_array([[1, 2]]))

@@ -1,7 +1,7 @@
 """Typed stubs of the `indset` extension module."""
 
 from os import PathLike
-from typing import Literal, Optional, Tuple, Union
+from typing import Literal, Optional, Tuple, Union, overload
 
 import pyarrow as pa
 
@@ -38,11 +38,18 @@ class Set:
         """The verdict for a URL (full mode) or host name (domain mode).
 
         `now` (Unix seconds) fixes the time for expiring indicators."""
+    @overload
     def check_batch(
         self, array: pa.Array, mode: Mode = "full", now: Optional[int] = None
-    ) -> Tuple[pa.StringArray, pa.StringArray]:
-        """Checks a pyarrow string array without the GIL.
+    ) -> Tuple[pa.StringArray, pa.StringArray]: ...
+    @overload
+    def check_batch(
+        self, array: pa.ChunkedArray, mode: Mode = "full", now: Optional[int] = None
+    ) -> Tuple[pa.ChunkedArray, pa.ChunkedArray]:
+        """Checks a pyarrow string array (or a ChunkedArray, such as a
+        table's column) without the GIL.
 
-        Returns (decision, indicator id) arrays of the same length; the id is
-        the deciding indicator's, else the audit indicator's, else null. A
-        null query gives nulls. TypeError for an array that is not strings."""
+        Returns (decision, indicator id) arrays of the same length (for a
+        ChunkedArray, ChunkedArrays of the same chunks); the id is the
+        deciding indicator's, else the audit indicator's, else null. A null
+        query gives nulls. TypeError for an array that is not strings."""
