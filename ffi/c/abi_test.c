@@ -262,7 +262,9 @@ static void flows(const IndsetHandle *h, const char *dir) {
     unsigned char *q = read_file(path, &len);
     if (!q) continue;
     /* The end of the question (the name's last label, type, class); dig adds an EDNS
-       record after it, which the answers leave out. */
+       record after it, and the answers end with one of their own: root name, type OPT
+       (41), payload 1232, version 0, no DO bit (dig did not ask for DNSSEC), no data. */
+    static const unsigned char opt[11] = {0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 0};
     size_t question_end = 0;
     for (size_t i = p + 12; i < len; i++) {
       if (q[i] == 0) {
@@ -273,23 +275,27 @@ static void flows(const IndsetHandle *h, const char *dir) {
     unsigned char answer[600];
     size_t written = 0;
     s = indset_dns_block_answer(q, len, transport, INDSET_DNS_ANSWER_NXDOMAIN, answer, 4, &written);
-    CHECK(s == INDSET_STATUS_BUFFER_TOO_SMALL && written == question_end,
+    CHECK(s == INDSET_STATUS_BUFFER_TOO_SMALL && written == question_end + 11,
           "short buffer: %d, %zu (question ends at %zu)", (int)s, written, question_end);
     s = indset_dns_block_answer(q, len, transport, INDSET_DNS_ANSWER_NXDOMAIN, answer, sizeof answer,
                                 &written);
-    /* NXDOMAIN: the query's bytes back, with QR set, RCODE 3, no additional records. */
-    CHECK(s == INDSET_STATUS_OK && written == question_end &&
-              memcmp(answer + p + 12, q + p + 12, question_end - p - 12) == 0,
+    /* NXDOMAIN: the query's question back, with QR set, RCODE 3, then the OPT record. */
+    CHECK(s == INDSET_STATUS_OK && written == question_end + 11 &&
+              memcmp(answer + p + 12, q + p + 12, question_end - p - 12) == 0 &&
+              memcmp(answer + written - 11, opt, 11) == 0,
           "NXDOMAIN answer: %d, %zu bytes", (int)s, written);
     CHECK(answer[p] == q[p] && answer[p + 1] == q[p + 1], "the id is echoed");
     CHECK((answer[p + 2] & 0x80) && (answer[p + 3] & 0x0F) == 3, "flags %02x %02x", answer[p + 2],
           answer[p + 3]);
-    CHECK(answer[p + 5] == 1 && answer[p + 7] == 0, "one question, no answer");
+    CHECK(answer[p + 5] == 1 && answer[p + 7] == 0 && answer[p + 11] == 1,
+          "one question, no answer, one additional record");
     s = indset_dns_block_answer(q, len, transport, INDSET_DNS_ANSWER_UNSPECIFIED, answer,
                                 sizeof answer, &written);
-    /* AAAA: one answer record (name pointer, type, class, TTL, length, 16 zero bytes). */
-    CHECK(s == INDSET_STATUS_OK && written == question_end + 28 && answer[p + 7] == 1 &&
-              (answer[p + 3] & 0x0F) == 0 && memcmp(answer + written - 16, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0 &&
+    /* AAAA: one answer record (name pointer, type, class, TTL, length, 16 zero bytes), then
+       the OPT record. */
+    CHECK(s == INDSET_STATUS_OK && written == question_end + 28 + 11 && answer[p + 7] == 1 &&
+              (answer[p + 3] & 0x0F) == 0 && memcmp(answer + written - 11 - 16, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0 &&
+              memcmp(answer + written - 11, opt, 11) == 0 &&
               memcmp(answer + p + 12, q + p + 12, question_end - p - 12) == 0,
           "the :: answer: %d, %zu bytes (question ends at %zu), ancount %u", (int)s, written,
           question_end, answer[p + 7]);

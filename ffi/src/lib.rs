@@ -901,10 +901,11 @@ pub unsafe extern "C" fn indset_check_flow_at(
 /// Writes into `out` (capacity `cap`) the DNS response that blocks
 /// `query` (`len` bytes, over `transport`; over TCP with its 2-byte length
 /// prefix, and so is the answer): the same id and question, and `answer`
-/// (an `IndsetDnsAnswer`). Stores the response's length in `written` (may
-/// be null), also when `cap` is too short
-/// (`INDSET_STATUS_BUFFER_TOO_SMALL`). The response is at most the query's
-/// length + 28 bytes. Bytes that are not a DNS query with one question are
+/// (an `IndsetDnsAnswer`), and an EDNS (OPT) record when the query has one
+/// (version 0, payload 1232, the query's DNSSEC OK bit). Stores the
+/// response's length in `written` (may be null), also when `cap` is too
+/// short (`INDSET_STATUS_BUFFER_TOO_SMALL`). The response is at most the
+/// query's length + 28 bytes. Bytes that are not a DNS query with one question are
 /// `INDSET_STATUS_INVALID_ARGUMENT`. Needs no handle; never allocates on
 /// success.
 ///
