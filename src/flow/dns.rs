@@ -156,7 +156,8 @@ pub fn write_block_answer(
         // no options.
         w.put(&[0, 0, TYPE_OPT as u8]);
         w.put(&EDNS_PAYLOAD.to_be_bytes());
-        w.put(&[u8::from(badvers), 0, e.dnssec_ok & DO_BIT, 0, 0, 0]);
+        let flags = if e.dnssec_ok { DO_BIT } else { 0 };
+        w.put(&[u8::from(badvers), 0, flags, 0, 0, 0]);
     }
     Ok(need)
 }
@@ -176,8 +177,8 @@ const DO_BIT: u8 = 0x80;
 #[derive(Clone, Copy, Debug)]
 struct Edns {
     version: u8,
-    /// The upper byte of its flags (the DO bit and reserved bits).
-    dnssec_ok: u8,
+    /// Its DNSSEC OK (DO) bit.
+    dnssec_ok: bool,
 }
 
 /// The OPT record of the query `msg` whose only question ends at `end`,
@@ -191,7 +192,7 @@ fn query_edns(msg: &[u8], end: usize) -> Option<Edns> {
     (additional >= 1 && name == 0 && u16::from_be_bytes([t0, t1]) == TYPE_OPT && whole).then_some(
         Edns {
             version,
-            dnssec_ok: flags,
+            dnssec_ok: flags & DO_BIT != 0,
         },
     )
 }

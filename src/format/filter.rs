@@ -151,6 +151,17 @@ pub(crate) fn suffixes(host: &[u8], f: impl FnMut(u64, usize) -> bool) -> bool {
     suffixes_with(host, None, f)
 }
 
+/// The bitmap of the dots of a host of at most 64 bytes (bit `i` for
+/// byte `i`), as the canonicaliser's word scan gives it: for tests.
+#[cfg(test)]
+pub(crate) fn dots_bitmap(host: &[u8]) -> u64 {
+    assert!(host.len() <= 64, "a bitmap holds 64 bytes");
+    host.iter()
+        .enumerate()
+        .filter(|&(_, &c)| c == b'.')
+        .fold(0, |m, (i, _)| m | 1 << i)
+}
+
 /// [`suffixes`], given the bitmap of `host`'s dots (bit `i` for byte `i`)
 /// when the caller has it: the label boundaries are then its set bits,
 /// not searched for. The states are the same.
@@ -362,12 +373,7 @@ mod tests {
             let b = host.as_bytes();
             let searched = all_suffixes(b, None);
             if b.len() <= 64 {
-                let dots = b
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &c)| c == b'.')
-                    .fold(0u64, |m, (i, _)| m | 1 << i);
-                prop_assert_eq!(all_suffixes(b, Some(dots)), searched);
+                prop_assert_eq!(all_suffixes(b, Some(dots_bitmap(b))), searched);
             } else {
                 prop_assert_eq!(all_suffixes(b, Some(junk)), searched);
             }

@@ -776,8 +776,8 @@ impl<'a> Hosts<'a> {
         self.line(at).ok_or(Fallback)
     }
 
-    /// Compares the entry at `at` with `suffix`; when equal, offers its keys (the root `Url` only when the
-    /// suffix is the whole host).
+    /// Compares the entry at `at` with `suffix`; when equal, offers its
+    /// keys (the root `Url` only when the suffix is the whole host).
     #[inline(always)]
     fn verify(
         &self,
@@ -1066,7 +1066,8 @@ pub(crate) fn plan<'h>(
             continue;
         };
         let at = states[usize::from(level[i]) - 1];
-        let (kept, code) = stored(h.host, &codes);
+        let code = label_code(h.host, &codes);
+        let kept = stored(h.host, code, &table);
         slots.push((
             bucket(at, buckets) as u32,
             tag(states[n - 1]),
@@ -1120,10 +1121,10 @@ fn last_label(host: &[u8]) -> Option<&[u8]> {
     host.get(memchr::memrchr(b'.', host)? + 1..)
 }
 
-/// The table of last labels for these key hosts: the labels that save the
-/// most bytes (a dot and the label for each host of two labels or more
-/// that ends with it), most first, as many as the table holds; ties by
-/// their bytes, so that the same hosts give the same table.
+/// The table of last labels for these key hosts: the labels ranked by the
+/// bytes they save (a dot and the label for each host of two labels or
+/// more that ends with it), most first, ties by their bytes (so that the
+/// same hosts give the same table), taken in that order while they fit.
 #[cfg(feature = "compile")]
 fn last_labels<'h>(hosts: impl Iterator<Item = &'h [u8]>) -> Vec<Vec<u8>> {
     let mut saved: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
@@ -1155,13 +1156,23 @@ fn label_codes(labels: &[Vec<u8>]) -> std::collections::HashMap<&[u8], u8> {
         .collect()
 }
 
-/// What an entry stores of `host`, and the number of its last label (0
-/// when it stores the whole host).
+/// The number of `host`'s last label in the table whose numbers are
+/// `codes`, 0 when the entry stores the whole host.
 #[cfg(feature = "compile")]
-fn stored<'h>(host: &'h [u8], codes: &std::collections::HashMap<&[u8], u8>) -> (&'h [u8], u8) {
-    match last_label(host).and_then(|l| Some((l, *codes.get(l)?))) {
-        Some((last, code)) => (&host[..host.len() - 1 - last.len()], code),
-        None => (host, 0),
+fn label_code(host: &[u8], codes: &std::collections::HashMap<&[u8], u8>) -> u8 {
+    last_label(host)
+        .and_then(|l| codes.get(l).copied())
+        .unwrap_or(0)
+}
+
+/// What an entry stores of `host` whose last label has the number `code`
+/// in `table` ([`label_code`]): the host without a dot and that label, or
+/// the whole host for 0.
+#[cfg(feature = "compile")]
+fn stored<'h>(host: &'h [u8], code: u8, table: &[Vec<u8>]) -> &'h [u8] {
+    match usize::from(code).checked_sub(1).and_then(|i| table.get(i)) {
+        Some(last) => &host[..host.len() - 1 - last.len()],
+        None => host,
     }
 }
 
@@ -1246,14 +1257,7 @@ pub(crate) fn write<'h>(
             out[line + 36 + 2 * slot..line + 38 + 2 * slot].copy_from_slice(&offset.to_le_bytes());
             out[line + 4] += 1;
             let h = host(who as usize);
-            let kept = match code {
-                0 => h.host,
-                // The host without a dot and its last label.
-                code => {
-                    let last = labels[usize::from(code) - 1].len();
-                    &h.host[..h.host.len() - 1 - last]
-                }
-            };
+            let kept = stored(h.host, code, &labels);
             out.push(kept.len() as u8);
             out.extend_from_slice(kept);
             let mut flags = code << LABEL_SHIFT;
