@@ -540,10 +540,10 @@ mod tests {
                 nth: 0,
             },
         };
-        // 1,000 two-label hosts make 100 buckets, and 130 of them in one
+        // 100 buckets' worth of two-label hosts, and 160 of them in one
         // take more lines than a lookup reads.
-        let mut names = hosts::colliding_hosts(130, 100);
-        names.extend((0..870).map(|i| format!("plain{i}.net")));
+        let mut names = hosts::colliding_hosts(160, 100);
+        names.extend((160..100 * hosts::PER_BUCKET).map(|i| format!("plain{i}.net")));
         let inds: Vec<Indicator> = (0..)
             .zip(&names)
             .map(|(i, n)| ind(n.clone(), i + 1))

@@ -83,10 +83,11 @@
 //! | offset | size | field |
 //! |---:|---:|---|
 //! | 0 | 4 | where the entries of this line's slots start, from the first entry byte |
-//! | 4 | 1 | slots used (bits 0-3, at most [`SLOTS`]); bits 4-7 zero |
+//! | 4 | 1 | slots used (bits 0-4, at most [`SLOTS`]); bits 5-7 zero |
 //! | 5 | 3 | the line its bucket goes on in, 0 for none (always a later line) |
-//! | 8 | 28 | [`SLOTS`] tags (`u16`), 0 for an empty slot |
-//! | 36 | 28 | [`SLOTS`] offsets (`u16`) of the slots' entries from the line's start of entries |
+//! | 8 | 36 | [`SLOTS`] slot words (`u16`): the tag in bits 4-15, bits 8-11 of the offset in bits 0-3; 0 for an empty slot |
+//! | 44 | 18 | bits 0-7 of each slot's offset: where its entry starts, from the line's start of entries (at most [`MAX_OFFSET`]) |
+//! | 62 | 2 | zero |
 //!
 //! An entry: the length (`u8`) of the bytes it stores of its host, those
 //! bytes, a flag byte ([`HAS_ROOT`], [`HAS_DOMAIN`], [`HAS_PATHS`],
@@ -146,7 +147,14 @@ const LABEL_SHIFT: u32 = 4;
 /// A line's length in bytes: one cache line.
 pub(crate) const LINE: usize = 64;
 /// Slots in a line, after its 8-byte header.
-pub(crate) const SLOTS: usize = 14;
+pub(crate) const SLOTS: usize = 18;
+/// Where a line's slot words start, and the low bytes of their offsets.
+const WORDS_AT: usize = 8;
+const OFFSETS_AT: usize = WORDS_AT + 2 * SLOTS;
+/// The largest offset of an entry from its line's start of entries (12
+/// bits): a bucket whose entries go past it takes another line.
+#[cfg(feature = "compile")]
+const MAX_OFFSET: usize = 0xfff;
 /// The most labels of a host the index files, and of a query it answers:
 /// longer ones take the automaton.
 pub(crate) const MAX_LABELS: usize = 16;
@@ -154,9 +162,11 @@ pub(crate) const MAX_LABELS: usize = 16;
 /// level deeper.
 #[cfg(feature = "compile")]
 const HEAVY: usize = 12;
-/// Entries per bucket the writer aims at.
+/// Entries per bucket the writer aims at (a line holds [`SLOTS`]; on the
+/// suite's 1M set, 12 / 14 / 16 take the file to 29.2 / 28.8 / 28.7 MB and
+/// a match to 3.52 / 3.61 / 3.61 lines of the set: `BENCHMARKS.md`).
 #[cfg(feature = "compile")]
-const PER_BUCKET: usize = 10;
+pub(crate) const PER_BUCKET: usize = 14;
 /// Salts the raw state of a suffix whose hosts are filed a level deeper,
 /// for its mark in the suffix filter: a redirect.
 const REDIRECT: u64 = 0x5555_5555_5555_5555;
@@ -175,7 +185,7 @@ const MAX_CHAIN: u32 = 8;
 
 /// Line byte 4: the slots used.
 #[cfg(feature = "compile")]
-const USED: u8 = 0x0f;
+const USED: u8 = 0x1f;
 
 /// Entry flag: a root `Url` key (`host/`) follows.
 pub(crate) const HAS_ROOT: u8 = 1;
@@ -221,15 +231,18 @@ fn finish(h: u64) -> u64 {
     h ^ (h >> 32)
 }
 
+/// A state's tag, as a slot word holds it: twelve bits (bits 4-15 of the
+/// word, bit 4 always set, so that no tag is an empty slot), the offset's
+/// four high bits below them left zero.
 #[inline(always)]
 fn tag(state: u64) -> u16 {
-    state as u16 | 1
+    (state as u16 & 0xfff0) | 0x10
 }
 
 /// The one-label mask's word and bit for a one-label host's tag.
 #[inline(always)]
 fn mask_bit(t: u16) -> (usize, u64) {
-    let i = usize::from(t >> 1) & 511;
+    let i = usize::from(t >> 5) & 511;
     (i / 64, 1u64 << (i % 64))
 }
 
@@ -240,6 +253,8 @@ fn bucket(state: u64, buckets: usize) -> usize {
 
 /// Four 16-bit lanes of one eight-byte word, each `1`.
 const LANE_ONES: u64 = 0x0001_0001_0001_0001;
+/// Words of a line's slot words: slots, four to a word, rounded up.
+const TAG_WORDS: usize = SLOTS.div_ceil(4);
 
 /// `t` in each of a word's four 16-bit lanes.
 #[inline(always)]
@@ -247,34 +262,34 @@ fn lanes(t: u16) -> u64 {
     u64::from(t) * LANE_ONES
 }
 
-/// A line's tags as four little-endian words of four lanes: slot `i` is
+/// A line's slot words as little-endian words of four lanes: slot `i` is
 /// lane `i % 4` of word `i / 4` (the last word's two upper lanes are the
-/// first two offsets, which [`slots_of`] leaves out).
+/// low bytes of the first offsets, which [`slots_of`] leaves out).
 #[inline(always)]
-fn line_tags(line: &[u8; LINE]) -> [u64; 4] {
-    let word = |i: usize| {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&line[8 + 8 * i..16 + 8 * i]);
-        u64::from_le_bytes(b)
-    };
-    [word(0), word(1), word(2), word(3)]
+fn line_tags(line: &[u8; LINE]) -> [u64; TAG_WORDS] {
+    let mut words = [0u64; TAG_WORDS];
+    for (i, w) in words.iter_mut().enumerate() {
+        let at = WORDS_AT + 8 * i;
+        *w = word_at(line, at);
+    }
+    words
 }
 
 /// The slots of a line whose tag is `t` (given by [`lanes`]), one bit
 /// each: slot `4 * i + j` (lane `j` of word `i`) is bit `16 * j + i`, which
-/// [`slot_of`] turns back. The four words are compared a lane at a time in
+/// [`slot_of`] turns back. The words are compared a lane at a time in
 /// ordinary registers, the same on every target, exactly and without a
 /// branch (`BENCHMARKS.md` compares it with the compiler's vectorised
 /// compare of sixteen `u16`s).
 #[inline(always)]
-fn slots_of(tags: &[u64; 4], t: u64) -> u64 {
+fn slots_of(tags: &[u64; TAG_WORDS], t: u64) -> u64 {
     const HIGH: u64 = 0x8000_8000_8000_8000;
     // The lanes past the last slot (the last word's upper two) are
     // offsets, not tags.
     const TAGS: u64 = {
         let mut m = u64::MAX;
         let mut slot = SLOTS;
-        while slot < 16 {
+        while slot < 4 * TAG_WORDS {
             m &= !(1 << (16 * (slot % 4) + slot / 4));
             slot += 1;
         }
@@ -283,13 +298,23 @@ fn slots_of(tags: &[u64; 4], t: u64) -> u64 {
     let mut m = 0;
     for (i, &w) in tags.iter().enumerate() {
         let x = w ^ t;
-        // A lane of `x` is zero where the tag is `t`. With its high bit
-        // set, a lane minus one keeps that bit unless its low fifteen bits
-        // are zero, and never borrows from the next lane.
-        let zero = !(x | (x | HIGH).wrapping_sub(LANE_ONES)) & HIGH;
+        // A lane of `x` is below 16 where the tag (its upper twelve bits)
+        // is `t`'s. With its high bit set, a lane minus 16 keeps that bit
+        // unless its low fifteen bits are below 16, and never borrows from
+        // the next lane.
+        let zero = !(x | (x | HIGH).wrapping_sub(16 * LANE_ONES)) & HIGH;
         m |= zero >> (15 - i);
     }
     m & TAGS
+}
+
+/// Where the entry of a line's slot starts, from the line's start of
+/// entries: twelve bits, the high four in its slot word.
+#[inline(always)]
+fn offset(line: &[u8; LINE], slot: usize) -> u32 {
+    let high = line.get(WORDS_AT + 2 * slot).map_or(0, |&w| w & 0x0f);
+    let low = line.get(OFFSETS_AT + slot).copied().unwrap_or_default();
+    u32::from(high) << 8 | u32::from(low)
 }
 
 /// The slot of bit `b` of [`slots_of`]'s answer.
@@ -747,10 +772,7 @@ impl<'a> Hosts<'a> {
                         if candidates > MAX_HITS {
                             return Err(Fallback);
                         }
-                        let offset = line
-                            .get(36 + 2 * slot..38 + 2 * slot)
-                            .map_or(0, |o| u16::from_le_bytes([o[0], o[1]]));
-                        let entry = entries.wrapping_add(u32::from(offset)) as usize;
+                        let entry = entries.wrapping_add(offset(line, slot)) as usize;
                         if self.verify(entry, suffix, whole, paths, take)? {
                             return Ok(true);
                         }
@@ -985,9 +1007,8 @@ pub(crate) struct Plan {
     buckets: usize,
     lines: usize,
     width: usize,
-    /// (bucket, tag, host index, the number of its last label), by
-    /// bucket.
-    slots: Vec<(u32, u16, u32, u8)>,
+    /// Every filed host's slot, by bucket.
+    slots: Vec<Slot>,
     one_label: [u64; 8],
     /// The entries' length in bytes.
     entry_bytes: usize,
@@ -1056,8 +1077,7 @@ pub(crate) fn plan<'h>(
     // pass in bucket order reads them in no order at all).
     let table = last_labels((0..count).filter(|&i| labels[i] > 0).map(|i| host(i).host));
     let codes = label_codes(&table);
-    // (bucket, tag, host index, the number of its last label).
-    let mut slots: Vec<(u32, u16, u32, u8)> = Vec::with_capacity(filed);
+    let mut slots: Vec<Slot> = Vec::with_capacity(filed);
     let mut one_label = [0u64; 8];
     let (mut entry_bytes, mut keys) = (0usize, 0usize);
     for i in 0..count {
@@ -1068,39 +1088,42 @@ pub(crate) fn plan<'h>(
         let at = states[usize::from(level[i]) - 1];
         let code = label_code(h.host, &codes);
         let kept = stored(h.host, code, &table);
-        slots.push((
-            bucket(at, buckets) as u32,
-            tag(states[n - 1]),
-            i as u32,
+        let k = usize::from(h.root.is_some()) + usize::from(h.domain.is_some());
+        // A key host has at most 253 bytes and two keys (the writer's
+        // canonical hosts), so an entry at most 2 + 253 + 2 * 5.
+        let size = 2 + kept.len() + k * (1 + width);
+        slots.push(Slot {
+            bucket: bucket(at, buckets) as u32,
+            who: i as u32,
+            tag: tag(states[n - 1]),
             code,
-        ));
+            size: u16::try_from(size).ok()?,
+        });
         if n == 1 && h.domain.is_some() {
             let (word, bit) = mask_bit(tag(states[0]));
             one_label[word] |= bit;
         }
-        let k = usize::from(h.root.is_some()) + usize::from(h.domain.is_some());
         keys += k;
-        entry_bytes += 2 + kept.len() + k * (1 + width);
+        entry_bytes += size;
     }
-    slots.sort_unstable_by_key(|&(b, _, who, _)| (b, who));
+    slots.sort_unstable_by_key(|s| (s.bucket, s.who));
 
-    // Every line first (a bucket of `c` slots takes `c / SLOTS` rounded up,
-    // at least one), so that the entries go straight after them into the
-    // section, without a second copy.
+    // Every line first, so that the entries go straight after them into
+    // the section, without a second copy.
     let mut lines = buckets;
-    for run in slots.chunk_by(|a, b| a.0 == b.0) {
-        lines += run.len().div_ceil(SLOTS) - 1;
+    let mut tags = Vec::new();
+    let mut sole = true;
+    for run in slots.chunk_by(|a, b| a.bucket == b.bucket) {
+        let taken = bucket_lines(run);
+        lines += taken - 1;
+        tags.clear();
+        tags.extend(run.iter().map(|s| s.tag));
+        sole &= within_bounds(&mut tags, taken);
     }
     if lines >= 1 << 24 {
         return None;
     }
     u32::try_from(entry_bytes).ok()?;
-    let mut tags = Vec::new();
-    let sole = slots.chunk_by(|a, b| a.0 == b.0).all(|run| {
-        tags.clear();
-        tags.extend(run.iter().map(|&(_, t, _, _)| t));
-        within_bounds(&mut tags)
-    });
     Some(Plan {
         buckets,
         lines,
@@ -1113,6 +1136,43 @@ pub(crate) fn plan<'h>(
         labels: table,
         sole,
     })
+}
+
+/// A filed host's slot, as the writer plans it.
+#[cfg(feature = "compile")]
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    bucket: u32,
+    /// The host's index among the hosts given.
+    who: u32,
+    tag: u16,
+    /// The number of its last label in the table, or 0.
+    code: u8,
+    /// Its entry's length in bytes.
+    size: u16,
+}
+
+/// Whether a line that holds `used` slots, whose entries so far take
+/// `bytes` bytes, takes one more: a free slot, and an offset that fits in
+/// twelve bits.
+#[cfg(feature = "compile")]
+fn takes_another(used: usize, bytes: usize) -> bool {
+    used < SLOTS && bytes <= MAX_OFFSET
+}
+
+/// The lines a bucket of these slots (in their order) takes: a line more
+/// whenever [`takes_another`] says no, as [`write`] fills them.
+#[cfg(feature = "compile")]
+fn bucket_lines(run: &[Slot]) -> usize {
+    let (mut lines, mut used, mut bytes) = (1, 0, 0);
+    for s in run {
+        if !takes_another(used, bytes) {
+            (lines, used, bytes) = (lines + 1, 0, 0);
+        }
+        used += 1;
+        bytes += usize::from(s.size);
+    }
+    lines
 }
 
 /// The last label of a host of two labels or more.
@@ -1234,16 +1294,18 @@ pub(crate) fn write<'h>(
     let line_at = |i: usize| at + i * LINE;
     let mut overflow = buckets;
     let mut s = 0;
-    // Offsets fit: the entries are below 4 GiB (the plan checked), and a
-    // line's entries far below 64 KiB.
+    // Offsets fit: the entries are below 4 GiB (the plan checked).
     let u32_of = |n: usize| n as u32;
     for b in 0..buckets {
         let mut line = line_at(b);
         let mut first = out.len() - e0;
         out[line..line + 4].copy_from_slice(&u32_of(first).to_le_bytes());
-        while let Some(&(_, t, who, code)) = slots.get(s).filter(|x| x.0 as usize == b) {
+        while let Some(&Slot {
+            tag: t, who, code, ..
+        }) = slots.get(s).filter(|x| x.bucket as usize == b)
+        {
             s += 1;
-            if usize::from(out[line + 4] & USED) == SLOTS {
+            if !takes_another(usize::from(out[line + 4] & USED), out.len() - e0 - first) {
                 let next = overflow;
                 overflow += 1;
                 first = out.len() - e0;
@@ -1252,9 +1314,12 @@ pub(crate) fn write<'h>(
                 out[line..line + 4].copy_from_slice(&u32_of(first).to_le_bytes());
             }
             let slot = usize::from(out[line + 4] & USED);
+            // At most `MAX_OFFSET`: `takes_another`.
             let offset = (out.len() - e0 - first) as u16;
-            out[line + 8 + 2 * slot..line + 10 + 2 * slot].copy_from_slice(&t.to_le_bytes());
-            out[line + 36 + 2 * slot..line + 38 + 2 * slot].copy_from_slice(&offset.to_le_bytes());
+            let word = t | offset >> 8;
+            let w = line + WORDS_AT + 2 * slot;
+            out[w..w + 2].copy_from_slice(&word.to_le_bytes());
+            out[line + OFFSETS_AT + slot] = offset as u8;
             out[line + 4] += 1;
             let h = host(who as usize);
             let kept = stored(h.host, code, &labels);
@@ -1281,15 +1346,17 @@ pub(crate) fn write<'h>(
         }
     }
     debug_assert_eq!(out.len() - e0, entry_bytes);
+    debug_assert_eq!(overflow, lines);
     out
 }
 
-/// Whether a bucket of these tags is within a lookup's bounds: at most
-/// [`MAX_CHAIN`] lines, and no tag in more than [`MAX_HITS`] of its slots.
+/// Whether a bucket of these tags, on `lines` lines, is within a lookup's
+/// bounds: at most [`MAX_CHAIN`] lines, and no tag in more than
+/// [`MAX_HITS`] of its slots.
 #[cfg(feature = "compile")]
-fn within_bounds(tags: &mut [u16]) -> bool {
+fn within_bounds(tags: &mut [u16], lines: usize) -> bool {
     tags.sort_unstable();
-    tags.len().div_ceil(SLOTS) <= MAX_CHAIN as usize
+    lines <= MAX_CHAIN as usize
         && tags
             .chunk_by(|a, b| a == b)
             .all(|run| run.len() <= MAX_HITS)
@@ -1319,17 +1386,19 @@ mod tests {
         #[test]
         fn slots_of_finds_exactly_the_equal_tags(
             mut line in proptest::array::uniform32(any::<u16>()),
-            t in any::<u16>(),
-            equal in proptest::collection::vec(0..SLOTS, 0..4),
+            state in any::<u64>(),
+            equal in proptest::collection::vec((0..SLOTS, 0u16..16), 0..4),
         ) {
-            for &i in &equal {
-                line[4 + i] = t;
+            // Equal tags, whatever offset bits are beside them.
+            let t = tag(state);
+            for &(i, high) in &equal {
+                line[4 + i] = t | high;
             }
             let mut bytes = [0u8; LINE];
             for (i, v) in line.iter().enumerate() {
                 bytes[2 * i..2 * i + 2].copy_from_slice(&v.to_le_bytes());
             }
-            let want: Vec<usize> = (0..SLOTS).filter(|&i| line[4 + i] == t).collect();
+            let want: Vec<usize> = (0..SLOTS).filter(|&i| line[4 + i] >> 4 == t >> 4).collect();
             let mut m = slots_of(&line_tags(&bytes), lanes(t));
             let mut got = Vec::new();
             while m != 0 {
@@ -1541,23 +1610,25 @@ mod tests {
 
     #[test]
     fn hosts_chosen_to_collide_leave_the_index_not_the_sole_store() {
-        // 1,000 hosts make 100 buckets; 130 of them in the first bucket
-        // take ten lines, more than a lookup reads.
-        let mut names = colliding_hosts(130, 100);
-        names.extend((0..870).map(|i| format!("plain{i}.net")));
+        // 100 buckets' worth of hosts; 160 of them in the first bucket
+        // take nine lines, more than a lookup reads.
+        let mut names = colliding_hosts(160, 100);
+        names.extend((160..100 * PER_BUCKET).map(|i| format!("plain{i}.net")));
         let hosts: Vec<KeyHost<'_>> = names.iter().map(|n| key(n, false, true, false)).collect();
         let index = build(hosts.len(), |i| hosts[i], 1000, 0).expect("small");
         let layout = Layout::parse(&index).expect("parses");
         assert_eq!(layout.buckets, 100);
         assert!(!layout.sole);
-        assert_eq!(layout.keys, 1000);
-        let fell_back = names[..130]
+        assert_eq!(layout.keys as usize, 100 * PER_BUCKET);
+        let fell_back = names[..160]
             .iter()
             .filter(|n| found(&index, n, false).is_err())
             .count();
         assert!(fell_back > 0);
         // Without them, the same number of hosts fits.
-        let names: Vec<String> = (0..1000).map(|i| format!("plain{i}.net")).collect();
+        let names: Vec<String> = (0..100 * PER_BUCKET)
+            .map(|i| format!("plain{i}.net"))
+            .collect();
         let hosts: Vec<KeyHost<'_>> = names.iter().map(|n| key(n, false, true, false)).collect();
         let index = build(hosts.len(), |i| hosts[i], 1000, 0).expect("small");
         assert!(Layout::parse(&index).expect("parses").sole);
@@ -1710,16 +1781,53 @@ mod tests {
     }
 
     #[test]
+    fn a_line_takes_no_entry_past_a_twelve_bit_offset() {
+        // Long hosts in one bucket: 17 entries of 249 bytes (a length, 243
+        // bytes without `.org`, flags, a record) start at most 3,984 bytes
+        // in; the 18th would start at 4,233, past 4,095, and takes the
+        // next line, though a slot is free.
+        let long = "a".repeat(240);
+        let names: Vec<String> = (0..)
+            .map(|i| format!("{long}{i:03}.org"))
+            .filter(|h| suffix_states(h.as_bytes()).is_some_and(|(s, _, _)| bucket(s[1], 3) == 0))
+            .take(20)
+            .collect();
+        // Ten more anywhere: 30 hosts make three buckets.
+        let mut all = names.clone();
+        all.extend((0..10).map(|i| format!("{long}{i:03}.net")));
+        let hosts: Vec<KeyHost<'_>> = all.iter().map(|n| key(n, false, true, false)).collect();
+        let index = build(hosts.len(), |i| hosts[i], 100, 0).expect("small");
+        let layout = Layout::parse(&index).expect("parses");
+        assert_eq!(layout.buckets, 3);
+        let line = Hosts::new(&index, &layout).line(0).expect("a line");
+        assert_eq!(usize::from(line[4] & USED), 17);
+        let next = next_line(line, 0)
+            .expect("a later line")
+            .expect("an overflow line");
+        let over = Hosts::new(&index, &layout).line(next).expect("a line");
+        assert!(usize::from(over[4] & USED) >= 3);
+        assert!((0..17).all(|slot| offset(line, slot) as usize <= MAX_OFFSET));
+        assert_eq!(offset(line, 16), 16 * 249);
+        for n in &all {
+            assert_eq!(
+                found(&index, n, false),
+                Ok(vec![(Kind::DomainName, n.len())]),
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
     fn a_bucket_within_bounds_has_few_lines_and_few_equal_tags() {
         let distinct = |n: u16| (1..=n).map(|t| 2 * t + 1).collect::<Vec<u16>>();
-        assert!(within_bounds(&mut distinct(10)));
+        assert!(within_bounds(&mut distinct(10), 1));
         // 7 is one of the ten.
         let equal = |n: usize| [distinct(10), vec![7; n]].concat();
-        assert!(within_bounds(&mut equal(MAX_HITS - 1)));
-        assert!(!within_bounds(&mut equal(MAX_HITS)));
-        let most = (SLOTS * MAX_CHAIN as usize) as u16;
-        assert!(within_bounds(&mut distinct(most)));
-        assert!(!within_bounds(&mut distinct(most + 1)));
+        assert!(within_bounds(&mut equal(MAX_HITS - 1), 2));
+        assert!(!within_bounds(&mut equal(MAX_HITS), 2));
+        let most = MAX_CHAIN as usize;
+        assert!(within_bounds(&mut distinct(10), most));
+        assert!(!within_bounds(&mut distinct(10), most + 1));
     }
 
     #[test]
