@@ -357,7 +357,7 @@ pub(super) fn plain_dots(
     if n == 0 || n > WORD_SCAN_LEN {
         return cleaned(out);
     }
-    match scan::<false>(input, out) {
+    match scan::<false, HOST_BUF_LEN>(input, out) {
         Ok((end, dots)) => Some((HostKind::Domain, end, Some(dots))),
         Err(Stop::Other) => None,
         Err(Stop::EmptyLabel) => cleaned(out),
@@ -374,7 +374,29 @@ pub(super) fn plain_prefix(
     input: &[u8],
     out: &mut [u8; HOST_BUF_LEN],
 ) -> Result<(HostKind, usize, u64), Stop> {
-    scan::<true>(input, out).map(|(end, dots)| (HostKind::Domain, end, dots))
+    scan::<true, HOST_BUF_LEN>(input, out).map(|(end, dots)| (HostKind::Domain, end, dots))
+}
+
+/// The word scan of [`plain_dots`] alone, into a buffer of
+/// [`WORD_SCAN_LEN`] bytes: the host's length and dots exactly when
+/// `plain_dots` takes `input` by the word scan (a host of 1 to 64 bytes of
+/// letters, digits, `-` and `.`, without an empty label), which then gives
+/// `(HostKind::Domain, n, Some(dots))` and the same bytes; `None` for
+/// everything else. For a caller that can skip a whole [`HOST_BUF_LEN`]
+/// buffer (and zeroing it) on the common path.
+#[inline]
+pub(super) fn scanned(input: &[u8], out: &mut [u8; WORD_SCAN_LEN]) -> Option<(usize, u64)> {
+    if input.is_empty() {
+        return None;
+    }
+    scan::<false, WORD_SCAN_LEN>(input, out).ok()
+}
+
+/// [`plain_prefix`] into a buffer of [`WORD_SCAN_LEN`] bytes, `None` for
+/// every [`Stop`]: the host's length and dots.
+#[inline]
+pub(super) fn scanned_prefix(input: &[u8], out: &mut [u8; WORD_SCAN_LEN]) -> Option<(usize, u64)> {
+    scan::<true, WORD_SCAN_LEN>(input, out).ok()
 }
 
 /// Why [`scan`] gave up.
@@ -389,7 +411,7 @@ pub(super) enum Stop {
 
 /// The longest host [`scan`] reads: one bit per byte in a `u64`. Longer
 /// hosts (rare) go through [`plain_cleaning`], a byte at a time.
-const WORD_SCAN_LEN: usize = 64;
+pub(super) const WORD_SCAN_LEN: usize = 64;
 
 /// Eight copies of a byte, one per lane of a word.
 const fn lanes(b: u8) -> u64 {
@@ -454,10 +476,11 @@ fn short_word(s: &[u8]) -> u64 {
 /// without `PREFIX`, only when that is all of `input`. With `end`, the
 /// bitmap of the host's dots (bit `i` for byte `i`).
 #[inline(always)]
-fn scan<const PREFIX: bool>(
+fn scan<const PREFIX: bool, const N: usize>(
     input: &[u8],
-    out: &mut [u8; HOST_BUF_LEN],
+    out: &mut [u8; N],
 ) -> Result<(usize, u64), Stop> {
+    const { assert!(N >= WORD_SCAN_LEN) };
     let s = input.get(..WORD_SCAN_LEN).unwrap_or(input);
     let words = s.chunks_exact(8);
     let rest = words.remainder();

@@ -107,6 +107,21 @@ pub(crate) fn query_host_dots(
     url::query_host_dots(input, out)
 }
 
+/// The length of the buffer [`query_host_scanned`] writes.
+pub(crate) const SCAN_LEN: usize = host::WORD_SCAN_LEN;
+
+/// The first step of [`query_host_dots`] alone, into a buffer of
+/// [`SCAN_LEN`] bytes: `Some((n, dots))` exactly when that step takes
+/// `input` as it is (a bare host of 1 to 64 bytes of letters, digits, `-`
+/// and `.`, without an empty label: an SNI name, most lookups), and then
+/// `query_host_dots` gives `(HostKind::Domain, n, Some(dots))` and the
+/// same bytes. Lets the lookup zero 64 bytes of buffer instead of
+/// [`HOST_BUF_LEN`] on that path.
+#[inline]
+pub(crate) fn query_host_scanned(input: &[u8], out: &mut [u8; SCAN_LEN]) -> Option<(usize, u64)> {
+    host::scanned(input, out)
+}
+
 /// Canonicalises a full-mode query URL into `buf`, following
 /// `docs/canonicalisation.md` (URLs) and Safe Browsing v4. Never allocates
 /// (see the module docs for the IDN exception); linear in the input.
@@ -183,6 +198,26 @@ pub fn query_url_host<'i>(
         host_len,
         rest,
         dots,
+    })
+}
+
+/// [`query_url_host`] by the word scan alone, into a buffer of
+/// [`SCAN_LEN`] bytes: `Some` exactly when `query_url_host`'s fast path
+/// takes the URL's host by the word scan (`http://` or `https://`, a host
+/// of at most 64 bytes of letters, digits, `-` and `.` without an empty
+/// label, ended by `/`, `\\`, `?`, `#` or the end: most full-mode
+/// queries), with the same answer and host bytes; `None` otherwise.
+#[inline]
+pub(crate) fn query_url_scanned<'i>(
+    input: &'i [u8],
+    host: &mut [u8; SCAN_LEN],
+) -> Option<QueryUrl<'i>> {
+    let (host_len, dots, rest) = url::scanned_url_host(input, host)?;
+    Some(QueryUrl {
+        host_kind: HostKind::Domain,
+        host_len,
+        rest,
+        dots: Some(dots),
     })
 }
 

@@ -112,16 +112,7 @@ pub(super) fn plain_url_host_dots<'i>(
     input: &'i [u8],
     hb: &mut [u8; HOST_BUF_LEN],
 ) -> Option<(HostKind, usize, Option<u64>, &'i [u8])> {
-    // The scheme as one word: `| 0x20` folds the case of its letters only.
-    let head = u64::from_le_bytes(input.get(..8)?.try_into().ok()?);
-    let scheme = if head | 0x20_2020_2020 == u64::from_le_bytes(*b"https://") {
-        8
-    } else if (head | 0x2020_2020) << 8 == u64::from_le_bytes(*b"http://\0") << 8 {
-        7
-    } else {
-        return None;
-    };
-    let after = input.get(scheme..)?;
+    let after = input.get(plain_scheme(input)?..)?;
     let (kind, n, dots, e) = match host::plain_prefix(after, hb) {
         // The host ends at the first byte that is not plain: it must end
         // the authority too.
@@ -136,9 +127,47 @@ pub(super) fn plain_url_host_dots<'i>(
         }
         Err(Stop::Other) => return None,
     };
-    let rest = after.get(e..)?;
+    Some((kind, n, dots, trimmed_rest(after.get(e..)?)?))
+}
+
+/// The length of `input`'s `http://` or `https://` (any case), or `None`.
+#[inline(always)]
+fn plain_scheme(input: &[u8]) -> Option<usize> {
+    // The scheme as one word: `| 0x20` folds the case of its letters only.
+    let head = u64::from_le_bytes(input.get(..8)?.try_into().ok()?);
+    if head | 0x20_2020_2020 == u64::from_le_bytes(*b"https://") {
+        Some(8)
+    } else if (head | 0x2020_2020) << 8 == u64::from_le_bytes(*b"http://\0") << 8 {
+        Some(7)
+    } else {
+        None
+    }
+}
+
+/// The rest of a URL after its host, without trailing white space and
+/// control bytes.
+#[inline(always)]
+fn trimmed_rest(rest: &[u8]) -> Option<&[u8]> {
     let end = rest.iter().rposition(|&b| b > b' ').map_or(0, |i| i + 1);
-    Some((kind, n, dots, rest.get(..end)?))
+    rest.get(..end)
+}
+
+/// The word scan's path of [`plain_url_host_dots`] alone, into a buffer of
+/// [`host::WORD_SCAN_LEN`] bytes: the host's length, its dots and the
+/// rest exactly when `plain_url_host_dots` takes the host by the word scan
+/// with no empty label (it then gives `HostKind::Domain` and the same
+/// bytes); `None` for everything else.
+#[inline]
+pub(super) fn scanned_url_host<'i>(
+    input: &'i [u8],
+    hb: &mut [u8; host::WORD_SCAN_LEN],
+) -> Option<(usize, u64, &'i [u8])> {
+    let after = input.get(plain_scheme(input)?..)?;
+    let (n, dots) = host::scanned_prefix(after, hb)?;
+    match after.get(n) {
+        None | Some(b'/' | b'\\' | b'?' | b'#') => Some((n, dots, trimmed_rest(after.get(n..)?)?)),
+        Some(_) => None,
+    }
 }
 
 /// Canonicalises a URL into `buf` (see [`super::url`](fn@super::url)).
@@ -217,6 +246,21 @@ mod tests {
         let got = query_host(input, &mut out).map(|(k, n)| (k, out[..n].to_vec()));
         prop_assert_eq!(got, general_query_host(input), "{:?}", input);
         // The bitmap of dots, when given, is the canonical host's.
+        // The word scan alone, into 64 bytes, takes exactly the inputs the
+        // word scan of `plain_dots` takes, and answers the same.
+        let mut small = [0u8; host::WORD_SCAN_LEN];
+        let scanned = host::scanned(input, &mut small).map(|(n, d)| (small[..n].to_vec(), d));
+        let mut out = [0u8; HOST_BUF_LEN];
+        let by_scan = match host::plain_dots(input, &mut out) {
+            Some((HostKind::Domain, n, Some(d))) => Some((out[..n].to_vec(), d)),
+            _ => None,
+        };
+        prop_assert_eq!(&scanned, &by_scan, "{:?}", input);
+        if let Some((h, d)) = scanned {
+            let mut out = [0u8; HOST_BUF_LEN];
+            let got = query_host_dots(input, &mut out).map(|(k, n, d)| (k, out[..n].to_vec(), d));
+            prop_assert_eq!(got, Ok((HostKind::Domain, h, Some(d))), "{:?}", input);
+        }
         let mut out = [0u8; HOST_BUF_LEN];
         if let Ok((_, n, Some(dots))) = query_host_dots(input, &mut out) {
             prop_assert_eq!(
@@ -232,6 +276,19 @@ mod tests {
     /// When [`plain_url_host`] takes a URL, it answers as the general
     /// path: the same host and the same rest.
     fn check_url(input: &[u8]) -> Result<(), TestCaseError> {
+        // The word scan alone, into 64 bytes, answers as the fast path.
+        let mut small = [0u8; host::WORD_SCAN_LEN];
+        if let Some((n, dots, rest)) = scanned_url_host(input, &mut small) {
+            let mut hb = [0u8; HOST_BUF_LEN];
+            let got =
+                plain_url_host_dots(input, &mut hb).map(|(k, m, d, r)| (k, hb[..m].to_vec(), d, r));
+            prop_assert_eq!(
+                got,
+                Some((HostKind::Domain, small[..n].to_vec(), Some(dots), rest)),
+                "{:?}",
+                input
+            );
+        }
         let mut hb = [0u8; HOST_BUF_LEN];
         if let Some((_, n, Some(dots), _)) = plain_url_host_dots(input, &mut hb) {
             prop_assert_eq!(
@@ -285,6 +342,14 @@ mod tests {
                 (HostKind::Domain, host.as_bytes(), rest.as_bytes()),
                 "{url}"
             );
+            // The word scan alone takes them too, but for the trailing
+            // dot (an empty label, which the fast path cleans).
+            let mut small = [0u8; host::WORD_SCAN_LEN];
+            let scanned = scanned_url_host(url.as_bytes(), &mut small)
+                .map(|(n, _, r)| (small[..n].to_vec(), r));
+            let want =
+                (!url.contains("example./")).then(|| (host.as_bytes().to_vec(), rest.as_bytes()));
+            assert_eq!(scanned, want, "{url}");
         }
         for url in [
             "http://a.example:80/",
@@ -297,6 +362,30 @@ mod tests {
             "http://a%2eexample/",
         ] {
             assert_eq!(plain_url_host(url.as_bytes(), &mut hb), None, "{url}");
+            let mut small = [0u8; host::WORD_SCAN_LEN];
+            assert_eq!(scanned_url_host(url.as_bytes(), &mut small), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_word_scan_alone_takes_plain_hosts_of_at_most_64_bytes() {
+        let mut small = [0u8; host::WORD_SCAN_LEN];
+        let mut scanned = |h: &str| host::scanned(h.as_bytes(), &mut small);
+        assert_eq!(scanned("Www.Example.COM"), Some((15, 1 << 3 | 1 << 11)));
+        let longest = format!("{}.{}", "a".repeat(31), "b".repeat(32));
+        assert_eq!(scanned(&longest), Some((64, 1 << 31)));
+        for h in [
+            "",
+            &format!("{longest}c"),
+            "a..example",
+            "a.example.",
+            ".a.example",
+            "1.2.3.4",
+            "a_b.example",
+            "xn--bcher-kva.example",
+            "https://a.example/",
+        ] {
+            assert_eq!(scanned(h), None, "{h}");
         }
     }
 

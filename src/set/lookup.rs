@@ -108,40 +108,80 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
     }
 
     fn lookup(&self, query: &[u8], mode: Mode, clock: &mut Clock) -> Verdict {
-        let mut host = [0u8; canon::HOST_BUF_LEN];
         let found = match mode {
             Mode::Domain => {
-                let Ok((kind, n, dots)) = canon::query_host_dots(query, &mut host) else {
-                    return Verdict::INVALID;
+                // A bare plain host (most queries) is canonicalised by the
+                // word scan alone, into 64 bytes; the whole host buffer
+                // (zeroed, 256 bytes) only for the others. On the real
+                // requests that saves about 33 instructions a lookup.
+                let mut scanned = [0u8; canon::SCAN_LEN];
+                let mut whole: [u8; canon::HOST_BUF_LEN];
+                let (host, dots) = match canon::query_host_scanned(query, &mut scanned) {
+                    Some((n, dots)) => (scanned.get(..n), Some(dots)),
+                    None => {
+                        whole = [0u8; canon::HOST_BUF_LEN];
+                        let Ok((kind, n, dots)) = canon::query_host_dots(query, &mut whole) else {
+                            return Verdict::INVALID;
+                        };
+                        if kind.is_ip() {
+                            return Found::default().verdict();
+                        }
+                        (whole.get(..n), dots)
+                    }
                 };
-                let host = host.get(..n).unwrap_or_default();
-                if kind.is_ip() {
-                    Found::default()
-                } else {
-                    self.ask_index(host, dots, false, clock)
-                        .unwrap_or_else(|Fallback| {
-                            let found = self.walk_domain(host, clock);
-                            self.then_index(host, found, clock)
-                        })
-                }
+                self.domain(host.unwrap_or_default(), dots, clock)
             }
             Mode::Full => {
-                let Ok(url) = canon::query_url_host(query, &mut host) else {
-                    return Verdict::INVALID;
+                // As in domain mode: most URLs' hosts take the word scan
+                // alone (about 41 instructions a lookup fewer). One call
+                // of `full` for both paths: a copy in each cost about 90.
+                let mut scanned = [0u8; canon::SCAN_LEN];
+                let mut whole: [u8; canon::HOST_BUF_LEN];
+                let (host, url) = match canon::query_url_scanned(query, &mut scanned) {
+                    Some(url) => (scanned.get(..url.host_len), url),
+                    None => {
+                        whole = [0u8; canon::HOST_BUF_LEN];
+                        let Ok(url) = canon::query_url_host(query, &mut whole) else {
+                            return Verdict::INVALID;
+                        };
+                        if url.host_kind.is_ip() {
+                            return Found::default().verdict();
+                        }
+                        (whole.get(..url.host_len), url)
+                    }
                 };
-                let host = host.get(..url.host_len).unwrap_or_default();
-                if url.host_kind.is_ip() {
-                    Found::default()
-                } else {
-                    self.ask_index(host, url.host_dots(), true, clock)
-                        .unwrap_or_else(|Fallback| {
-                            let found = self.walk_full(query.len(), host, &url, clock);
-                            self.then_index(host, found, clock)
-                        })
-                }
+                self.full(query, host.unwrap_or_default(), &url, clock)
             }
         };
         found.verdict()
+    }
+
+    /// What the keys of the URL `query`, whose canonical host (not an IP
+    /// literal) is `host`, and of its parent domains say, in full mode.
+    #[inline(always)]
+    fn full(
+        &self,
+        query: &[u8],
+        host: &[u8],
+        url: &canon::QueryUrl<'_>,
+        clock: &mut Clock,
+    ) -> Found {
+        self.ask_index(host, url.host_dots(), true, clock)
+            .unwrap_or_else(|Fallback| {
+                let found = self.walk_full(query.len(), host, url, clock);
+                self.then_index(host, found, clock)
+            })
+    }
+
+    /// What the keys of the canonical domain `host` (not an IP literal)
+    /// and its parent domains say, in domain mode.
+    #[inline(always)]
+    fn domain(&self, host: &[u8], dots: Option<u64>, clock: &mut Clock) -> Found {
+        self.ask_index(host, dots, false, clock)
+            .unwrap_or_else(|Fallback| {
+                let found = self.walk_domain(host, clock);
+                self.then_index(host, found, clock)
+            })
     }
 
     /// The keys of `host` and its parent domains without a path, from the
