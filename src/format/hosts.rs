@@ -113,8 +113,9 @@
 //! A suffix's state is the suffix filter's (`format/filter.rs`: one label
 //! folded at a time from the right, so every longer suffix costs only its
 //! new label), finished by a multiply-xorshift. The bucket of a state is
-//! its high bits times the bucket count; its tag is its low 16 bits with
-//! the lowest set, never 0. A tag is only a candidate: it decides once the
+//! its high bits times the bucket count; its tag is bits 4 to 15 of it
+//! with bit 4 set, never 0 (a slot word keeps the tag in those bits and
+//! four bits of the offset below them). A tag is only a candidate: it decides once the
 //! entry's host equals the query's suffix byte for byte, so a collision,
 //! chance or crafted, costs a comparison and never an answer.
 //!
