@@ -73,7 +73,7 @@
 //! | 14 | 2 | zero |
 //! | 16 | 4 | the keys the entries hold (root `Url` and `DomainName` keys) |
 //! | 20 | 44 | zero |
-//! | 64 | 64 | the one-label mask: bit `t / 2 % 512` for the tag `t` of each one-label `DomainName` key host |
+//! | 64 | 64 | the one-label mask: bit `t / 32 % 512` for the tag `t` (as a slot word holds it) of each one-label `DomainName` key host |
 //! | 128 | 64 | the table of last labels: up to [`LAST_LABELS`] labels, each its length (1 to 63) then its bytes, then zeros |
 //!
 //! then zeros up to `at` (the writer picks `at` so that the lines are

@@ -97,7 +97,7 @@
 //! | section | contents |
 //! |---|---|
 //! | [`FILTER`] | a blocked Bloom filter of every key's host (a `DomainName`'s domain, a `Url`'s exact host), 10 bits per key in 32-byte blocks, a host's block chosen by its last two labels (`format/filter.rs`), and the host index's redirects (`format/hosts.rs`); optional, a set without it probes the index for every suffix of a query and every deeper level |
-//! | [`HOSTS`] | the host index: bucket lines of 16-bit tags of the key hosts' label suffixes, and each key host's bytes (without its last label when that is one of the 15 in the section's table), its root `Url` and `DomainName` keys' first records and whether it has `Url` keys with a path (`format/hosts.rs`); optional, a set without it walks the keys for every query |
+//! | [`HOSTS`] | the host index: bucket lines of 12-bit tags of the key hosts' label suffixes (18 to a line), and each key host's bytes (without its last label when that is one of the 15 in the section's table), its root `Url` and `DomainName` keys' first records and whether it has `Url` keys with a path (`format/hosts.rs`); optional, a set without it walks the keys for every query |
 //! | [`KEYS`] | an `fst` map from key to its first record (`format/fst.rs`): every key, or, when the host index is their sole store, every key it does not hold |
 //! | [`RECORDS`] | `n` (`u64`), the number of `Url` records (`u64`), `p` (`u8`, at most `PALETTE_BITS`), a palette of `2^p` flag bytes, then `n` palette indices of `p` bits |
 //! | [`LINES`] | `b` (`u8`, at most `LINE_BITS`), then `n` line numbers of `b` bits, each an input file's first number (in [`SOURCES`]) plus the line; `LINE_IN_META` (with `b` = 24) when the number is that large or larger, with the id (`file:line`) in metadata |
