@@ -4,7 +4,8 @@
 
 use crate::format::{
     ACTIONS, HAS_EXPIRATION, HAS_META, LINE_IN_META, M_ALERT, M_ALERT_VALUE, M_CATEGORY,
-    M_DESCRIPTION, M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, SEVERITIES, SEVERITY_SHIFT, packed, wire,
+    M_DESCRIPTION, M_EXPIRATION, M_GROUPS, M_ID, M_TITLE, Palette, SEVERITIES, SEVERITY_SHIFT,
+    packed, wire,
 };
 use crate::indicator::Indicator;
 
@@ -27,28 +28,15 @@ pub(super) fn flags(ind: &Indicator, has_meta: bool) -> u8 {
 }
 
 /// The [`RECORDS`](crate::format::RECORDS) section of `flags`, the flag bytes in record order, of
-/// which `urls` are `Url` records.
-pub(super) fn records_section(flags: &[u8], urls: u64) -> Vec<u8> {
-    let mut seen = [false; 256];
-    for &f in flags {
-        seen[usize::from(f)] = true;
-    }
-    let mut palette: Vec<u8> = (0..=255u8).filter(|&f| seen[usize::from(f)]).collect();
-    let bits = packed::bits_for(palette.len().saturating_sub(1) as u32);
-    // Padded to a power of two, so that every index of `bits` bits names
-    // a palette entry.
-    palette.resize(1 << bits, palette.first().copied().unwrap_or(0));
-    let mut index = [0u8; 256];
-    for (i, &f) in palette.iter().enumerate().rev() {
-        index[usize::from(f)] = i as u8;
-    }
+/// which `urls` are `Url` records, through their `palette`.
+pub(super) fn records_section(flags: &[u8], urls: u64, palette: &Palette) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&(flags.len() as u64).to_le_bytes());
     out.extend_from_slice(&urls.to_le_bytes());
-    out.push(bits);
-    out.extend_from_slice(&palette);
-    let indices = flags.iter().map(|&f| u32::from(index[usize::from(f)]));
-    out.extend_from_slice(&packed::pack(indices, bits));
+    out.push(palette.bits);
+    out.extend_from_slice(&palette.entries);
+    let indices = flags.iter().map(|&f| u32::from(palette.index(f)));
+    out.extend_from_slice(&packed::pack(indices, palette.bits));
     out
 }
 

@@ -10,7 +10,7 @@ use super::keys::{key_chains, key_into, sort_prefix};
 use super::sections::{Sources, flags, has_meta, lines_section, meta_entry, records_section};
 use crate::format::{
     ACTION_MASK, CHAINED, COMMON_INPUTS, FILTER, HAS_META, HOSTS, KEYS, LINE_IN_META, LINES, META,
-    META_INDEX, RECORDS, SOURCES, Writer, filter, first_section_at, fst, hosts,
+    META_INDEX, Palette, RECORDS, SOURCES, Writer, filter, first_section_at, fst, hosts,
 };
 use crate::indicator::{Indicator, Kind};
 
@@ -188,9 +188,10 @@ fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec
     // The host index is planned first: when it can be the sole store of
     // the keys it files, the key automaton holds only the rest. It is
     // written once the sorted keys are let go.
+    let palette = Palette::of(records.iter().copied());
     let key_hosts = key_hosts(order.len(), key_at, is_head, &records);
     let plan = key_hosts.as_ref().and_then(|k| {
-        let mut plan = hosts::plan(k.found.len(), |i| key_host(k, i), records.len())?;
+        let mut plan = hosts::plan(k.found.len(), |i| key_host(k, i), records.len(), &palette)?;
         plan.sole &= allow_sole;
         Some(plan)
     });
@@ -256,7 +257,7 @@ fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec
     drop((sorted, ends));
     // The packed sections before the index, so that the arrays they pack
     // are let go first.
-    let records = records_section(&records, urls);
+    let records = records_section(&records, urls, &palette);
     let lines = lines_section(&lines);
     drop(order);
     // The filter is the first section and the index the second, so that

@@ -68,7 +68,7 @@
 //! | 0 | 4 | bucket lines `b`, at least 1 |
 //! | 4 | 4 | lines `l` (bucket lines, then overflow lines), at least `b`, below 2^24 |
 //! | 8 | 4 | `at`: where the lines start in the section, from 192 to 255 |
-//! | 12 | 1 | record width `w`: 3 or 4 bytes |
+//! | 12 | 1 | record width `w`: 3, 4 or 5 bytes, the fewest that hold `n · 2^p` for `n` records and indices of `p` bits in the records' palette |
 //! | 13 | 1 | 1 when the index is the only store of its keys ([`Layout::sole`]), else 0 |
 //! | 14 | 2 | zero |
 //! | 16 | 4 | the keys the entries hold (root `Url` and `DomainName` keys) |
@@ -93,8 +93,13 @@
 //! bytes, a flag byte ([`HAS_ROOT`], [`HAS_DOMAIN`], [`HAS_PATHS`],
 //! [`AUDIT_ABOVE`] in bits 0-3; bits 4-7 the number of the host's last
 //! label in the table, or 0), then for the root `Url` key and then for the
-//! `DomainName` key, when present, the flag byte of its first record and
-//! the record's number in `w` bytes. An entry whose flag byte names a last
+//! `DomainName` key, when present, its first record in `w` bytes: the
+//! record's number times `2^p` plus the index of its flag byte in the
+//! palette of the records section (`p` bits, see `format/mod.rs`), read
+//! when the set is opened. The lookup takes the flag byte from the palette
+//! and decides without reading the records section; a flag byte of its own
+//! would cost the entry a byte per key (0.87 bytes per indicator on the
+//! suite's 1M set, 3.5% of the file). An entry whose flag byte names a last
 //! label stores its host without a dot and that label (`a.example` for
 //! `a.example.com`); one that names none stores its host whole (a host of
 //! one label, or one whose last label is not in the table).
@@ -131,6 +136,8 @@
 //! keys could; it cannot make a lookup panic, loop or read out of
 //! bounds.
 
+#[cfg(feature = "compile")]
+use super::Palette;
 use super::filter;
 use crate::indicator::Kind;
 
@@ -394,6 +401,11 @@ pub(crate) struct Layout {
     pub(crate) sole: bool,
     /// How many keys the entries hold.
     pub(crate) keys: u32,
+    /// The records' palette of flag bytes (`2^shift` entries, repeated to
+    /// fill 256), and the width of an index in it: a key's first record is
+    /// stored as its number times `2^shift` plus its flag byte's index.
+    palette: [u8; 256],
+    shift: u8,
     /// The one-label mask, read once when the set is opened.
     one_label: [u64; 8],
     /// The table of last labels, read once when the set is opened: its
@@ -411,7 +423,18 @@ pub(crate) struct Layout {
 impl Layout {
     /// The layout of `section`, or `None` when its header is not one this
     /// module writes: counts, widths, zero bytes and the lines' bounds.
-    pub(crate) fn parse(section: &[u8]) -> Option<Layout> {
+    /// `palette` is the records' palette of flag bytes, of 1 to 256
+    /// entries, a power of two, and `records` their number: the record
+    /// width must be the one the writer picks for them.
+    pub(crate) fn parse(section: &[u8], palette: &[u8], records: usize) -> Option<Layout> {
+        if !palette.len().is_power_of_two() || palette.len() > 256 {
+            return None;
+        }
+        let shift = palette.len().trailing_zeros() as u8;
+        let mut repeated = [0u8; 256];
+        for (i, f) in repeated.iter_mut().enumerate() {
+            *f = palette[i % palette.len()];
+        }
         let buckets = u32_at(section, 0)? as usize;
         let lines = u32_at(section, 4)? as usize;
         let at = u32_at(section, 8)? as usize;
@@ -447,7 +470,7 @@ impl Layout {
             && lines >= buckets
             && lines < 1 << 24
             && (HEADER..HEADER + LINE).contains(&at)
-            && matches!(width, 3 | 4)
+            && width == record_width(records, shift)
             && sole <= 1
             && fits;
         let mut zeros = zeros;
@@ -458,6 +481,8 @@ impl Layout {
             width,
             sole: sole == 1,
             keys,
+            palette: repeated,
+            shift,
             one_label,
             labels,
             spans,
@@ -826,7 +851,7 @@ impl<'a> Hosts<'a> {
         }
         r += 1;
         let w = self.layout.width;
-        let record = |r: usize| record_at(e, r, w);
+        let record = |r: usize| record_at(e, r, self.layout);
         // The root `Url` key (only for the whole host), then the
         // `DomainName` key, written out: a loop over the two costs a match
         // about 47 instructions.
@@ -846,7 +871,7 @@ impl<'a> Hosts<'a> {
                     return Ok(true);
                 }
             }
-            r += 1 + w;
+            r += w;
         }
         if flags & HAS_DOMAIN != 0 {
             let Some((first, record)) = record(r) else {
@@ -865,19 +890,28 @@ impl<'a> Hosts<'a> {
     }
 }
 
-/// A key's first record in the entries at `r` (records `w` bytes wide):
-/// its flag byte and number.
+/// A key's first record in the entries at `r`, stored in `layout.width`
+/// bytes as its number times `2^layout.shift` plus its flag byte's index
+/// in the palette: its flag byte and number.
 #[inline(always)]
-fn record_at(e: &[u8], r: usize, w: usize) -> Option<(u8, u32)> {
-    // Two fixed-size reads, not a copy of `w` bytes (a call to `memcpy`).
-    let n = if w == 3 {
-        let &[f, a, b, c] = e.get(r..)?.first_chunk::<4>()?;
-        (f, u32::from_le_bytes([a, b, c, 0]))
-    } else {
-        let &[f, a, b, c, d] = e.get(r..)?.first_chunk::<5>()?;
-        (f, u32::from_le_bytes([a, b, c, d]))
+fn record_at(e: &[u8], r: usize, layout: &Layout) -> Option<(u8, u32)> {
+    // Fixed-size reads, not a copy of `w` bytes (a call to `memcpy`).
+    let code = match layout.width {
+        3 => {
+            let &[a, b, c] = e.get(r..)?.first_chunk::<3>()?;
+            u64::from(u32::from_le_bytes([a, b, c, 0]))
+        }
+        4 => u64::from(u32::from_le_bytes(*e.get(r..)?.first_chunk::<4>()?)),
+        _ => {
+            let &[a, b, c, d, f] = e.get(r..)?.first_chunk::<5>()?;
+            u64::from_le_bytes([a, b, c, d, f, 0, 0, 0])
+        }
     };
-    Some(n)
+    // The palette repeats to 256 entries, so any low byte names one.
+    let flags = layout.palette[usize::from(code as u8)];
+    // A number past `u32::MAX` is only in a crafted file, whose records
+    // are checked where they are read.
+    Some((flags, (code >> layout.shift) as u32))
 }
 
 /// An entry of the index: a key host and the first records of its keys
@@ -914,7 +948,6 @@ impl<'a> Hosts<'a> {
     pub(crate) fn all_entries(&self) -> impl Iterator<Item = Entry<'a>> + 'a {
         let e = self.entries();
         let layout = self.layout;
-        let w = layout.width;
         let mut at = 0;
         std::iter::from_fn(move || {
             // No key host is empty, and an entry stores at least the first
@@ -934,8 +967,8 @@ impl<'a> Hosts<'a> {
                 if flags & has == 0 {
                     return Some(None);
                 }
-                let (_, record) = record_at(e, r, w)?;
-                r += 1 + w;
+                let (_, record) = record_at(e, r, layout)?;
+                r += layout.width;
                 Some(Some(record))
             };
             let root = next(HAS_ROOT)?;
@@ -984,11 +1017,11 @@ pub(crate) struct KeyHost<'h> {
 
 /// The index section of the `count` hosts `host(0..count)` (each host
 /// once, in any fixed order: the bytes follow it; made on demand, so that
-/// a large set's hosts are not held twice) for a set of `records` records,
-/// whose section starts at `section_at` in the file; `None` when the set
-/// is too large for it (2^24 lines, 4 GiB of entries), which leaves every
-/// lookup to the automaton. [`plan`] then [`write`], which the compiler
-/// calls apart.
+/// a large set's hosts are not held twice) for a set of `records` records
+/// whose palette holds every flag byte ([`EVERY_FLAG`]), whose section
+/// starts at `section_at` in the file; `None` when the set is too large
+/// for it (2^24 lines, 4 GiB of entries), which leaves every lookup to the
+/// automaton. [`plan`] then [`write`], which the compiler calls apart.
 #[cfg(all(test, feature = "compile"))]
 pub(crate) fn build<'h>(
     count: usize,
@@ -996,7 +1029,38 @@ pub(crate) fn build<'h>(
     records: usize,
     section_at: usize,
 ) -> Option<Vec<u8>> {
-    Some(write(plan(count, host, records)?, host, section_at))
+    let palette = Palette::of(EVERY_FLAG);
+    Some(write(
+        plan(count, host, records, &palette)?,
+        host,
+        section_at,
+    ))
+}
+
+/// The palette of every flag byte, in order: each byte is its own index.
+#[cfg(test)]
+pub(crate) const EVERY_FLAG: [u8; 256] = {
+    let mut all = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        all[i] = i as u8;
+        i += 1;
+    }
+    all
+};
+
+/// The bytes of a key's first record in the entries of a set of `records`
+/// records whose palette indices take `bits` bits: the fewest, from 3,
+/// that hold the largest record number times `2^bits` plus an index.
+fn record_width(records: usize, bits: u8) -> usize {
+    let largest = (records as u64) << bits;
+    if largest <= 1 << 24 {
+        3
+    } else if largest <= 1 << 32 {
+        4
+    } else {
+        5
+    }
 }
 
 /// Where each key host of an index goes, and what the index will be: made
@@ -1008,6 +1072,8 @@ pub(crate) struct Plan {
     buckets: usize,
     lines: usize,
     width: usize,
+    /// The records' palette, whose indices the entries store.
+    palette: Palette,
     /// Every filed host's slot, by bucket.
     slots: Vec<Slot>,
     one_label: [u64; 8],
@@ -1029,13 +1095,15 @@ pub(crate) struct Plan {
 /// The [`Plan`] of the index of the `count` hosts `host(0..count)` (each
 /// host once, in any fixed order: the bytes follow it; made on demand, so
 /// that a large set's hosts are not held twice) for a set of `records`
-/// records; `None` when the set is too large for an index (2^24 lines,
-/// 4 GiB of entries), which leaves every lookup to the automaton.
+/// records whose flag bytes have the palette `palette`; `None` when the
+/// set is too large for an index (2^24 lines, 4 GiB of entries), which
+/// leaves every lookup to the automaton.
 #[cfg(feature = "compile")]
 pub(crate) fn plan<'h>(
     count: usize,
     host: impl Fn(usize) -> KeyHost<'h>,
     records: usize,
+    palette: &Palette,
 ) -> Option<Plan> {
     // Each host's label count and level; a host of more labels than the
     // index files is left to the automaton (so is every query that could
@@ -1073,7 +1141,7 @@ pub(crate) fn plan<'h>(
     }
     let filed = labels.iter().filter(|&&n| n > 0).count();
     let buckets = filed.div_ceil(PER_BUCKET).max(1);
-    let width = if records <= 1 << 24 { 3 } else { 4 };
+    let width = record_width(records, palette.bits);
     // The table of last labels, from the filed hosts in their order (a
     // pass in bucket order reads them in no order at all).
     let table = last_labels((0..count).filter(|&i| labels[i] > 0).map(|i| host(i).host));
@@ -1092,7 +1160,7 @@ pub(crate) fn plan<'h>(
         let k = usize::from(h.root.is_some()) + usize::from(h.domain.is_some());
         // A key host has at most 253 bytes and two keys (the writer's
         // canonical hosts), so an entry at most 2 + 253 + 2 * 5.
-        let size = 2 + kept.len() + k * (1 + width);
+        let size = 2 + kept.len() + k * width;
         slots.push(Slot {
             bucket: bucket(at, buckets) as u32,
             who: i as u32,
@@ -1129,6 +1197,7 @@ pub(crate) fn plan<'h>(
         buckets,
         lines,
         width,
+        palette: palette.clone(),
         slots,
         one_label,
         entry_bytes,
@@ -1263,6 +1332,7 @@ pub(crate) fn write<'h>(
         buckets,
         lines,
         width,
+        palette,
         slots,
         one_label,
         entry_bytes,
@@ -1341,8 +1411,8 @@ pub(crate) fn write<'h>(
             }
             out.push(flags);
             for (record, f) in [h.root, h.domain].into_iter().flatten() {
-                out.push(f);
-                out.extend_from_slice(&record.to_le_bytes()[..width]);
+                let code = u64::from(record) << palette.bits | u64::from(palette.index(f));
+                out.extend_from_slice(&code.to_le_bytes()[..width]);
             }
         }
     }
@@ -1427,7 +1497,7 @@ mod tests {
     /// level can be found again when both share a bucket (every key, in a
     /// one-bucket index); the lookups keep the first.
     fn found(index: &[u8], host: &str, paths: bool) -> Result<Vec<(Kind, usize)>, Fallback> {
-        let layout = Layout::parse(index).expect("a written header parses");
+        let layout = Layout::parse(index, &EVERY_FLAG, 1).expect("a written header parses");
         let mut out = Vec::new();
         Hosts::new(index, &layout).lookup(host.as_bytes(), None, &[], paths, &mut |c| {
             if !out.contains(&(c.kind, c.len)) {
@@ -1528,7 +1598,7 @@ mod tests {
         let names: Vec<String> = (0..40).map(|i| format!("host{i}.example{i}.org")).collect();
         let hosts: Vec<KeyHost<'_>> = names.iter().map(|n| key(n, false, true, false)).collect();
         let index = build(hosts.len(), |i| hosts[i], 100, 0).expect("small");
-        let layout = Layout::parse(&index).expect("parses");
+        let layout = Layout::parse(&index, &EVERY_FLAG, 1).expect("parses");
         // A host whose bucket is not the first line, made to name itself
         // as its next line.
         let (name, b) = names
@@ -1556,7 +1626,7 @@ mod tests {
         assert_eq!(found(&index, &deep, false), Err(Fallback));
         // The tail lookup offers the parent domains the index files, and
         // no root `Url` key: the tail is not the query's host.
-        let layout = Layout::parse(&index).expect("parses");
+        let layout = Layout::parse(&index, &EVERY_FLAG, 1).expect("parses");
         let tail = |q: &str| {
             let mut out = Vec::new();
             Hosts::new(&index, &layout)
@@ -1617,7 +1687,7 @@ mod tests {
         names.extend((160..100 * PER_BUCKET).map(|i| format!("plain{i}.net")));
         let hosts: Vec<KeyHost<'_>> = names.iter().map(|n| key(n, false, true, false)).collect();
         let index = build(hosts.len(), |i| hosts[i], 1000, 0).expect("small");
-        let layout = Layout::parse(&index).expect("parses");
+        let layout = Layout::parse(&index, &EVERY_FLAG, 1).expect("parses");
         assert_eq!(layout.buckets, 100);
         assert!(!layout.sole);
         assert_eq!(layout.keys as usize, 100 * PER_BUCKET);
@@ -1632,7 +1702,7 @@ mod tests {
             .collect();
         let hosts: Vec<KeyHost<'_>> = names.iter().map(|n| key(n, false, true, false)).collect();
         let index = build(hosts.len(), |i| hosts[i], 1000, 0).expect("small");
-        assert!(Layout::parse(&index).expect("parses").sole);
+        assert!(Layout::parse(&index, &EVERY_FLAG, 1).expect("parses").sole);
         for n in &names {
             assert_eq!(
                 found(&index, n, false),
@@ -1657,7 +1727,7 @@ mod tests {
         section[8] = HEADER as u8;
         section[12] = 3;
         section[LABELS_AT..HEADER].copy_from_slice(&table);
-        Layout::parse(&section).expect("a header the writer makes")
+        Layout::parse(&section, &EVERY_FLAG, 1).expect("a header the writer makes")
     }
 
     proptest! {
@@ -1714,7 +1784,7 @@ mod tests {
         assert_eq!(table, [&b"com"[..], b"io", b"a"]);
         let hosts: Vec<KeyHost<'_>> = names.iter().map(|n| key(n, true, true, false)).collect();
         let index = build(hosts.len(), |i| hosts[i], 1000, 0).expect("small");
-        let layout = Layout::parse(&index).expect("parses");
+        let layout = Layout::parse(&index, &EVERY_FLAG, 1).expect("parses");
         let all: Vec<Entry<'_>> = Hosts::new(&index, &layout).all_entries().collect();
         let h = Hosts::new(&index, &layout);
         let mut seen: Vec<Vec<u8>> = all.iter().map(|e| h.host_of(e.stored, e.code)).collect();
@@ -1757,7 +1827,7 @@ mod tests {
         let bad = |edit: &dyn Fn(&mut Vec<u8>)| {
             let mut b = index.clone();
             edit(&mut b);
-            Layout::parse(&b)
+            Layout::parse(&b, &EVERY_FLAG, 1)
         };
         // A dot in a label, a label past the table, bytes after its end.
         assert_eq!(bad(&|b| b[LABELS_AT + 2] = b'.'), None);
@@ -1783,10 +1853,10 @@ mod tests {
 
     #[test]
     fn a_line_takes_no_entry_past_a_twelve_bit_offset() {
-        // Long hosts in one bucket: 17 entries of 249 bytes (a length, 243
-        // bytes without `.org`, flags, a record) start at most 3,984 bytes
-        // in; the 18th would start at 4,233, past 4,095, and takes the
-        // next line, though a slot is free.
+        // Long hosts in one bucket: 17 entries of 248 bytes (a length, 243
+        // bytes without `.org`, flags, a record in 3 bytes) start at most
+        // 3,968 bytes in; the 18th would start at 4,216, past 4,095, and
+        // takes the next line, though a slot is free.
         let long = "a".repeat(240);
         let names: Vec<String> = (0..)
             .map(|i| format!("{long}{i:03}.org"))
@@ -1798,7 +1868,7 @@ mod tests {
         all.extend((0..10).map(|i| format!("{long}{i:03}.net")));
         let hosts: Vec<KeyHost<'_>> = all.iter().map(|n| key(n, false, true, false)).collect();
         let index = build(hosts.len(), |i| hosts[i], 100, 0).expect("small");
-        let layout = Layout::parse(&index).expect("parses");
+        let layout = Layout::parse(&index, &EVERY_FLAG, 1).expect("parses");
         assert_eq!(layout.buckets, 3);
         let line = Hosts::new(&index, &layout).line(0).expect("a line");
         assert_eq!(usize::from(line[4] & USED), 17);
@@ -1808,7 +1878,7 @@ mod tests {
         let over = Hosts::new(&index, &layout).line(next).expect("a line");
         assert!(usize::from(over[4] & USED) >= 3);
         assert!((0..17).all(|slot| offset(line, slot) as usize <= MAX_OFFSET));
-        assert_eq!(offset(line, 16), 16 * 249);
+        assert_eq!(offset(line, 16), 16 * 248);
         for n in &all {
             assert_eq!(
                 found(&index, n, false),
@@ -1835,16 +1905,111 @@ mod tests {
     fn the_lines_are_aligned_in_the_file_and_headers_are_checked() {
         for at in [0, 8, 56, 256] {
             let index = build(1, |_| key("example.com", true, false, false), 1, at).expect("small");
-            let l = Layout::parse(&index).expect("parses");
+            let l = Layout::parse(&index, &EVERY_FLAG, 1).expect("parses");
             assert_eq!((at + l.at) % LINE, 0);
             assert!(l.at >= HEADER);
         }
         let index = build(1, |_| key("example.com", true, false, false), 1, 0).expect("small");
-        for (byte, value) in [(0, 0u8), (12, 5), (20, 1), (5, 0xff)] {
+        for (byte, value) in [(0, 0u8), (12, 2), (12, 6), (20, 1), (5, 0xff)] {
             let mut bad = index.clone();
             bad[byte] = value;
-            assert_eq!(Layout::parse(&bad), None, "byte {byte} = {value}");
+            assert_eq!(
+                Layout::parse(&bad, &EVERY_FLAG, 1),
+                None,
+                "byte {byte} = {value}"
+            );
         }
-        assert_eq!(Layout::parse(&index[..HEADER]), None);
+        assert_eq!(Layout::parse(&index[..HEADER], &EVERY_FLAG, 1), None);
+        // The palette is 1 to 256 flag bytes, a power of two.
+        for len in [0, 3, 257, 512] {
+            assert_eq!(Layout::parse(&index, &vec![0; len], 1), None, "{len}");
+        }
+        assert!(Layout::parse(&index, &[2], 1).is_some());
+    }
+
+    #[test]
+    fn a_record_and_its_flag_byte_come_back_through_the_palette_at_every_width() {
+        // Flag bytes: block, an expiring warn chained to the next record,
+        // an audit with metadata; 3 of them, so 2 bits of index.
+        let small = [2u8, 0x80 | 0x20 | 1, 0x40 | 3];
+        let every: Vec<u8> = EVERY_FLAG.to_vec();
+        for (flags, records, width) in [
+            (&small[..], 1usize << 22, 3),
+            (&small[..], (1 << 22) + 1, 4),
+            (&small[..], 1 << 30, 4),
+            (&small[..], (1 << 30) + 1, 5),
+            (&every[..], 1 << 16, 3),
+            (&every[..], (1 << 16) + 1, 4),
+            (&every[..], 1 << 24, 4),
+            (&every[..], u32::MAX as usize + 1, 5),
+            (&[7u8][..], 1 << 24, 3),
+            (&[7u8][..], (1 << 24) + 1, 4),
+        ] {
+            let palette = Palette::of(flags.iter().copied());
+            let last = (records - 1) as u32;
+            let names = ["example.com", "a.example.com", "b.example.org", "c.net"];
+            let hosts: Vec<KeyHost<'_>> = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| KeyHost {
+                    host: n.as_bytes(),
+                    root: Some((last - 2 * i as u32, flags[i % flags.len()])),
+                    domain: Some((i as u32, flags[(i + 1) % flags.len()])),
+                    paths: false,
+                    audit_above: true,
+                })
+                .collect();
+            let plan = plan(hosts.len(), |i| hosts[i], records, &palette).expect("small");
+            let index = write(plan, |i| hosts[i], 0);
+            let layout = Layout::parse(&index, &palette.entries, records).expect("parses");
+            assert_eq!(layout.width, width, "{records} records, {flags:?}");
+            // The width is the one for the set's records, and no other.
+            let other = if width == 3 { records << 8 } else { 1 };
+            assert_eq!(Layout::parse(&index, &palette.entries, other), None);
+            let mut entries: Vec<(Vec<u8>, Option<u32>, Option<u32>)> = Hosts::new(&index, &layout)
+                .all_entries()
+                .map(|e| {
+                    (
+                        Hosts::new(&index, &layout).host_of(e.stored, e.code),
+                        e.root,
+                        e.domain,
+                    )
+                })
+                .collect();
+            entries.sort();
+            let mut want: Vec<(Vec<u8>, Option<u32>, Option<u32>)> = hosts
+                .iter()
+                .map(|h| (h.host.to_vec(), h.root.map(|r| r.0), h.domain.map(|d| d.0)))
+                .collect();
+            want.sort();
+            assert_eq!(entries, want, "{records} records, {flags:?}");
+            for h in &hosts {
+                let mut got = Vec::new();
+                Hosts::new(&index, &layout)
+                    .lookup(h.host, None, &[], false, &mut |c| {
+                        // The host's own keys, each once: without a
+                        // filter a key can be offered twice (see `found`).
+                        let c2 = (c.kind, c.record, c.flags);
+                        if c.len >= h.host.len() && !got.contains(&c2) {
+                            got.push(c2);
+                        }
+                        Progress {
+                            decider: false,
+                            audit: false,
+                        }
+                    })
+                    .expect("no fallback");
+                let (root, domain) = (h.root.expect("root"), h.domain.expect("domain"));
+                assert_eq!(
+                    got,
+                    vec![
+                        (Kind::Url, root.0, root.1),
+                        (Kind::DomainName, domain.0, domain.1)
+                    ],
+                    "{} with {records} records, {flags:?}",
+                    String::from_utf8_lossy(h.host)
+                );
+            }
+        }
     }
 }

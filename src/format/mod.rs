@@ -152,7 +152,7 @@
 //! Without metadata an indicator costs its share of the fst, a few bits of
 //! record (2 for a list with four actions), the bits of its line (20 for
 //! lines up to 1,048,575), 1.25 bytes of filter and, for a key host, its
-//! entry in the host index (its bytes plus 2 to 10) and about 6.4 bytes
+//! entry in the host index (its bytes plus 5 to 12) and about 5 bytes
 //! of bucket lines.
 
 use crate::indicator::{Action, Severity};
@@ -225,6 +225,54 @@ pub(crate) const LINE_BITS: u8 = 24;
 pub(crate) const LINE_IN_META: u32 = (1 << LINE_BITS) - 1;
 /// The widest palette index in [`RECORDS`], in bits (a palette of 256).
 pub(crate) const PALETTE_BITS: u8 = 8;
+
+/// The palette of a set's flag bytes, as the writer makes it: every flag
+/// byte the records use, in increasing order, padded to a power of two
+/// with its first entry. [`RECORDS`] stores each record's index in it, and
+/// the host index stores each key's first record with its index
+/// (`format/hosts.rs`).
+#[cfg(feature = "compile")]
+#[derive(Clone)]
+pub(crate) struct Palette {
+    /// The width of an index in bits, at most [`PALETTE_BITS`].
+    pub(crate) bits: u8,
+    /// `2^bits` flag bytes.
+    pub(crate) entries: Vec<u8>,
+    /// Each flag byte's index, for the flag bytes in use.
+    index: [u8; 256],
+}
+
+#[cfg(feature = "compile")]
+impl Palette {
+    /// The palette of the flag bytes `flags`.
+    pub(crate) fn of(flags: impl IntoIterator<Item = u8>) -> Palette {
+        let mut seen = [false; 256];
+        for f in flags {
+            seen[usize::from(f)] = true;
+        }
+        let mut entries: Vec<u8> = (0..=255u8).filter(|&f| seen[usize::from(f)]).collect();
+        let bits = packed::bits_for(entries.len().saturating_sub(1) as u32);
+        // Padded to a power of two, so that every index of `bits` bits
+        // names an entry.
+        entries.resize(1 << bits, entries.first().copied().unwrap_or(0));
+        let mut index = [0u8; 256];
+        for (i, &f) in entries.iter().enumerate().rev() {
+            index[usize::from(f)] = i as u8;
+        }
+        Palette {
+            bits,
+            entries,
+            index,
+        }
+    }
+
+    /// The index of the flag byte `f`, which must be one the palette was
+    /// made of.
+    pub(crate) fn index(&self, f: u8) -> u8 {
+        debug_assert_eq!(self.entries[usize::from(self.index[usize::from(f)])], f);
+        self.index[usize::from(f)]
+    }
+}
 
 /// Flag byte: the action, an index into [`ACTIONS`].
 pub(crate) const ACTION_MASK: u8 = 0b11;

@@ -169,7 +169,7 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
             None => None,
             Some(h) => Some((
                 range_in(whole, h),
-                hosts::Layout::parse(h).ok_or(FormatError::Corrupt(
+                hosts::Layout::parse(h, view.palette, n).ok_or(FormatError::Corrupt(
                     "hosts: not a host index header and lines",
                 ))?,
             )),
