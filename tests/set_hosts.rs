@@ -123,7 +123,7 @@ fn a_malformed_index_header_is_refused() {
     let bytes = build(&common::real()[..1000]);
     let c = Container::parse(&bytes).unwrap();
     let index = c.section(HOSTS).expect("a built set has an index").to_vec();
-    // Zero buckets, a record width of 5, a reserved byte set, more lines
+    // Zero buckets, a record width of 5 (1,000 records take 3), a reserved byte set, more lines
     // than the section holds, the lines starting inside the header, and a
     // section shorter than the header.
     let mut bad = Vec::new();

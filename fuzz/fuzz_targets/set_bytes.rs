@@ -9,8 +9,8 @@
 //!   [`mutate`]);
 //! - `3 mod 4`: a valid compiled set with one section (chosen by the next
 //!   byte) replaced by the rest, written by the real `Writer`: the set's
-//!   own section checks (the `fst`, records, metadata, filter) on bytes the
-//!   container accepts.
+//!   own section checks (the `fst`, records, metadata, filter, host index,
+//!   sources) on bytes the container accepts.
 //!
 //! Properties:
 //! 1. no panic, whatever the bytes, in `Container::parse`,
@@ -37,7 +37,9 @@ use std::sync::OnceLock;
 use indset::Timestamp;
 use indset::compile::build;
 use indset::format::{ALIGN, Container, HEADER_LEN, MAGIC, VERSION, Writer};
-use indset::format::{COMMON_INPUTS, FILTER, KEYS, LINES, META, META_INDEX, RECORDS};
+use indset::format::{
+    COMMON_INPUTS, FILTER, HOSTS, KEYS, LINES, META, META_INDEX, RECORDS, SOURCES,
+};
 use indset::ingest::{Format, Ingester, Options};
 use indset::{IndicatorSet, Mode, Verdict};
 use libfuzzer_sys::fuzz_target;
@@ -254,6 +256,8 @@ fn replace_section(data: &[u8]) {
         META,
         COMMON_INPUTS,
         FILTER,
+        HOSTS,
+        SOURCES,
     ];
     let target = ids[usize::from(which) % ids.len()];
     let (original, _) = sample();
