@@ -100,7 +100,10 @@ fuzz_target!(|input: &[u8]| {
         assert!(reply.opt().is_some(), "no OPT record in the answer");
     }
     if let Some(opt) = reply.opt() {
-        assert!(asked.opt().is_some(), "an OPT record the query did not have");
+        assert!(
+            asked.opt().is_some(),
+            "an OPT record the query did not have"
+        );
         assert_eq!(opt.udp_packet_size, dns::EDNS_PAYLOAD);
     }
     // BADVERS (the query's EDNS version is not 0) answers nothing.
