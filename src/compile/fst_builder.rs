@@ -251,14 +251,17 @@ impl Registry {
                 return Entry::Found(self.cells.get(start).addr);
             }
         }
+        // The bucket's most recent cell moves second, and the node takes
+        // its place.
+        let recent = self.cells.get(start);
+        self.cells.set(start + 1, recent);
         self.cells.set(
-            start + 1,
+            start,
             Cell {
                 key,
                 addr: NONE_ADDRESS,
             },
         );
-        self.cells.swap(start, start + 1);
         Entry::NotFound(start)
     }
 
