@@ -1,7 +1,7 @@
 //! Canonical indicators -> sorted keys -> the bytes of an `.indset` file:
 //! [`build`], which sorts the keys, builds the key automaton, the filter
-//! and the sections (the filter and the metadata on a second thread for a
-//! large set), and writes them in the container. The layout is in [`crate::format`].
+//! and the sections (the filter, the host index's plan and the metadata
+//! on a second thread for a large set), and writes them in the container. The layout is in [`crate::format`].
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,9 +14,10 @@ use crate::format::{
 };
 use crate::indicator::{Indicator, Kind};
 
-/// The fewest keys for which [`build`] makes the filter (while it sorts)
-/// and the metadata sections (while it builds the key automaton) on a
-/// second thread, on a machine with more than one core.
+/// The fewest keys for which [`build`] makes the filter (while it sorts),
+/// the host index's plan and the metadata sections (while it builds the
+/// key automaton) on a second thread, on a machine with more than one
+/// core.
 const PARALLEL_KEYS: usize = 50_000;
 
 /// The most cells of the key automaton builder's registry: 2^23
@@ -46,8 +47,9 @@ fn registry_cells(key_bytes: u64) -> usize {
 ///
 /// Costs O(n log n) time and about three times the key bytes in memory.
 /// For a set of 50,000 keys or more on a machine with more than one core,
-/// the suffix filter and the metadata sections are made on a second
-/// thread; the bytes are the same on any number of cores.
+/// the suffix filter, the host index's plan and the metadata sections are
+/// made on a second thread; the bytes are the same on any number of
+/// cores.
 pub fn build(indicators: &[Indicator]) -> Vec<u8> {
     build_with(indicators, parallel(indicators), true)
 }
@@ -66,8 +68,8 @@ fn parallel(indicators: &[Indicator]) -> bool {
         && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
 }
 
-/// [`build`], with the filter and the metadata made on a second thread or
-/// not (the bytes are the same either way), and with the index the sole store of
+/// [`build`], with the filter, the index's plan and the metadata made on a
+/// second thread or not (the bytes are the same either way), and with the index the sole store of
 /// the keys it files when it can be and `allow_sole` says so.
 fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec<u8> {
     // All keys in one arena (no allocation per key); `spans[i]` is the
@@ -185,21 +187,27 @@ fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec
         let start = rank.checked_sub(1).map_or(0, |r| ends[r]);
         &sorted[start..ends[rank]]
     };
-    // The host index is planned first: when it can be the sole store of
-    // the keys it files, the key automaton holds only the rest. It is
+    // The host index is planned (on a second thread, with the metadata,
+    // while this one builds the key automaton): when it can be the sole
+    // store of the keys it files, the automaton holds only the rest. It is
     // written once the sorted keys are let go.
     let palette = Palette::of(records.iter().copied());
-    let key_hosts = key_hosts(order.len(), key_at, is_head, &records);
-    let plan = key_hosts.as_ref().and_then(|k| {
-        let mut plan = hosts::plan(k.found.len(), |i| key_host(k, i), records.len(), &palette)?;
-        plan.sole &= allow_sole;
-        Some(plan)
-    });
-    let sole = plan.as_ref().is_some_and(|p| p.sole);
-    let in_automaton = |rank: usize| is_head(rank) && (!sole || hosts::in_automaton(key_at(rank)));
+    let index_plan = || {
+        let key_hosts = key_hosts(order.len(), key_at, is_head, &records);
+        let plan = key_hosts.as_ref().and_then(|k| {
+            let mut plan = hosts::plan(k.found.len(), |i| key_host(k, i), records.len(), &palette)?;
+            plan.sole &= allow_sole;
+            Some(plan)
+        });
+        (key_hosts, plan)
+    };
+    let is_sole = |plan: &Option<hosts::Plan>| plan.as_ref().is_some_and(|p| p.sole);
     // The key automaton, in one builder so that any two equal endings can
-    // share their nodes.
-    let key_automaton = || {
+    // share their nodes: of every key when the index is not the sole store
+    // of the keys it files (`sole`), else of the keys it does not file.
+    let key_automaton = |sole: bool| {
+        let in_automaton =
+            |rank: usize| is_head(rank) && (!sole || hosts::in_automaton(key_at(rank)));
         // A large registry when the automaton holds the keys with a path
         // (and of long hosts); `fst`'s when it holds every key (hosts
         // chosen to collide), where a large one would cost several times
@@ -245,16 +253,30 @@ fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec
         }
         (meta_index, meta)
     };
-    // The metadata on a second thread while this one builds the automaton.
-    let (keys, (meta_index, meta)) = if parallel {
-        std::thread::scope(|s| {
-            let meta = s.spawn(meta_sections);
-            let keys = key_automaton();
-            let meta = meta.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (keys, meta)
-        })
+    let ((key_hosts, plan), keys, (meta_index, meta)) = if parallel {
+        // The automaton is built as for a sole index, which every set
+        // has unless its hosts were chosen to collide or `allow_sole`
+        // says no; built again if the plan says otherwise.
+        let (index, keys, meta) = std::thread::scope(|s| {
+            let second = s.spawn(|| (index_plan(), meta_sections()));
+            let keys = key_automaton(allow_sole);
+            let (index, meta) = second
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (index, keys, meta)
+        });
+        let sole = is_sole(&index.1);
+        let keys = if sole == allow_sole {
+            keys
+        } else {
+            drop(keys);
+            key_automaton(sole)
+        };
+        (index, keys, meta)
     } else {
-        (key_automaton(), meta_sections())
+        let index = index_plan();
+        let keys = key_automaton(is_sole(&index.1));
+        (index, keys, meta_sections())
     };
 
     drop((sorted, ends));
@@ -555,6 +577,10 @@ mod tests {
         let bytes = build(&inds);
         let every = build_with_every_key_in_the_automaton(&inds);
         assert_eq!(bytes, every);
+        // On two threads, the automaton first built for a sole index is
+        // built again with every key.
+        assert_eq!(build_with(&inds, true, true), every);
+        assert_eq!(build_with(&inds, true, false), every);
         let set = crate::set::IndicatorSet::from_bytes(bytes).expect("opens");
         let now = Timestamp(1_700_000_000);
         for n in &names {
