@@ -125,13 +125,13 @@ fn main() {
         crc32fast::hash(&bytes)
     );
     // The figure of `docs/figures.md`: `Compiler`, as `indset compile` runs it (titles
-    // and descriptions kept, the indicators freed at the end).
+    // and descriptions kept, the indicators freed on a thread of their own).
     let mut whole = Vec::new();
     for run in 0..runs {
         let (compiled, read, finish) = inputs.compile();
         let (r, f) = (read.as_secs_f64() * 1e3, finish.as_secs_f64() * 1e3);
         eprintln!(
-            "compiler run {run}: read {r:.0} ms, build and free {f:.0} ms, total {:.0} ms ({} bytes)",
+            "compiler run {run}: read {r:.0} ms, build {f:.0} ms, total {:.0} ms ({} bytes)",
             r + f,
             compiled.bytes.len()
         );

@@ -603,9 +603,10 @@ fn main() {
                "generated_lines": inputs.generated.lines().count()}),
     );
 
-    // Compile: read (real files from disk, generated lines from memory),
-    // build and free, through `Compiler` as `indset compile` does without
-    // its progress bar.
+    // Compile: read (real files from disk, generated lines from memory)
+    // and build, through `Compiler` as `indset compile` does without its
+    // progress bar (`Compiler::finish` frees a large set's indicators on
+    // a thread of its own).
     let mut read_ms = Vec::new();
     let mut finish_ms = Vec::new();
     let compiles: Vec<f64> = (0..s.cfg.compiles)
