@@ -46,7 +46,8 @@ pub(crate) fn sort_prefix(key: &[u8]) -> (u64, u32) {
     )
 }
 
-/// The records of a sorted `order` (equal keys adjacent, each run in the
+/// The records of a sorted `order` (of `(prefix, prefix, indicator)`,
+/// equal keys adjacent, each run in the
 /// order of precedence: action, then the longest-lived first), as
 /// `(indicator, chained)`: of each run of equal keys, the ones that decide
 /// at some instant. A run keeps its first indicator, then of each later
@@ -56,8 +57,8 @@ pub(crate) fn sort_prefix(key: &[u8]) -> (u64, u32) {
 /// key holds at most [`MAX_CHAIN`](crate::format::MAX_CHAIN) records, and only a record with an
 /// expiration chains.
 pub(super) fn key_chains<'i>(
-    order: &[((u64, u32), u32)],
-    same_key: impl Fn(&((u64, u32), u32), &((u64, u32), u32)) -> bool,
+    order: &[(u64, u32, u32)],
+    same_key: impl Fn(&(u64, u32, u32), &(u64, u32, u32)) -> bool,
     indicator: impl Fn(u32) -> &'i Indicator,
 ) -> Vec<(u32, bool)> {
     let mut out: Vec<(u32, bool)> = Vec::with_capacity(order.len());
@@ -69,7 +70,7 @@ pub(super) fn key_chains<'i>(
         }
         let mut horizon = i128::MIN;
         let mut last_action = None;
-        for &(_, i) in &order[start..end] {
+        for &(_, _, i) in &order[start..end] {
             let ind = indicator(i);
             if last_action == Some(ind.action) {
                 continue;

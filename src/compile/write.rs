@@ -72,15 +72,16 @@ fn parallel(indicators: &[Indicator]) -> bool {
 /// second thread or not (the bytes are the same either way), and with the index the sole store of
 /// the keys it files when it can be and `allow_sole` says so.
 fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec<u8> {
-    // All keys in one arena (no allocation per key); `spans[i]` is the
-    // range of indicator i's key in it.
+    // All keys in one arena (no allocation per key), one after the
+    // other: indicator i's key ends at `key_ends[i]` and starts where the
+    // one before it ends.
     let mut arena: Vec<u8> = Vec::with_capacity(
         indicators
             .iter()
             .map(|i| i.host.len() + i.path.len().max(1))
             .sum(),
     );
-    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(indicators.len());
+    let mut key_ends: Vec<usize> = Vec::with_capacity(indicators.len());
     // Each indicator's flag byte and stored line, read in input order here
     // so that the loop in key order below touches an indicator only when
     // it has metadata.
@@ -88,24 +89,25 @@ fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec
     let number = |i: &Indicator| sources.number(&i.source.file, i.source.line, i.source.nth);
     let mut record: Vec<(u8, u32)> = Vec::with_capacity(indicators.len());
     for i in indicators {
-        let start = arena.len();
         key_into(i.kind, &i.host, &i.path, &mut arena);
-        spans.push((start, arena.len()));
+        key_ends.push(arena.len());
         let n = number(i);
         let line = u32::try_from(n).unwrap_or(LINE_IN_META).min(LINE_IN_META);
         record.push((flags(i, has_meta(i, n)), line));
     }
+    let span = |i: usize| (i.checked_sub(1).map_or(0, |p| key_ends[p]), key_ends[i]);
     let key_of = |i: u32| {
-        let (s, e) = spans[i as usize];
+        let (s, e) = span(i as usize);
         &arena[s..e]
     };
     // The filter holds the host of every key (a set bit stays set, so the
     // order and any repeated key do not matter): made from the arena on a
     // second thread while this one sorts.
     let filter_of_keys = || {
-        let mut filter = filter::with_capacity(spans.len());
+        let mut filter = filter::with_capacity(key_ends.len());
         let mut host = Vec::new();
-        for &(s, e) in &spans {
+        for i in 0..key_ends.len() {
+            let (s, e) = span(i);
             let key = &arena[s..e];
             // The host of the key: up to its `/` (a `Url`) or its final `.`.
             let end = key
@@ -124,11 +126,15 @@ fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec
     // the earlier line and file, then input order; `key_chains` keeps
     // the ones that decide at some instant.
     let key_order = || {
-        let mut order: Vec<((u64, u32), u32)> = (0..indicators.len() as u32)
-            .map(|i| (sort_prefix(key_of(i)), i))
+        // 16 bytes a key: the prefix's two halves and the index.
+        let mut order: Vec<(u64, u32, u32)> = (0..indicators.len() as u32)
+            .map(|i| {
+                let (high, low) = sort_prefix(key_of(i));
+                (high, low, i)
+            })
             .collect();
-        order.sort_unstable_by(|&(pa, a), &(pb, b)| {
-            pa.cmp(&pb).then_with(|| {
+        order.sort_unstable_by(|&(ha, la, a), &(hb, lb, b)| {
+            (ha, la).cmp(&(hb, lb)).then_with(|| {
                 let (ia, ib) = (&indicators[a as usize], &indicators[b as usize]);
                 key_of(a)
                     .cmp(key_of(b))
@@ -142,7 +148,7 @@ fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec
         // Equal keys have equal prefixes: only those are read.
         key_chains(
             &order,
-            |a, b| a.0 == b.0 && key_of(a.1) == key_of(b.1),
+            |a, b| (a.0, a.1) == (b.0, b.1) && key_of(a.2) == key_of(b.2),
             |i| &indicators[i as usize],
         )
     };
@@ -170,7 +176,7 @@ fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec
         let (flag, line) = record[i as usize];
         records.push(if chained { flag | CHAINED } else { flag });
         lines.push(line);
-        key_spans.push(spans[i as usize]);
+        key_spans.push(span(i as usize));
         urls += u64::from(indicators[i as usize].kind == Kind::Url);
     }
     // A record is reached through the key automaton when the record
@@ -182,7 +188,7 @@ fn build_with(indicators: &[Indicator], parallel: bool, allow_sole: bool) -> Vec
         sorted.extend_from_slice(&arena[s..e]);
         ends.push(sorted.len());
     }
-    drop((key_spans, arena, spans, record));
+    drop((key_spans, arena, key_ends, record));
     let key_at = |rank: usize| {
         let start = rank.checked_sub(1).map_or(0, |r| ends[r]);
         &sorted[start..ends[rank]]
