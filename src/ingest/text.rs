@@ -139,12 +139,29 @@ fn csv_row(s: &str) -> Option<String> {
 /// that another format uses: a `;`-separated CSV row, JSON, markup. Read
 /// as a host it would become a junk Block indicator.
 fn not_a_host(value: &str) -> Option<String> {
-    let rest = value.split_once("://").map_or(value, |(_, rest)| rest);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let bad = host.chars().find(|c| "{}\";'<>|`".contains(*c))?;
+    // Byte by byte, in one pass over the host (after the first `://`, up
+    // to a `/`, `?` or `#`): every byte looked for is ASCII, which no
+    // other character's UTF-8 bytes are. Searching each character in a
+    // string of them, after `split_once("://")` and `split`, took about
+    // 940 instructions a line of the suite's input (a tenth of the main
+    // thread's reading of the 10M input); this, about 270.
+    let b = value.as_bytes();
+    let start = memchr::memchr_iter(b':', b)
+        .find(|&i| b[i + 1..].starts_with(b"//"))
+        .map_or(0, |i| i + 3);
+    let bad = b[start..]
+        .iter()
+        .take_while(|&&c| !matches!(c, b'/' | b'?' | b'#'))
+        .copied()
+        .find(|c| {
+            matches!(
+                c,
+                b'{' | b'}' | b'"' | b';' | b'\'' | b'<' | b'>' | b'|' | b'`'
+            )
+        })?;
     let hint = match bad {
-        ';' => "looks like a CSV row separated by `;`: save it as comma-separated .csv",
-        '{' | '}' | '"' => "looks like JSON: save the file as .json or use --format json",
+        b';' => "looks like a CSV row separated by `;`: save it as comma-separated .csv",
+        b'{' | b'}' | b'"' => "looks like JSON: save the file as .json or use --format json",
         _ => "is not a host name or URL: write one indicator a line, `[action] value`",
     };
     Some(format!("`{}` {hint}", shown(value)))
@@ -195,5 +212,46 @@ mod tests {
             strip_comment("https://a.test/#frag"),
             "https://a.test/#frag"
         );
+    }
+
+    #[test]
+    fn a_host_with_a_byte_of_another_format_is_named() {
+        for bad in ['{', '}', '"', ';', '\'', '<', '>', '|', '`'] {
+            let message = not_a_host(&format!("https://a{bad}b.test/x")).expect("refused");
+            let want = match bad {
+                ';' => "looks like a CSV row",
+                '{' | '}' | '"' => "looks like JSON",
+                _ => "is not a host name or URL",
+            };
+            assert!(message.contains(want), "{bad}: {message}");
+            // In the path, query or fragment, the byte is the URL's own.
+            for after in ["/", "?", "#"] {
+                assert_eq!(not_a_host(&format!("a.test{after}{bad}")), None, "{bad}");
+            }
+        }
+        // Characters beyond ASCII are not among them.
+        assert_eq!(not_a_host("bücher.example"), None);
+        assert_eq!(not_a_host("пример.рф/путь"), None);
+        assert_eq!(not_a_host("a.test"), None);
+    }
+
+    proptest::proptest! {
+        /// The byte scan finds what a search of each character of the
+        /// host (after the first `://`, up to `/`, `?` or `#`) finds.
+        #[test]
+        fn the_byte_scan_finds_what_the_character_search_finds(
+            value in "[a:/?#{};'<>|`\"é.ü-]{0,24}",
+        ) {
+            let rest = value.split_once("://").map_or(value.as_str(), |(_, rest)| rest);
+            let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+            let first = host.chars().find(|c| "{}\";'<>|`".contains(*c));
+            let message = not_a_host(&value);
+            proptest::prop_assert_eq!(first.is_some(), message.is_some());
+            if let (Some(c), Some(m)) = (first, message) {
+                let json = matches!(c, '{' | '}' | '"');
+                proptest::prop_assert_eq!(json, m.contains("looks like JSON"));
+                proptest::prop_assert_eq!(c == ';', m.contains("separated by `;`"));
+            }
+        }
     }
 }
