@@ -36,14 +36,8 @@ mod write;
 
 #[cfg(any(test, feature = "internals"))]
 pub use keys::key;
-#[cfg(not(any(test, feature = "internals")))]
-use write::build;
 #[cfg(any(test, feature = "internals"))]
 pub use write::{build, build_with_every_key_in_the_automaton};
-
-/// The fewest indicators that [`Compiler::finish`] frees on a thread of
-/// their own.
-const DROP_APART: usize = 100_000;
 
 /// Reads indicator inputs and compiles them into `.indset` bytes.
 ///
@@ -118,19 +112,11 @@ impl Compiler {
         // `build` gives the same bytes in any order: input order saves
         // `Ingester::finish`'s sort.
         let (indicators, report) = self.ingester.finish_unordered();
-        let bytes = build(&indicators);
         let count = indicators.len();
-        if count >= DROP_APART {
-            // Freeing millions of indicators, string by string, takes
-            // about 1.5 s for the benchmarks' 10M set: done on a thread of
-            // its own, so that the bytes come back without waiting for it
-            // (a process that exits meanwhile just ends it). Where no
-            // thread can be started, the closure, and the indicators with
-            // it, are dropped here.
-            let _ = std::thread::Builder::new()
-                .name("indset-free".into())
-                .spawn(move || drop(indicators));
-        }
+        // The indicators are let go once the keys are sorted (on a thread
+        // of their own for a large set), before the key automaton and the
+        // file are made.
+        let bytes = write::build_owned(indicators);
         Compiled {
             bytes,
             report,
