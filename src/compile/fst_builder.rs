@@ -57,12 +57,7 @@ const ENDINGS_WAYS: usize = 4;
 impl Node {
     /// `fst`'s registry hash (FNV-1a over the fields, 64 bits).
     fn hash(&self) -> u64 {
-        let mut h = fnv(FNV_START, u64::from(self.is_final));
-        h = fnv(h, self.final_output);
-        for t in &self.trans {
-            h = fnv(fnv(fnv(h, u64::from(t.inp)), t.out), t.addr as u64);
-        }
-        h
+        fields_hash(self, self.trans.iter().map(|t| t.addr as u64), None)
     }
 }
 
@@ -79,11 +74,11 @@ pub(crate) enum Hashing {
     /// chain of nodes about to be compiled has all its hashes before any
     /// is looked up, so their cells are loaded together: with `Fst`, each
     /// node's hash waits for the lookup of the node below it, one memory
-    /// latency after another (the module docs give the gain). Equal
-    /// nodes still have equal
-    /// hashes, and a cell is still compared by address, so the map reads
-    /// the same; when the registry forgets nodes, it may forget other
-    /// ones than `fst`'s would, and the bytes may differ from `Fst`'s.
+    /// latency after another (the module docs give the gain). Equal nodes
+    /// still have equal hashes, and a cell is still compared by address,
+    /// so the map reads the same; when the registry forgets nodes, it may
+    /// forget other ones than `fst`'s would, and the bytes may differ from
+    /// `Fst`'s.
     Endings,
 }
 
@@ -100,15 +95,26 @@ const FNV_START: u64 = 14_695_981_039_346_656_037;
 /// `node.trans[i]`), then `last` (input, output and ending hash of the
 /// transition to the node below on the path, when there is one).
 fn ending_hash(node: &Node, endings: &[u64], last: Option<(u8, u64, u64)>) -> u64 {
+    fields_hash(node, endings.iter().copied(), last)
+}
+
+/// FNV-1a over a node's fields, with `targets` standing for its
+/// transitions' targets (addresses for `fst`'s hash, ending hashes for
+/// [`Hashing::Endings`]), then the transition `last`, when given.
+fn fields_hash(
+    node: &Node,
+    targets: impl Iterator<Item = u64>,
+    last: Option<(u8, u64, u64)>,
+) -> u64 {
     let mut h = fnv(FNV_START, u64::from(node.is_final));
     h = fnv(h, node.final_output);
     let trans = node
         .trans
         .iter()
-        .zip(endings)
-        .map(|(t, &e)| (t.inp, t.out, e));
-    for (inp, out, ending) in trans.chain(last) {
-        h = fnv(fnv(fnv(h, u64::from(inp)), out), ending);
+        .zip(targets)
+        .map(|(t, target)| (t.inp, t.out, target));
+    for (inp, out, target) in trans.chain(last) {
+        h = fnv(fnv(fnv(h, u64::from(inp)), out), target);
     }
     h
 }
@@ -828,7 +834,6 @@ mod tests {
             let endings = with_hashing(&keys, 4 * buckets, Hashing::Endings);
             prop_assert_eq!(read_back(endings), keys);
         }
-
     }
 
     proptest! {

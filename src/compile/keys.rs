@@ -47,8 +47,8 @@ pub(crate) fn sort_prefix(key: &[u8]) -> (u64, u32) {
 }
 
 /// The records of a sorted `order` (of `(prefix, prefix, indicator)`,
-/// equal keys adjacent, each run in the
-/// order of precedence: action, then the longest-lived first), as
+/// equal keys adjacent, each run in the order of precedence: action,
+/// then the longest-lived first), as
 /// `(indicator, chained)`: of each run of equal keys, the ones that decide
 /// at some instant. A run keeps its first indicator, then of each later
 /// action the longest-lived one if it outlives every one kept before it

@@ -109,8 +109,8 @@ impl Compiler {
 
     /// Writes the set.
     pub fn finish(self) -> Compiled {
-        // `build` gives the same bytes in any order: input order saves
-        // `Ingester::finish`'s sort.
+        // The set's bytes do not depend on the indicators' order: input
+        // order saves `Ingester::finish`'s sort.
         let (indicators, report) = self.ingester.finish_unordered();
         let count = indicators.len();
         // The indicators are let go once the keys are sorted (on a thread

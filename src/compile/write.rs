@@ -293,9 +293,9 @@ fn write_set(keys: SortedKeys, parallel: bool, allow_sole: bool) -> Vec<u8> {
         &sorted[start..ends[rank]]
     };
     // The host index is planned (on a second thread while this one
-    // builds the key automaton): when it can be the sole
-    // store of the keys it files, the automaton holds only the rest. It is
-    // written once the sorted keys are let go.
+    // builds the key automaton): when it can be the sole store of the
+    // keys it files, the automaton holds only the rest. It is written
+    // once the sorted keys are let go.
     let palette = Palette::of(records.iter().copied());
     let index_plan = || {
         let key_hosts = key_hosts(count, key_at, is_head, &records);
