@@ -103,7 +103,7 @@ pub use compile::{Compiled, Compiler};
 pub use diag::{Code, Diagnostic, Level, Outcome};
 pub use flow::{FlowStatus, FlowVerdict, Inspection, Protocol, Transport};
 pub use format::{FormatError, Mapped, Region, SectionId};
-pub use indicator::{Action, Indicator, Kind, Meta, Severity, Source, Timestamp};
+pub use indicator::{Action, Indicator, Kind, Meta, MetaBox, Severity, Source, Timestamp};
 #[cfg(feature = "compile")]
 pub use ingest::{Format, Options, Report};
 pub use set::IndicatorSet;

@@ -246,7 +246,7 @@ fn ip_indicators() -> Vec<Indicator> {
         host: host.to_string(),
         path: path.to_string(),
         action: Block,
-        meta: Meta::default(),
+        meta: Meta::default().into(),
         source: Source {
             file: "test".into(),
             line: 1,

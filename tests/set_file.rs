@@ -111,7 +111,7 @@ fn generated(n: usize) -> Vec<Indicator> {
                 String::new()
             },
             action: Action::Block,
-            meta: Meta::default(),
+            meta: Meta::default().into(),
             source: Source {
                 file: Arc::from("generated"),
                 line: i as u64 + 1,

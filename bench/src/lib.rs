@@ -75,7 +75,7 @@ impl Inputs {
         let (mut out, report) = ing.finish();
         assert!(report.adds_up(), "ingest accounting");
         for i in &mut out {
-            i.meta = Meta::default();
+            i.meta = Meta::default().into();
         }
         out
     }
@@ -118,7 +118,7 @@ pub fn bundled() -> (Compiled, Duration, Vec<Indicator>) {
     let (mut indicators, report) = ing.finish();
     assert!(report.adds_up(), "ingest accounting");
     for i in &mut indicators {
-        i.meta = Meta::default();
+        i.meta = Meta::default().into();
     }
     (compiled, took, indicators)
 }
@@ -366,7 +366,7 @@ pub fn sized_direct(
                     host,
                     path,
                     action: Action::parse(action).expect("a generated action"),
-                    meta: Meta::default(),
+                    meta: Meta::default().into(),
                     source: Source {
                         file: Arc::clone(&file),
                         line,

@@ -586,7 +586,7 @@ mod tests {
                     host,
                     path,
                     action: [Action::Block, Action::Allow, Action::Warn, Action::Audit][i % 4],
-                    meta,
+                    meta: meta.into(),
                     source: Source {
                         file: Arc::from(if i % 2 == 0 { "a.csv" } else { "b.txt" }),
                         line: i as u64 + 1,
@@ -606,7 +606,7 @@ mod tests {
             host: host.to_string(),
             path: String::new(),
             action,
-            meta: Meta::default(),
+            meta: Meta::default().into(),
             source: Source {
                 file: Arc::from("a.txt"),
                 line,
@@ -642,7 +642,7 @@ mod tests {
             host,
             path: String::new(),
             action: Action::Block,
-            meta: Meta::default(),
+            meta: Meta::default().into(),
             source: Source {
                 file: Arc::from("a.txt"),
                 line,

@@ -382,7 +382,7 @@ pub(crate) fn check(row: RawRow, opts: &Options, file: &Arc<str>) -> Checked {
         host,
         path,
         action,
-        meta,
+        meta: meta.into(),
         source: Source {
             file: Arc::clone(file),
             line,

@@ -37,7 +37,7 @@ pub fn indicator(
         host,
         path,
         action,
-        meta: Meta::default(),
+        meta: Meta::default().into(),
         source: Source {
             file: Arc::clone(file),
             line,
