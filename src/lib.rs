@@ -91,6 +91,8 @@ mod format;
 mod indicator;
 #[cfg(feature = "compile")]
 pub mod ingest;
+#[cfg(feature = "compile")]
+mod prefetch;
 #[cfg(any(test, feature = "internals"))]
 pub mod reference;
 mod set;

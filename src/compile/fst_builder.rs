@@ -346,38 +346,12 @@ impl Registry {
     /// [`Registry::entry`] needs it. With [`Hashing::Endings`] a bucket
     /// is 64 bytes from a 64-byte boundary of the map: one cache line.
     fn load(&self, hash: u64) {
-        prefetch(self.cells.bytes(), self.bucket(hash) * CELL);
+        crate::prefetch::prefetch(self.cells.bytes(), self.bucket(hash) * CELL);
     }
 
     fn set_addr(&mut self, at: usize, addr: usize) {
         let key = self.cells.get(at).key;
         self.cells.set(at, Cell { key, addr });
-    }
-}
-
-/// Asks for the cache line of `bytes[at]` without waiting for it: a
-/// prefetch instruction retires at once, so the reads of all the buckets
-/// of a key's nodes are in flight together. (A load, kept with
-/// `black_box`, waits in the reorder buffer: the 10M compile spent three
-/// quarters of the automaton's build on that load.)
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
-fn prefetch(bytes: &[u8], at: usize) {
-    use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-    if let Some(b) = bytes.get(at) {
-        // SAFETY: a prefetch is a hint: it reads no value into the
-        // program, writes nothing and never faults; the address is that
-        // of a byte of `bytes`.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(b).cast::<i8>()) }
-    }
-}
-
-/// Reads `bytes[at]` into the cache (no prefetch instruction on stable
-/// Rust for this architecture): later loads find the line.
-#[cfg(not(target_arch = "x86_64"))]
-fn prefetch(bytes: &[u8], at: usize) {
-    if let Some(&b) = bytes.get(at) {
-        std::hint::black_box(b);
     }
 }
 

@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use hashbrown::HashTable;
-
 use super::report::Report;
 use super::sink::Sink;
 use super::time::format_timestamp;
@@ -15,7 +13,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::indicator::{Indicator, Timestamp};
 
 /// The hash of an indicator's canonical key (kind, host, path).
-fn key_hash(ind: &Indicator) -> u64 {
+pub(super) fn key_hash(ind: &Indicator) -> u64 {
     let mut h = FxHasher::default();
     ind.kind.hash(&mut h);
     ind.host.hash(&mut h);
@@ -76,6 +74,103 @@ impl Hasher for FxHasher {
     }
 }
 
+/// The accepted keys by hash, to find a row's earlier row of the same
+/// key: an open-addressing table of 8-byte slots, each the upper half of
+/// a key's hash above its index in `accepted` plus one (0: empty), probed
+/// linearly from the slot the hash's top bits name, at most 3/4 full.
+///
+/// Written here rather than taken from `hashbrown` (16-byte entries of
+/// hash and index, and a control byte each) for two reasons, measured on
+/// the 10M compile: a slot of half the size halves the table's fresh
+/// pages and its cache misses, and the slot of a row can be asked for
+/// ([`KeyTable::prefetch`]) while the rows before it are counted, which
+/// `hashbrown` does not offer (BENCHMARKS.md, Measurements behind choices
+/// in the code).
+#[derive(Default)]
+pub(super) struct KeyTable {
+    slots: Vec<u64>,
+    /// `slots.len()` is `2^bits` (or 0 before the first key).
+    bits: u32,
+    len: usize,
+}
+
+/// The first table: 1,024 slots.
+const MIN_BITS: u32 = 10;
+
+impl KeyTable {
+    /// The slot a key of hash `hash` is looked for from.
+    fn home(&self, hash: u64) -> usize {
+        home(hash >> 32, self.bits)
+    }
+
+    /// Asks for the cache line of the slot of `hash`, ahead of
+    /// [`KeyTable::find_or_insert`].
+    pub(super) fn prefetch(&self, hash: u64) {
+        if !self.slots.is_empty() {
+            crate::prefetch::prefetch(&self.slots, self.home(hash));
+        }
+    }
+
+    /// The index of the key of hash `hash` for which `same` says yes;
+    /// when there is none, files `new` (below `u32::MAX`) as that key's
+    /// index and gives `None`.
+    pub(super) fn find_or_insert(
+        &mut self,
+        hash: u64,
+        new: u32,
+        same: impl Fn(u32) -> bool,
+    ) -> Option<u32> {
+        assert!(new < u32::MAX, "fewer than 2^32 - 1 keys are accepted");
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+        let tag = hash >> 32;
+        let mask = self.slots.len() - 1;
+        let mut at = self.home(hash);
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                self.slots[at] = (tag << 32) | (u64::from(new) + 1);
+                self.len += 1;
+                return None;
+            }
+            if slot >> 32 == tag {
+                let index = (slot as u32) - 1;
+                if same(index) {
+                    return Some(index);
+                }
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Doubles the table (from nothing to [`MIN_BITS`]): every slot moves
+    /// to the run of its home in the larger table, found from its tag.
+    fn grow(&mut self) {
+        let bits = if self.slots.is_empty() {
+            MIN_BITS
+        } else {
+            self.bits + 1
+        };
+        let old = std::mem::replace(&mut self.slots, vec![0; 1 << bits]);
+        self.bits = bits;
+        let mask = self.slots.len() - 1;
+        for slot in old.into_iter().filter(|&s| s != 0) {
+            let mut at = home(slot >> 32, bits);
+            while self.slots[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = slot;
+        }
+    }
+}
+
+/// The home slot of a key whose hash's upper half is `tag`, in a table of
+/// `2^bits` slots: the tag's top `bits` bits.
+fn home(tag: u64, bits: u32) -> usize {
+    (tag >> (32 - bits)) as usize
+}
+
 /// Ingestion state shared by all inputs of one [`Ingester`](super::Ingester).
 #[derive(Default)]
 pub(super) struct State {
@@ -83,9 +178,9 @@ pub(super) struct State {
     /// The accepted indicators, one per canonical key, in the order their
     /// key was first accepted.
     pub(super) accepted: Vec<Indicator>,
-    /// `(key hash, index into accepted)`: finds duplicates without a second
-    /// copy of the key, and grows without moving the indicators.
-    pub(super) index: HashTable<(u64, u32)>,
+    /// The index into `accepted` of each key: finds duplicates without a
+    /// second copy of the key, and grows without moving the indicators.
+    pub(super) index: KeyTable,
     /// For a key written with other actions besides the one in
     /// `accepted` (by its index there): the longest-lived row of each
     /// other action, in order of action. They decide once the rows before
@@ -175,16 +270,15 @@ impl Sink<'_> {
     /// Accepts `new` or merges it into the row of the same key read
     /// before. `note` is its `ignored-value` warning, reported when the
     /// row is applied (a new key, or the winner of a conflict).
-    pub(super) fn accept(&mut self, new: Indicator, note: Option<String>) {
+    /// `hash` is the key's [`key_hash`].
+    pub(super) fn accept(&mut self, new: Indicator, note: Option<String>, hash: u64) {
         let state = &mut *self.state;
-        let hash = key_hash(&new);
         let accepted = &state.accepted;
+        let next = u32::try_from(accepted.len()).expect("fewer than 2^32 indicators are accepted");
         let found = state
             .index
-            .find(hash, |&(h, i)| {
-                h == hash && same_key(&accepted[i as usize], &new)
-            })
-            .map(|&(_, i)| i as usize);
+            .find_or_insert(hash, next, |i| same_key(&accepted[i as usize], &new))
+            .map(|i| i as usize);
         let Some(at) = found else {
             self.ignored(&new, note);
             if let Some(message) = validate::public_suffix(&new) {
@@ -193,10 +287,7 @@ impl Sink<'_> {
             }
             let state = &mut *self.state;
             state.report.accepted += 1;
-            let at = u32::try_from(state.accepted.len())
-                .expect("fewer than 2^32 indicators are accepted");
             state.accepted.push(new);
-            state.index.insert_unique(hash, (hash, at), |&(h, _)| h);
             return;
         };
         let value = validate::shown(&new.value());
@@ -352,5 +443,95 @@ impl Sink<'_> {
     fn diag_at(&mut self, ind: &Indicator, code: Code, message: String) {
         let d = Diagnostic::new(&ind.source.file, ind.source.line, code, message);
         self.emit(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Files `keys` in order (each `(hash, key)`) and gives what
+    /// `find_or_insert` answered for each: the index of the first equal
+    /// key, or `None` for a new one.
+    fn file(keys: &[(u64, u32)]) -> (Vec<Option<u32>>, KeyTable) {
+        let mut table = KeyTable::default();
+        let mut filed: Vec<u32> = Vec::new();
+        let answers = keys
+            .iter()
+            .map(|&(hash, key)| {
+                let next = filed.len() as u32;
+                let found = table.find_or_insert(hash, next, |i| filed[i as usize] == key);
+                if found.is_none() {
+                    filed.push(key);
+                }
+                found
+            })
+            .collect();
+        (answers, table)
+    }
+
+    /// What a map from key to first index answers for the same keys.
+    fn expected(keys: &[(u64, u32)]) -> Vec<Option<u32>> {
+        let mut first = std::collections::HashMap::new();
+        keys.iter()
+            .map(|&(_, key)| {
+                let next = first.len() as u32;
+                match first.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(next);
+                        None
+                    }
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn equal_hashes_of_different_keys_are_told_apart() {
+        // Every key has the same hash: one run of slots, grown through
+        // three doublings, each key found by `same` alone.
+        let keys: Vec<(u64, u32)> = (0..3_000u32)
+            .chain(0..3_000)
+            .map(|k| (0xdead_beef_0000_0001, k))
+            .collect();
+        let (answers, table) = file(&keys);
+        assert_eq!(answers, expected(&keys));
+        assert_eq!(table.len, 3_000);
+        assert_eq!(table.slots.len(), 1 << 12);
+    }
+
+    #[test]
+    fn the_table_stays_at_most_three_quarters_full() {
+        let keys: Vec<(u64, u32)> = (0..100_000u32)
+            .map(|k| (u64::from(k).wrapping_mul(FX_SEED), k))
+            .collect();
+        let (answers, table) = file(&keys);
+        assert!(answers.iter().all(Option::is_none));
+        assert_eq!(table.len, 100_000);
+        assert_eq!(table.slots.len(), 1 << 18);
+        assert_eq!(table.slots.iter().filter(|&&s| s != 0).count(), 100_000);
+    }
+
+    proptest! {
+        /// The table answers as a map from key to first index, whatever
+        /// the hashes: shared hashes, equal upper halves with different
+        /// lower ones.
+        #[test]
+        fn answers_as_a_map(keys in prop::collection::vec(0u32..400, 0..3_000), spread in 0u32..6) {
+            let keys: Vec<(u64, u32)> = keys
+                .into_iter()
+                .map(|key| {
+                    // A hash of the key alone, from few values: keys share
+                    // whole hashes, or upper halves with different lower
+                    // ones, and their runs of slots meet.
+                    let hash = (u64::from(key % (spread + 1)) << 40) | u64::from(key % 3);
+                    (hash, key)
+                })
+                .collect();
+            let (answers, _) = file(&keys);
+            prop_assert_eq!(answers, expected(&keys));
+        }
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::lines;
-use super::merge::State;
+use super::merge::{State, key_hash};
 use super::validate::{Checked, RawRow};
 use super::worker::{BATCH, Batch, Worker, check_all};
 use super::{OnDiagnostic, Options};
@@ -32,7 +32,13 @@ pub(crate) struct Sink<'a> {
     in_flight: usize,
     /// Emptied batch storage, for the next batches.
     spare: Vec<Batch>,
+    /// The key hashes of the batch being counted.
+    hashes: Vec<u64>,
 }
+
+/// How many rows ahead of the one being counted its table slot is asked
+/// for.
+const PREFETCH_AHEAD: usize = 8;
 
 impl<'a> Sink<'a> {
     /// A sink for the input `file` that counts into `state`; `spawn`
@@ -54,6 +60,7 @@ impl<'a> Sink<'a> {
             worker: None,
             in_flight: 0,
             spare: Vec::new(),
+            hashes: Vec::new(),
         }
     }
 }
@@ -127,13 +134,26 @@ impl Sink<'_> {
     }
 
     fn count(&mut self, checked: &mut Vec<Checked>) {
-        for checked in checked.drain(..) {
+        // Each row's slot in the table of keys is asked for a few rows
+        // ahead, so that its read overlaps the rows before it.
+        let mut hashes = std::mem::take(&mut self.hashes);
+        hashes.clear();
+        hashes.extend(
+            checked
+                .iter()
+                .map(|c| c.as_ref().map_or(0, |(ind, _)| key_hash(ind))),
+        );
+        for (i, checked) in checked.drain(..).enumerate() {
+            if let Some(&ahead) = hashes.get(i + PREFETCH_AHEAD) {
+                self.state.index.prefetch(ahead);
+            }
             self.state.report.rows += 1;
             match checked {
                 Err(rejection) => self.outcome(rejection.line, rejection.code, rejection.message),
-                Ok((ind, note)) => self.accept(ind, note),
+                Ok((ind, note)) => self.accept(ind, note, hashes[i]),
             }
         }
+        self.hashes = hashes;
     }
 
     /// The text of a readable line; an unreadable one (not UTF-8, too long)
