@@ -68,6 +68,15 @@ pub(super) fn key_chains<'i>(
         while end < order.len() && same_key(&order[start], &order[end]) {
             end += 1;
         }
+        if end == start + 1 {
+            // A key of one record (nearly every key: the ingest merges
+            // rows of the same key) keeps it, unchained, whatever its
+            // action and expiration: its indicator, at a random place in
+            // memory, is not read.
+            out.push((order[start].2, false));
+            start = end;
+            continue;
+        }
         let mut horizon = i128::MIN;
         let mut last_action = None;
         for &(_, _, i) in &order[start..end] {
