@@ -156,6 +156,45 @@ fn write_to_len_and_into_bytes_agree_with_finish() {
 }
 
 #[test]
+fn room_for_the_head_and_sections_written_in_place_change_no_byte() {
+    let sections = sample_sections();
+    let reference = write(&sections, 0x5A);
+    // Room for as many sections as written, for fewer and for more; each
+    // section written in place or copied in; `into_bytes`, `finish` and
+    // `write_to` all give the same file.
+    for room in [0, 3, sections.len(), sections.len() + 2] {
+        for in_place in [false, true] {
+            let mut writer = Writer::with_room_for(room);
+            writer.flags(0x5A);
+            let mut offsets = Vec::new();
+            for (id, bytes) in &sections {
+                if in_place {
+                    writer.add_section_with(*id, |data, at| {
+                        offsets.push(at);
+                        data.extend_from_slice(bytes);
+                    });
+                } else {
+                    writer.add_section(*id, bytes);
+                }
+            }
+            let mut out = Vec::new();
+            writer.write_to(&mut out).unwrap();
+            assert_eq!(out, reference, "room {room}, in place {in_place}");
+            assert_eq!(writer.finish(), reference);
+            assert_eq!(writer.len(), reference.len());
+            assert_eq!(writer.into_bytes(), reference);
+            // Each section was told where it starts among the sections.
+            if in_place {
+                let first = HEADER_LEN + sections.len() * ENTRY_LEN;
+                for (i, at) in offsets.into_iter().enumerate() {
+                    assert_eq!(u32_at(&reference, entry(i, 8)) as usize, first + at);
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn write_file_then_map_round_trips_and_replaces() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("set.indset");

@@ -378,17 +378,17 @@ fn write_set(keys: SortedKeys, parallel: bool, allow_sole: bool) -> Vec<u8> {
         plan.mark_redirects(&mut filter);
     }
     let filter = filter::to_bytes(&filter);
-    let index = key_hosts.zip(plan).map(|(k, plan)| {
-        let at = first_section_at(SECTIONS) + filter.len();
-        hosts::write(plan, |i| key_host(&k, i), at)
-    });
-    // Each section is dropped once the writer holds it, and the file is
-    // finished in the writer's buffer: a large set is never held twice.
-    let mut w = Writer::new();
+    // Each section is dropped once the writer holds it, the index is
+    // written in the writer's buffer, and the file is finished there: a
+    // large set is never held twice.
+    let mut w = Writer::with_room_for(SECTIONS);
     w.add_section(FILTER, &filter);
     drop(filter);
-    if let Some(index) = index {
-        w.add_section(HOSTS, &index);
+    if let Some((k, plan)) = key_hosts.zip(plan) {
+        w.add_section_with(HOSTS, |out, offset| {
+            let at = first_section_at(SECTIONS) + offset;
+            hosts::write(plan, |i| key_host(&k, i), at, out);
+        });
     }
     w.add_section(KEYS, &keys);
     drop(keys);

@@ -597,9 +597,10 @@ impl fmt::Debug for Container<'_> {
 
 /// Builds a container in memory.
 ///
-/// Sections are copied in as they are added, so the writer holds about one
-/// file's worth of memory; [`finish`](Writer::finish) copies once more,
-/// [`write_to`](Writer::write_to) does not.
+/// Sections are copied in as they are added (or written in place,
+/// [`add_section_with`](Writer::add_section_with)), so the writer holds
+/// about one file's worth of memory; [`finish`](Writer::finish) copies
+/// once more, [`write_to`](Writer::write_to) does not.
 ///
 /// ```
 /// use indset::format::{Container, SectionId, Writer};
@@ -618,16 +619,33 @@ impl fmt::Debug for Container<'_> {
 #[derive(Clone, Debug, Default)]
 pub struct Writer {
     flags: u32,
-    /// Offsets relative to the start of `data`.
+    /// Offsets relative to the start of the sections, `data[room..]`.
     entries: Vec<Entry>,
-    /// The sections with their padding, as they follow the table.
+    /// `room` bytes kept for the header and table, then the sections with
+    /// their padding, as they follow the table.
     data: Vec<u8>,
+    /// See [`Writer::with_room_for`].
+    room: usize,
 }
 
 impl Writer {
     /// An empty writer: no sections, flags 0.
     pub fn new() -> Writer {
         Writer::default()
+    }
+
+    /// An empty writer that keeps room in its buffer for the header and
+    /// the table of `sections` sections: when the file has that many,
+    /// [`into_bytes`](Writer::into_bytes) writes them in that room instead
+    /// of moving every section up to make it. For a large file whose
+    /// number of sections is known.
+    pub fn with_room_for(sections: usize) -> Writer {
+        let room = HEADER_LEN + sections.min(MAX_SECTIONS) * ENTRY_LEN;
+        Writer {
+            data: vec![0; room],
+            room,
+            ..Writer::default()
+        }
     }
 
     /// Records `flags` in the header (default 0); the container does not
@@ -644,6 +662,39 @@ impl Writer {
     /// When `id` was already added, or after [`MAX_SECTIONS`] sections: both
     /// are bugs in the calling code, not problems with data.
     pub fn add_section(&mut self, id: SectionId, bytes: &[u8]) -> &mut Writer {
+        self.add_section_with(id, |data, _| data.extend_from_slice(bytes))
+    }
+
+    /// Appends a section that `write` appends to the writer's own buffer
+    /// (it is given the buffer and the offset of the section from the
+    /// start of the first section), so that a large section is not built
+    /// apart and then copied. `write` must leave the bytes before the end
+    /// it was given alone.
+    ///
+    /// # Panics
+    ///
+    /// As [`add_section`](Writer::add_section), and when `write`
+    /// shortens the buffer.
+    ///
+    /// ```
+    /// use indset::format::{Container, SectionId, Writer};
+    ///
+    /// let mut writer = Writer::new();
+    /// writer.add_section(SectionId(1), b"abc");
+    /// writer.add_section_with(SectionId(2), |data, at| {
+    ///     // The second section starts 8 bytes after the first (aligned).
+    ///     data.extend_from_slice(&(at as u32).to_le_bytes());
+    /// });
+    /// let bytes = writer.into_bytes();
+    /// let container = Container::parse(&bytes)?;
+    /// assert_eq!(container.require(SectionId(2))?, &8u32.to_le_bytes());
+    /// # Ok::<(), indset::format::FormatError>(())
+    /// ```
+    pub fn add_section_with(
+        &mut self,
+        id: SectionId,
+        write: impl FnOnce(&mut Vec<u8>, usize),
+    ) -> &mut Writer {
         assert!(
             self.entries.iter().all(|entry| entry.id != id),
             "section {id} added twice to an indset container",
@@ -652,21 +703,31 @@ impl Writer {
             self.entries.len() < MAX_SECTIONS,
             "more than {MAX_SECTIONS} sections added to an indset container",
         );
-        let padded = self.data.len().next_multiple_of(ALIGN);
-        self.data.resize(padded, 0);
+        let padded = (self.data.len() - self.room).next_multiple_of(ALIGN);
+        let start = self.room + padded;
+        self.data.resize(start, 0);
+        write(&mut self.data, padded);
+        assert!(
+            self.data.len() >= start,
+            "a section's writer shortened the buffer"
+        );
         self.entries.push(Entry {
             id,
             reserved: 0,
             offset: padded as u64,
-            len: bytes.len() as u64,
+            len: (self.data.len() - start) as u64,
         });
-        self.data.extend_from_slice(bytes);
         self
+    }
+
+    /// The sections with their padding, after the room kept for the head.
+    fn sections(&self) -> &[u8] {
+        &self.data[self.room..]
     }
 
     /// The length of the file [`finish`](Writer::finish) will return.
     pub fn len(&self) -> usize {
-        self.table_end() + self.data.len()
+        self.table_end() + self.sections().len()
     }
 
     /// Whether [`len`](Writer::len) is that of a file without sections.
@@ -692,7 +753,7 @@ impl Writer {
         }
         let mut body_crc = crc32fast::Hasher::new();
         body_crc.update(&head[HEADER_LEN..]);
-        body_crc.update(&self.data);
+        body_crc.update(self.sections());
         let header = Header {
             magic: MAGIC,
             version: VERSION,
@@ -710,19 +771,23 @@ impl Writer {
     /// The finished file.
     pub fn finish(&self) -> Vec<u8> {
         let mut out = self.head();
-        out.reserve_exact(self.data.len());
-        out.extend_from_slice(&self.data);
+        out.reserve_exact(self.sections().len());
+        out.extend_from_slice(self.sections());
         out
     }
 
-    /// The finished file, in the writer's own buffer: the sections are
-    /// moved up to make room for the header and table instead of copied
-    /// into a new buffer, so that a large set is not held twice.
+    /// The finished file, in the writer's own buffer, so that a large set
+    /// is not held twice: the header and table go in the room kept for
+    /// them ([`with_room_for`](Writer::with_room_for)), or the sections are
+    /// moved up to make room.
     pub fn into_bytes(self) -> Vec<u8> {
         let head = self.head();
         let mut data = self.data;
-        data.reserve_exact(head.len());
-        data.splice(0..0, head);
+        if head.len() == self.room {
+            data[..self.room].copy_from_slice(&head);
+        } else {
+            data.splice(0..self.room, head);
+        }
         data
     }
 
@@ -732,7 +797,7 @@ impl Writer {
     /// [`write_file`](Writer::write_file), never a write in place.
     pub fn write_to<W: Write>(&self, mut out: W) -> io::Result<()> {
         out.write_all(&self.head())?;
-        out.write_all(&self.data)?;
+        out.write_all(self.sections())?;
         out.flush()
     }
 

@@ -1030,11 +1030,14 @@ pub(crate) fn build<'h>(
     section_at: usize,
 ) -> Option<Vec<u8>> {
     let palette = Palette::of(EVERY_FLAG);
-    Some(write(
+    let mut out = Vec::new();
+    write(
         plan(count, host, records, &palette)?,
         host,
         section_at,
-    ))
+        &mut out,
+    );
+    Some(out)
 }
 
 /// The palette of every flag byte, in order: each byte is its own index.
@@ -1327,7 +1330,8 @@ pub(crate) fn write<'h>(
     plan: Plan,
     host: impl Fn(usize) -> KeyHost<'h>,
     section_at: usize,
-) -> Vec<u8> {
+    out: &mut Vec<u8>,
+) {
     let Plan {
         buckets,
         lines,
@@ -1344,15 +1348,17 @@ pub(crate) fn write<'h>(
     let at = HEADER + (LINE - (section_at + HEADER) % LINE) % LINE;
     // The section's exact length, reserved: a large set's index grown by
     // doubling would hold up to twice its bytes while the file is built.
-    let mut out = Vec::with_capacity(at + lines * LINE + entry_bytes);
+    out.reserve_exact(at + lines * LINE + entry_bytes);
+    // The section starts at `out[b0]`; the offsets below are from there.
+    let b0 = out.len();
     out.extend_from_slice(&(buckets as u32).to_le_bytes());
     out.extend_from_slice(&(lines as u32).to_le_bytes());
     out.extend_from_slice(&(at as u32).to_le_bytes());
     out.push(width as u8);
     out.push(u8::from(sole));
-    out.resize(16, 0);
+    out.resize(b0 + 16, 0);
     out.extend_from_slice(&keys.to_le_bytes());
-    out.resize(64, 0);
+    out.resize(b0 + 64, 0);
     for w in one_label {
         out.extend_from_slice(&w.to_le_bytes());
     }
@@ -1360,9 +1366,9 @@ pub(crate) fn write<'h>(
         out.push(label.len() as u8);
         out.extend_from_slice(label);
     }
-    out.resize(at + lines * LINE, 0);
+    out.resize(b0 + at + lines * LINE, 0);
     let e0 = out.len();
-    let line_at = |i: usize| at + i * LINE;
+    let line_at = |i: usize| b0 + at + i * LINE;
     let mut overflow = buckets;
     let mut s = 0;
     // Offsets fit: the entries are below 4 GiB (the plan checked).
@@ -1419,7 +1425,6 @@ pub(crate) fn write<'h>(
     }
     debug_assert_eq!(out.len() - e0, entry_bytes);
     debug_assert_eq!(overflow, lines);
-    out
 }
 
 /// Whether a bucket of these tags, on `lines` lines, is within a lookup's
@@ -1961,7 +1966,15 @@ mod tests {
                 })
                 .collect();
             let plan = plan(hosts.len(), |i| hosts[i], records, &palette).expect("small");
-            let index = write(plan, |i| hosts[i], 0);
+            let mut index = Vec::new();
+            let again = super::plan(hosts.len(), |i| hosts[i], records, &palette).expect("small");
+            write(again, |i| hosts[i], 0, &mut index);
+            // Written after other bytes (as in a file's buffer), the
+            // section is the same bytes, placed by its own start.
+            let mut after = vec![0xAB; 320];
+            write(plan, |i| hosts[i], 0, &mut after);
+            assert_eq!(after[..320], [0xAB; 320]);
+            assert_eq!(after[320..], index[..]);
             let layout = Layout::parse(&index, &palette.entries, records).expect("parses");
             assert_eq!(layout.width, width, "{records} records, {flags:?}");
             // The width is the one for the set's records, and no other.
