@@ -152,6 +152,8 @@ impl KeyTable {
         } else {
             self.bits + 1
         };
+        // A home is the top `bits` of a 32-bit tag.
+        assert!(bits <= 32, "fewer than 3 * 2^30 keys are accepted");
         let old = std::mem::replace(&mut self.slots, vec![0; 1 << bits]);
         self.bits = bits;
         let mask = self.slots.len() - 1;
