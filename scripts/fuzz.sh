@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzing for indset: every target asserts a property, not only "no crash".
 #
-#   scripts/fuzz.sh seed                  write the seed corpora to fuzz/corpus/<target>/
-#   scripts/fuzz.sh smoke                 seed, build, then run every target for
+#   scripts/fuzz.sh seed                  write the seed corpora to fuzz/corpus/<target>/ (replacing it)
+#   scripts/fuzz.sh smoke                 seed (a temporary corpus), build, then run every target for
 #                                         $SMOKE_RUNS runs (default 20000); fails on any crash
 #   scripts/fuzz.sh campaign [N|Ns] [T..] a long run per target, one at a time:
 #                                         N executions (default 10000000), or Ns seconds
@@ -31,6 +31,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 fuzz="$root/fuzz"
+corpus_root="$fuzz/corpus"
 export RUSTC_BOOTSTRAP=1
 target_dir=${INDSET_FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/indset-fuzz/target}
 build_flags=(-O --sanitizer none --target-dir "$target_dir")
@@ -85,7 +86,7 @@ EOF
 }
 
 seed() {
-    local corpus="$fuzz/corpus" f
+    local corpus="$corpus_root" f
     rm -rf "$corpus"
     mkdir -p "$corpus"
     url_lines >"$corpus/.urls"
@@ -162,8 +163,8 @@ log_of() {
 run() { # target, libFuzzer options...; output to its log_of
     local t=$1
     shift
-    mkdir -p "$fuzz/corpus/$t" "$fuzz/artifacts/$t" "$fuzz/logs"
-    (cd "$fuzz" && cargo fuzz run "${build_flags[@]}" "$t" "corpus/$t" -- \
+    mkdir -p "$corpus_root/$t" "$fuzz/artifacts/$t" "$fuzz/logs"
+    (cd "$fuzz" && cargo fuzz run "${build_flags[@]}" "$t" "$corpus_root/$t" -- \
         -dict="$fuzz/url.dict" -max_len=4096 -print_final_stats=1 "$@") \
         >"$(log_of "$t")" 2>&1
 }
@@ -178,6 +179,10 @@ summary() {
 smoke() {
     local runs=${SMOKE_RUNS:-20000} t start failed=()
     start=$(date +%s)
+    # The seeds go to a directory of their own: the kept corpora of
+    # fuzz/corpus (long campaigns continue from them) stay as they are.
+    corpus_root=$(mktemp -d)
+    trap 'rm -rf "$corpus_root"' EXIT
     seed
     build
     echo "fuzz smoke: built in $(($(date +%s) - start)) s"
@@ -202,7 +207,7 @@ campaign() {
         *s) limit=-max_total_time="${amount%s}" ;;
         *) limit=-runs="$amount" ;;
     esac
-    [ -d "$fuzz/corpus" ] || seed
+    [ -d "$corpus_root" ] || seed
     build
     for t in ${@:-$(targets)}; do
         echo "== $t: $limit"
