@@ -13,9 +13,10 @@
 # core, on one corpus) keep a log each.
 #
 # The targets are built with `cargo fuzz build -O --sanitizer none`: the
-# library denies `unsafe` except at its one memory-map site
+# library denies `unsafe` except at its memory-map site
 # (`format::map` in src/format/container.rs), which the targets do not
-# reach (they open sets with `IndicatorSet::from_bytes`), so
+# reach (they open sets with `IndicatorSet::from_bytes`), and its
+# prefetch hint (src/prefetch.rs), which reads and writes nothing, so
 # AddressSanitizer finds nothing the Rust bounds checks do not, and its
 # build is slower to build and to run (BENCHMARKS.md, Measurements behind
 # choices in the code). `-O` without `-a` leaves debug assertions and overflow

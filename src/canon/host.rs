@@ -23,7 +23,7 @@
 //! pass, 534 before and 310 after. A host over 64 bytes (3 of the 30,524)
 //! goes through [`plain_cleaning`], a byte at a time. Sixteen bytes at a
 //! time with SSE2 would cost less again, but needs `unsafe`, which this
-//! crate keeps to mapping files.
+//! crate keeps to mapping files and a prefetch hint.
 
 use idna::uts46::{AsciiDenyList, ErrorPolicy, Hyphens, ProcessingError, ProcessingSuccess, Uts46};
 
