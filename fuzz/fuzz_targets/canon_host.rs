@@ -13,7 +13,10 @@
 //! 4. an IP kind is written in its canonical form (dotted decimal, or
 //!    WHATWG's bracketed IPv6 serialisation, as the `url` crate writes it);
 //! 5. the domain mode agrees with the full mode: for `http://` + a host,
-//!    `query_host` gives the host `url` gives.
+//!    `query_host` gives the host `url` gives;
+//! 6. an indicator of letters, digits, `-` and `.` (the indicators'
+//!    ASCII fast path) is accepted exactly when `host` accepts it as a
+//!    domain, with `host`'s answer as its key.
 #![no_main]
 
 use indset::canon::{self, HOST_BUF_LEN, HostKind, MAX_HOST_LEN, QUERY_BUF_LEN};
@@ -51,6 +54,8 @@ fuzz_target!(|input: &[u8]| {
         );
     }
 
+    check_indicator(input, &strict);
+
     // Domain mode and full mode name the same host for the same URL.
     let mut url_input = b"http://".to_vec();
     url_input.extend_from_slice(input);
@@ -63,6 +68,23 @@ fuzz_target!(|input: &[u8]| {
         );
     }
 });
+
+/// Property 6: the fast path an indicator takes decides as the general
+/// strict rules of `host` do.
+fn check_indicator(input: &[u8], strict: &Result<(HostKind, String), canon::CanonError>) {
+    let plain = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.');
+    if input.is_empty() || !input.iter().all(plain) {
+        return;
+    }
+    let text = std::str::from_utf8(input).expect("ASCII");
+    let key = canon::indicator(indset::Kind::DomainName, text);
+    match strict {
+        Ok((HostKind::Domain, h)) => {
+            assert_eq!(key.ok(), Some((h.clone(), String::new())), "{text:?}")
+        }
+        _ => assert!(key.is_err(), "{text:?}: {strict:?} but {key:?}"),
+    }
+}
 
 type HostFn = fn(&[u8], &mut [u8; HOST_BUF_LEN]) -> Result<(HostKind, usize), canon::CanonError>;
 

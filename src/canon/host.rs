@@ -706,6 +706,17 @@ pub(super) mod tests {
         query_canonical(&RawHost::unescaped(host), &mut out).map(|(k, n)| (k, out[..n].to_vec()))
     }
 
+    /// The general path for an indicator's host (strict rules, no bytes
+    /// kept): what indicators took before they shared the fast path.
+    pub(in crate::canon) fn strict(host: &[u8]) -> Result<(HostKind, Vec<u8>), CanonError> {
+        let raw = RawHost::unescaped(host);
+        if raw.overflow {
+            return Err(TOO_LONG);
+        }
+        let mut out = [0u8; HOST_BUF_LEN];
+        canonical(&raw.bytes[..raw.len], &mut out).map(|(k, n)| (k, out[..n].to_vec()))
+    }
+
     /// Labels of every kind the rules single out: plain ones of chosen
     /// lengths (62, 63, 64 among them) in mixed case, `xn--` in any case,
     /// numbers, and bytes outside the plain set.
@@ -791,6 +802,16 @@ pub(super) mod tests {
                 "{:?}",
                 host
             );
+            // The strict rules too: a host the fast path takes is never
+            // one they refuse (their answer is not the kept bytes).
+            if host.len() <= MAX_RAW_HOST {
+                prop_assert_eq!(
+                    Ok((kind, fast[..n].to_vec())),
+                    strict(host.as_bytes()),
+                    "{:?}",
+                    host
+                );
+            }
         }
         Ok(())
     }
@@ -880,6 +901,7 @@ pub(super) mod tests {
             prop_assert_eq!(got, plain_bytewise(&bytes, &mut old));
             if let Some((kind, n)) = got {
                 prop_assert_eq!(Ok((kind, fast[..n].to_vec())), general(&bytes));
+                prop_assert_eq!(Ok((kind, fast[..n].to_vec())), strict(&bytes));
             }
         }
     }

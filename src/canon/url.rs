@@ -72,8 +72,14 @@ pub(super) fn url_host<'i>(
     if sp.other_scheme.is_some() {
         return Err(UNSUPPORTED_SCHEME);
     }
+    // The ASCII fast path gives the general path's answer for every host
+    // it takes (`host::plain`). For an indicator it also leaves out the
+    // hosts the general path refuses as too long before cleaning their
+    // dots: more than `MAX_RAW_HOST` bytes (a plain host has no escapes,
+    // so its raw length is its length).
     let plain = match mode {
         Mode::Query => host::plain(sp.host, hb),
+        Mode::Indicator if sp.host.len() <= host::MAX_RAW_HOST => host::plain(sp.host, hb),
         Mode::Indicator => None,
     };
     let (kind, hn) = match (plain, mode) {
@@ -231,7 +237,7 @@ pub(super) fn query_host_dots(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::canon::host::tests::{general, host, long_host};
+    use crate::canon::host::tests::{general, host, long_host, strict};
     use crate::canon::split::trim;
     use proptest::prelude::*;
 
@@ -311,7 +317,49 @@ mod tests {
                 input
             );
         }
+        check_indicator_host(input)
+    }
+
+    /// An indicator's host by [`url_host`] (the fast path first) is the
+    /// strict general path's, error for error.
+    fn check_indicator_host(input: &[u8]) -> Result<(), TestCaseError> {
+        let mut hb = [0u8; HOST_BUF_LEN];
+        let got = url_host(input, Mode::Indicator, &mut hb)
+            .map(|(k, n, sp)| (k, hb[..n].to_vec(), sp.rest));
+        let sp = split(trim(input), false);
+        if sp.other_scheme.is_none() {
+            prop_assert_eq!(
+                got,
+                strict(sp.host).map(|(k, h)| (k, h, sp.rest)),
+                "{:?}",
+                input
+            );
+        }
         Ok(())
+    }
+
+    /// The fast path takes a host of any length whose dots clean it down
+    /// to 253 bytes; an indicator's host over 1,024 bytes is too long
+    /// before its dots are cleaned, as on the general path.
+    #[test]
+    fn an_indicator_host_too_long_before_cleaning_is_refused() {
+        let mut hb = [0u8; HOST_BUF_LEN];
+        for dots in [1, 1000, 1020, 1021, 1022, 2000] {
+            let url = format!("http://a{}example.com/x", ".".repeat(dots));
+            let fits = dots + "aexample.com".len() <= host::MAX_RAW_HOST;
+            let got = url_host(url.as_bytes(), Mode::Indicator, &mut hb);
+            match got {
+                Ok((kind, n, _)) => {
+                    assert!(fits, "{dots}");
+                    assert_eq!((kind, &hb[..n]), (HostKind::Domain, &b"a.example.com"[..]));
+                }
+                Err(e) => {
+                    assert!(!fits, "{dots}");
+                    assert_eq!(e, host::TOO_LONG);
+                }
+            }
+            assert!(check_indicator_host(url.as_bytes()).is_ok(), "{dots}");
+        }
     }
 
     #[test]
