@@ -216,6 +216,20 @@ pub(crate) struct Progress {
     pub(crate) audit: bool,
 }
 
+/// What a lookup gives its candidates to: any `FnMut(Candidate) ->
+/// Progress`, or a type whose `take` is inlined where it is called.
+pub(crate) trait Take {
+    /// Takes a candidate; says what the caller has taken so far.
+    fn take(&mut self, c: Candidate) -> Progress;
+}
+
+impl<F: FnMut(Candidate) -> Progress> Take for F {
+    #[inline(always)]
+    fn take(&mut self, c: Candidate) -> Progress {
+        self(c)
+    }
+}
+
 /// The index cannot answer this query: walk the automaton.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Fallback;
@@ -628,7 +642,7 @@ impl<'a> Hosts<'a> {
         dots: Option<u64>,
         filter: &[u8],
         paths: bool,
-        take: &mut impl FnMut(Candidate) -> Progress,
+        take: &mut impl Take,
     ) -> Result<(), Fallback> {
         self.lookup_in(host, dots, true, filter, paths, take)
     }
@@ -665,7 +679,7 @@ impl<'a> Hosts<'a> {
         exact: bool,
         filter: &[u8],
         paths: bool,
-        take: &mut impl FnMut(Candidate) -> Progress,
+        take: &mut impl Take,
     ) -> Result<(), Fallback> {
         let mut states = [0u64; MAX_LABELS];
         let mut starts = [0u8; MAX_LABELS];
@@ -728,7 +742,7 @@ impl<'a> Hosts<'a> {
         upto: usize,
         q: &Query<'_>,
         paths: bool,
-        take: &mut impl FnMut(Candidate) -> Progress,
+        take: &mut impl Take,
     ) -> Result<bool, Fallback> {
         // The mark is in the filter block the lookup has read, so a query
         // under a heavy suffix reads no line of it when a deeper key
@@ -762,7 +776,7 @@ impl<'a> Hosts<'a> {
         upto: usize,
         q: &Query<'_>,
         paths: bool,
-        take: &mut impl FnMut(Candidate) -> Progress,
+        take: &mut impl Take,
     ) -> Result<bool, Fallback> {
         let raw = *q.states.get(d - 1).ok_or(Fallback)?;
         // Wanted: the suffixes of d..=upto labels the filter passed (bit
@@ -833,7 +847,7 @@ impl<'a> Hosts<'a> {
         suffix: &[u8],
         whole: bool,
         paths: bool,
-        take: &mut impl FnMut(Candidate) -> Progress,
+        take: &mut impl Take,
     ) -> Result<bool, Fallback> {
         let e = self.entries();
         let Some(&len) = e.get(at) else {
@@ -866,7 +880,7 @@ impl<'a> Hosts<'a> {
                     kind: Kind::Url,
                     len: suffix.len() + 1,
                 };
-                let p = take(c);
+                let p = take.take(c);
                 if p.decider && (p.audit || flags & AUDIT_ABOVE == 0) {
                     return Ok(true);
                 }
@@ -883,7 +897,7 @@ impl<'a> Hosts<'a> {
                 kind: Kind::DomainName,
                 len: suffix.len(),
             };
-            let p = take(c);
+            let p = take.take(c);
             return Ok(p.decider && (p.audit || flags & AUDIT_ABOVE == 0));
         }
         Ok(false)
@@ -1505,15 +1519,21 @@ mod tests {
     fn found(index: &[u8], host: &str, paths: bool) -> Result<Vec<(Kind, usize)>, Fallback> {
         let layout = Layout::parse(index, &EVERY_FLAG, 1).expect("a written header parses");
         let mut out = Vec::new();
-        Hosts::new(index, &layout).lookup(host.as_bytes(), None, &[], paths, &mut |c| {
-            if !out.contains(&(c.kind, c.len)) {
-                out.push((c.kind, c.len));
-            }
-            Progress {
-                decider: false,
-                audit: false,
-            }
-        })?;
+        Hosts::new(index, &layout).lookup(
+            host.as_bytes(),
+            None,
+            &[],
+            paths,
+            &mut |c: Candidate| {
+                if !out.contains(&(c.kind, c.len)) {
+                    out.push((c.kind, c.len));
+                }
+                Progress {
+                    decider: false,
+                    audit: false,
+                }
+            },
+        )?;
         Ok(out)
     }
 
@@ -2000,7 +2020,7 @@ mod tests {
             for h in &hosts {
                 let mut got = Vec::new();
                 Hosts::new(&index, &layout)
-                    .lookup(h.host, None, &[], false, &mut |c| {
+                    .lookup(h.host, None, &[], false, &mut |c: Candidate| {
                         // The host's own keys, each once: without a
                         // filter a key can be offered twice (see `found`).
                         let c2 = (c.kind, c.record, c.flags);

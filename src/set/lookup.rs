@@ -80,6 +80,21 @@ impl Clock {
     }
 }
 
+/// The index's candidates offered to the lookup's [`Found`]: a type, not
+/// a closure, so that its `take` is inlined at each of the index's calls.
+struct Offer<'a, D: AsRef<[u8]>> {
+    set: &'a IndicatorSet<D>,
+    found: &'a mut Found,
+    clock: &'a mut Clock,
+}
+
+impl<D: AsRef<[u8]>> hosts::Take for Offer<'_, D> {
+    #[inline(always)]
+    fn take(&mut self, c: hosts::Candidate) -> hosts::Progress {
+        self.set.offer(self.found, c, self.clock)
+    }
+}
+
 impl<D: AsRef<[u8]>> IndicatorSet<D> {
     /// The verdict for `query` in `mode` at the current time: the system
     /// clock is read only when a matching indicator has an expiration.
@@ -202,9 +217,12 @@ impl<D: AsRef<[u8]>> IndicatorSet<D> {
         };
         let mut found = Found::default();
         let index = hosts::Hosts::new(self.section(range), layout);
-        index.lookup(host, dots, self.section(&self.filter), paths, &mut |c| {
-            self.offer(&mut found, c, clock)
-        })?;
+        let mut offer = Offer {
+            set: self,
+            found: &mut found,
+            clock,
+        };
+        index.lookup(host, dots, self.section(&self.filter), paths, &mut offer)?;
         Ok(found)
     }
 
