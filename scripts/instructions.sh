@@ -2,9 +2,11 @@
 # Instructions per lookup, counted by callgrind: repeatable whatever else
 # the machine is doing, unlike times. One pass of examples/profile_lookups
 # (the 1M set of the quick benchmark, the 30,524 real request URLs of
-# data/) in each mode, counting only inside `IndicatorSet::check_at` (the
-# lookup, with its canonicalisation), then
-# the functions that take the most of it.
+# data/) in each mode, counting only inside its `one_lookup` (a call of
+# `IndicatorSet::check_at`: the
+# lookup, with its canonicalisation): all of them, the ones that match an
+# indicator, the ones that match none; then the functions that take the
+# most of the first.
 #
 #   scripts/instructions.sh            both modes
 #   scripts/instructions.sh domain     one mode (domain or full)
@@ -21,22 +23,37 @@ bin="$target/release/examples/profile_lookups"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
+lookup='profile_lookups::one_lookup'
 for mode in ${1:-domain full}; do
     valgrind --tool=callgrind --callgrind-out-file="$out/$mode" \
-        --toggle-collect='indset::set::lookup::<impl indset::set::IndicatorSet<D>>::check_at' \
+        --toggle-collect="$lookup" \
         "$bin" "$mode" 1 \
         >"$out/$mode.stdout" 2>"$out/$mode.log"
     queries=$(sed -n 's/^[a-z]*: \([0-9]*\) queries.*/\1/p' "$out/$mode.stdout")
     echo "== $mode: $queries lookups"
-    # Inclusive counts of the library's functions, per lookup, largest
-    # first (a function inlined into several places shows its largest).
-    callgrind_annotate --inclusive=yes "$out/$mode" 2>/dev/null |
+    # The requests that match an indicator, then those that match none:
+    # profile_lookups selects them without calling `check_at`.
+    for part in hits misses; do
+        valgrind --tool=callgrind --callgrind-out-file="$out/$mode.$part" \
+            --toggle-collect="$lookup" "$bin" "$mode" 1 "$part" \
+            >"$out/$mode.$part.stdout" 2>"$out/$mode.$part.log"
+        n=$(sed -n 's/^[a-z]*: \([0-9]*\) queries.*/\1/p' "$out/$mode.$part.stdout")
+        total=$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$out/$mode.$part")
+        awk -v t="$total" -v n="$n" -v p="$part" 'BEGIN { printf "%8.0f  instructions per lookup, the %d %s\n", t / n, n, p }'
+    done
+    # Where they go: the instructions of each source file (code inlined
+    # from it included), per lookup, largest first.
+    callgrind_annotate --auto=no "$out/$mode" 2>/dev/null |
         awk -v n="$queries" '
             /PROGRAM TOTALS/ { gsub(",", "", $1); printf "%8.0f  instructions per lookup\n", $1 / n; next }
-            $3 != "=>" && $3 ~ /\.rs:indset::/ {
-                f = $3; sub(/^.*\.rs:/, "", f)
-                if ($0 ~ /::check_at/ || seen[f]++) next
-                gsub(",", "", $1); v = $1 / n
-                if (v >= 20) printf "%8.0f  %s\n", v, f
-            }' | head -12
+            /^ *[0-9,]+ / {
+                # The percentage may hold a space: the file is the first
+                # field that names one.
+                for (i = 2; i <= NF && $i !~ /\.(rs|S|c):/; i++) {}
+                if (i > NF) next
+                f = $i; sub(/:.*$/, "", f); sub(/^.*\/(src|library)\//, "", f)
+                gsub(",", "", $1); by[f] += $1
+            }
+            END { for (f in by) if (by[f] / n >= 10) printf "%8.0f    %s\n", by[f] / n, f }' |
+        sort -k1,1nr -s | head -14
 done
