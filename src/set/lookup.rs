@@ -81,7 +81,9 @@ impl Clock {
 }
 
 /// The index's candidates offered to the lookup's [`Found`]: a type, not
-/// a closure, so that its `take` is inlined at each of the index's calls.
+/// a closure, so that its `take` is inlined at each of the index's calls
+/// (a closure was a function called twice a match: about 20 instructions
+/// more for a full-mode match, `BENCHMARKS.md`, Measurements).
 struct Offer<'a, D: AsRef<[u8]>> {
     set: &'a IndicatorSet<D>,
     found: &'a mut Found,
