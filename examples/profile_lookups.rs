@@ -16,9 +16,8 @@
 //! `one_lookup` (the loop's call of `check_at`), so a count inside it is
 //! of the profiled loop's lookups alone. Prints the mean time per lookup;
 //! the instruction counts quoted in `BENCHMARKS.md` are callgrind's total
-//! inside `one_lookup` for one pass
-//! (`1`) divided by the number of requests, which
-//! `scripts/instructions.sh` runs and prints.
+//! inside `one_lookup` for one pass (`1`) divided by the number of
+//! requests, which `scripts/instructions.sh` runs and prints.
 //! Timings belong to `cargo bench`.
 
 use std::hint::black_box;
@@ -52,9 +51,9 @@ fn main() {
         _ => (hosts, Mode::Domain),
     };
     let check = |q: &str| one_lookup(&set, black_box(q.as_bytes()), mode, now);
-    // The selection asks `check`, not `check_at`, so that a profiler that
-    // counts inside `check_at` counts the profiled loop only. (The set has
-    // no expirations: both answer alike.)
+    // The selection asks `check`, not `one_lookup`, so that a profiler
+    // that counts inside `one_lookup` counts the profiled loop only. (The
+    // set has no expirations: `check` and `check_at` answer alike.)
     let selected = |q: &&String| set.check(q.as_bytes(), mode).decision != Decision::None;
     let queries: Vec<&String> = match args.next().as_deref() {
         Some("hits") => all.iter().filter(selected).collect(),
@@ -84,9 +83,8 @@ fn one_lookup(
 }
 
 /// The profiled loop: `passes` passes of `check` over `queries`; the number
-/// of lookups with a deciding indicator. Not inlined, so that a profiler can
-/// count inside it only (the selection of `hits` or `misses` looks up every
-/// request once before it).
+/// of lookups with a deciding indicator. Not inlined, so that a profiler
+/// can tell it from the selection of `hits` or `misses` before it.
 #[inline(never)]
 fn passes_of(
     queries: &[&String],

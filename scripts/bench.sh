@@ -81,14 +81,13 @@ valgrind_counts() {
   # those that match, in each mode.
   scripts/instructions.sh > "$target/bench/instructions.log"
   cat "$target/bench/instructions.log"
-  per_lookup() { awk -v m="$1" '/^== /{mode=$2; sub(":", "", mode)} mode==m && /instructions per lookup$/{print $1}' "$2"; }
-  domain=$(per_lookup domain "$target/bench/instructions.log")
-  full=$(per_lookup full "$target/bench/instructions.log")
-  hits=()
-  for mode in domain full; do
-    hits+=("$(awk -v m="$mode" '/^== /{mode=$2; sub(":", "", mode)} mode==m && / the [0-9]* hits$/{print $1}' "$target/bench/instructions.log")")
-  done
-  record instructions "{\"domain\": ${domain:-null}, \"full\": ${full:-null}, \"domain_hits\": ${hits[0]}, \"full_hits\": ${hits[1]}}"
+  # The count of mode $1 on the line of instructions.log that matches $2.
+  per_lookup() { awk -v m="$1" -v p="$2" '/^== /{mode=$2; sub(":", "", mode)} mode==m && $0 ~ p {print $1}' "$target/bench/instructions.log"; }
+  domain=$(per_lookup domain 'instructions per lookup$')
+  full=$(per_lookup full 'instructions per lookup$')
+  domain_hits=$(per_lookup domain ' the [0-9]* hits$')
+  full_hits=$(per_lookup full ' the [0-9]* hits$')
+  record instructions "{\"domain\": ${domain:-null}, \"full\": ${full:-null}, \"domain_hits\": ${domain_hits:-null}, \"full_hits\": ${full_hits:-null}}"
 
   # Cache lines of the 1M set's file read per lookup (valgrind's memory
   # trace, bench/examples/cache_lines.rs), on every 15th real request.

@@ -3,10 +3,9 @@
 # the machine is doing, unlike times. One pass of examples/profile_lookups
 # (the 1M set of the quick benchmark, the 30,524 real request URLs of
 # data/) in each mode, counting only inside its `one_lookup` (a call of
-# `IndicatorSet::check_at`: the
-# lookup, with its canonicalisation): all of them, the ones that match an
-# indicator, the ones that match none; then the functions that take the
-# most of the first.
+# `IndicatorSet::check_at`: the lookup, with its canonicalisation): all of
+# the requests, the ones that match an indicator, the ones that match
+# none; then the source files whose code takes the most of the first.
 #
 #   scripts/instructions.sh            both modes
 #   scripts/instructions.sh domain     one mode (domain or full)
