@@ -678,6 +678,42 @@ mod tests {
     }
 
     #[test]
+    fn a_host_with_only_paths_and_a_host_of_its_tag_answer_exactly() {
+        // `p.example.com` has only a key with a path, so its slot in the
+        // host index has no entry; `twin` has its tag, and so a full-mode
+        // query for it walks the automaton before the index finds its key.
+        let twin = hosts::tag_twin("p.example.com");
+        let ind = |kind: Kind, host: &str, path: &str, action: Action, line: u64| Indicator {
+            kind,
+            host: host.to_string(),
+            path: path.to_string(),
+            action,
+            meta: Meta::default().into(),
+            source: Source {
+                file: Arc::from("a.txt"),
+                line,
+                nth: 0,
+            },
+        };
+        let inds = vec![
+            ind(Kind::Url, "p.example.com", "/x", Action::Block, 1),
+            ind(Kind::DomainName, &twin, "", Action::Warn, 2),
+            ind(Kind::DomainName, "example.com", "", Action::Audit, 3),
+        ];
+        let set = crate::set::IndicatorSet::from_bytes(build(&inds)).expect("opens");
+        let now = Timestamp(1_700_000_000);
+        let full = |q: &str| set.check_at(q, Mode::Full, now).decision;
+        let domain = |q: &str| set.check_at(q, Mode::Domain, now).decision;
+        assert_eq!(full("http://p.example.com/x"), Decision::Block);
+        assert_eq!(full("http://p.example.com/y"), Decision::Audit);
+        assert_eq!(full("http://p.example.com/"), Decision::Audit);
+        assert_eq!(domain("p.example.com"), Decision::Audit);
+        assert_eq!(full(&format!("http://{twin}/x")), Decision::Warn);
+        assert_eq!(domain(&twin), Decision::Warn);
+        assert_eq!(set.iter().count(), 3);
+    }
+
+    #[test]
     fn indicators_let_go_before_the_automaton_change_no_byte() {
         let inds = many(FREE_APART + 1_000);
         assert_eq!(build_owned(inds.clone()), build_with(&inds, false, true));

@@ -19,7 +19,7 @@ pub const MAGIC: [u8; 8] = *b"\x89INDSET\n";
 
 /// The format version this build writes and reads; a file of another
 /// version is refused with [`FormatError::UnsupportedVersion`].
-pub const VERSION: u32 = 9;
+pub const VERSION: u32 = 10;
 
 /// The length of the fixed header, in bytes.
 pub const HEADER_LEN: usize = 40;

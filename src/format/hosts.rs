@@ -28,8 +28,13 @@
 //!
 //! # What it files
 //!
-//! One entry per key host: a host with a `DomainName` key, a root `Url` key
-//! or a `Url` key with a path. A host's *level* is how many of its labels
+//! One slot per key host: a host with a `DomainName` key, a root `Url` key
+//! or a `Url` key with a path; and an entry for each but the hosts whose
+//! only keys have a path: their slot's offset is [`PATHS_ONLY`], which
+//! sends a full-mode query with their tag to the automaton, where their
+//! keys are (a host of another name with the same tag goes there too, about
+//! one in 2,048 compares, and is answered as exactly). Their entries would
+//! be 1.47 bytes per indicator of the profiling 1M set (`BENCHMARKS.md`). A host's *level* is how many of its labels
 //! choose its bucket: two (its base: `example.com` for `a.b.example.com`),
 //! or one for a one-label host. When more than [`HEAVY`] hosts with more
 //! labels than `d` share a suffix of `d` labels, they are filed one level
@@ -86,7 +91,7 @@
 //! | 4 | 1 | slots used (bits 0-4, at most [`SLOTS`]); bits 5-7 zero |
 //! | 5 | 3 | the line its bucket goes on in, 0 for none (always a later line) |
 //! | 8 | 36 | [`SLOTS`] slot words (`u16`): the tag in bits 4-15, bits 8-11 of the offset in bits 0-3; 0 for an empty slot |
-//! | 44 | 18 | bits 0-7 of each slot's offset: where its entry starts, from the line's start of entries (at most [`MAX_OFFSET`]) |
+//! | 44 | 18 | bits 0-7 of each slot's offset: where its entry starts, from the line's start of entries (at most [`MAX_OFFSET`]), or [`PATHS_ONLY`] for a host with no entry |
 //! | 62 | 2 | zero |
 //!
 //! An entry: the length (`u8`) of the bytes it stores of its host, those
@@ -160,9 +165,14 @@ pub(crate) const SLOTS: usize = 18;
 const WORDS_AT: usize = 8;
 const OFFSETS_AT: usize = WORDS_AT + 2 * SLOTS;
 /// The largest offset of an entry from its line's start of entries (12
-/// bits): a bucket whose entries go past it takes another line.
+/// bits, less the one below): a bucket whose entries go past it takes
+/// another line.
 #[cfg(feature = "compile")]
-const MAX_OFFSET: usize = 0xfff;
+const MAX_OFFSET: usize = 0xffe;
+/// The offset of a slot whose host has only `Url` keys with a path: it has
+/// no entry, since the lookup needs no more of it than that a full-mode
+/// query for it walks the automaton, where those keys are.
+const PATHS_ONLY: u32 = 0xfff;
 /// The most labels of a host the index files, and of a query it answers:
 /// longer ones take the automaton.
 pub(crate) const MAX_LABELS: usize = 16;
@@ -812,7 +822,17 @@ impl<'a> Hosts<'a> {
                         if candidates > MAX_HITS {
                             return Err(Fallback);
                         }
-                        let entry = entries.wrapping_add(offset(line, slot)) as usize;
+                        let offset = offset(line, slot);
+                        if offset == PATHS_ONLY {
+                            // Not verified: a query whose tag only equals
+                            // the slot's walks the automaton, which is
+                            // exact, and its other keys are still found.
+                            if whole && paths {
+                                return Err(Fallback);
+                            }
+                            continue;
+                        }
+                        let entry = entries.wrapping_add(offset) as usize;
                         if self.verify(entry, suffix, whole, paths, take)? {
                             return Ok(true);
                         }
@@ -1029,6 +1049,15 @@ pub(crate) struct KeyHost<'h> {
     pub(crate) audit_above: bool,
 }
 
+#[cfg(feature = "compile")]
+impl KeyHost<'_> {
+    /// Whether the host's only keys are `Url` keys with a path: its slot
+    /// says so and it has no entry.
+    fn is_paths_only(&self) -> bool {
+        self.paths && self.root.is_none() && self.domain.is_none()
+    }
+}
+
 /// The index section of the `count` hosts `host(0..count)` (each host
 /// once, in any fixed order: the bytes follow it; made on demand, so that
 /// a large set's hosts are not held twice) for a set of `records` records
@@ -1176,8 +1205,13 @@ pub(crate) fn plan<'h>(
         let kept = stored(h.host, code, &table);
         let k = usize::from(h.root.is_some()) + usize::from(h.domain.is_some());
         // A key host has at most 253 bytes and two keys (the writer's
-        // canonical hosts), so an entry at most 2 + 253 + 2 * 5.
-        let size = 2 + kept.len() + k * width;
+        // canonical hosts), so an entry at most 2 + 253 + 2 * 5; a host
+        // with only paths has none.
+        let size = if h.is_paths_only() {
+            0
+        } else {
+            2 + kept.len() + k * width
+        };
         slots.push(Slot {
             bucket: bucket(at, buckets) as u32,
             who: i as u32,
@@ -1405,14 +1439,21 @@ pub(crate) fn write<'h>(
                 out[line..line + 4].copy_from_slice(&u32_of(first).to_le_bytes());
             }
             let slot = usize::from(out[line + 4] & USED);
+            let h = host(who as usize);
             // At most `MAX_OFFSET`: `takes_another`.
-            let offset = (out.len() - e0 - first) as u16;
+            let offset = if h.is_paths_only() {
+                PATHS_ONLY as u16
+            } else {
+                (out.len() - e0 - first) as u16
+            };
             let word = t | offset >> 8;
             let w = line + WORDS_AT + 2 * slot;
             out[w..w + 2].copy_from_slice(&word.to_le_bytes());
             out[line + OFFSETS_AT + slot] = offset as u8;
             out[line + 4] += 1;
-            let h = host(who as usize);
+            if h.is_paths_only() {
+                continue;
+            }
             let kept = stored(h.host, code, &labels);
             out.push(kept.len() as u8);
             out.extend_from_slice(kept);
@@ -1451,6 +1492,19 @@ fn within_bounds(tags: &mut [u16], lines: usize) -> bool {
         && tags
             .chunk_by(|a, b| a == b)
             .all(|run| run.len() <= MAX_HITS)
+}
+
+/// A host of `host`'s labels under the same parent whose tag equals
+/// `host`'s, and so whose slots share `host`'s line: a tag collision, for
+/// tests.
+#[cfg(all(test, feature = "compile"))]
+pub(crate) fn tag_twin(host: &str) -> String {
+    let tag_of = |h: &str| suffix_states(h.as_bytes()).map(|(s, _, n)| tag(s[n - 1]));
+    let parent = host.split_once('.').map_or("", |(_, p)| p);
+    (0..)
+        .map(|i| format!("t{i}.{parent}"))
+        .find(|h| h != host && tag_of(h) == tag_of(host))
+        .unwrap_or_default()
 }
 
 /// `n` two-label hosts whose bucket, among `buckets`, is 0: hosts chosen
@@ -1675,6 +1729,54 @@ mod tests {
         assert_eq!(
             tail(&("b".to_string() + &deep)),
             Ok(vec![(Kind::DomainName, 11)])
+        );
+    }
+
+    #[test]
+    fn a_host_with_only_paths_has_a_slot_and_no_entry() {
+        let twin = tag_twin("p.example.com");
+        let mut hosts = vec![
+            key("q.example.com", false, true, false),
+            key("r.example.com", true, true, true),
+            key(&twin, false, true, false),
+        ];
+        let without = build(hosts.len(), |i| hosts[i], 100, 0).expect("small");
+        hosts.push(key("p.example.com", false, false, true));
+        let index = build(hosts.len(), |i| hosts[i], 100, 0).expect("small");
+        // Its slot, but not a byte of entry.
+        assert_eq!(index.len(), without.len());
+        let layout = Layout::parse(&index, &EVERY_FLAG, 1).expect("parses");
+        let index_of = Hosts::new(&index, &layout);
+        let line = index_of.line(0).expect("a line");
+        assert_eq!(usize::from(line[4] & USED), 4);
+        assert_eq!((0..4).filter(|&s| offset(line, s) == PATHS_ONLY).count(), 1);
+        let mut entries: Vec<Vec<u8>> = index_of
+            .all_entries()
+            .map(|e| index_of.host_of(e.stored, e.code))
+            .collect();
+        entries.sort();
+        let mut expected = vec![
+            b"q.example.com".to_vec(),
+            b"r.example.com".to_vec(),
+            twin.as_bytes().to_vec(),
+        ];
+        expected.sort();
+        assert_eq!(entries, expected);
+        // A full-mode query for it walks the automaton, where its keys
+        // are; a domain-mode one, or one for a host under it, does not.
+        assert_eq!(found(&index, "p.example.com", true), Err(Fallback));
+        assert_eq!(found(&index, "p.example.com", false), Ok(vec![]));
+        assert_eq!(found(&index, "x.p.example.com", true), Ok(vec![]));
+        // A host whose tag only equals its slot's is sent there too, in
+        // full mode; its own key is still found in domain mode.
+        assert_eq!(found(&index, &twin, true), Err(Fallback));
+        assert_eq!(
+            found(&index, &twin, false),
+            Ok(vec![(Kind::DomainName, twin.len())])
+        );
+        assert_eq!(
+            found(&index, "q.example.com", true),
+            Ok(vec![(Kind::DomainName, 13)])
         );
     }
 
