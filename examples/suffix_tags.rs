@@ -228,13 +228,19 @@ fn build(hosts: &HashSet<String>) -> (Model, usize, usize) {
     }
     // A base with more hosts than two lines hold files those of three
     // labels or more by their suffix of three labels, and sets its bit
-    // among the spare bits of its bucket's first line.
-    let mut redirected = Vec::new();
-    for (base, group) in &by_base {
-        let deeper = group.len() > 2 * SLOTS;
-        if deeper {
-            redirected.push(*base);
-        }
+    // (of 16, by its tag) among the spare bits of its bucket's first
+    // line. Any other base of that bucket whose tag picks the same bit
+    // is read the same way, so it is filed the same way too.
+    let mark = |base: u64| (bucket_of(base, n), tag_of(base) & 15);
+    let marks: HashSet<(usize, u64)> = by_base
+        .iter()
+        .filter(|(_, group)| group.len() > 2 * SLOTS)
+        .map(|(&base, _)| mark(base))
+        .collect();
+    let mut redirected = 0;
+    for (&base, group) in &by_base {
+        let deeper = marks.contains(&mark(base));
+        redirected += usize::from(deeper);
         for s in group {
             let key = if deeper && s.len() >= 3 { s[2] } else { s[1] };
             per[bucket_of(key, n)].push(tag_of(*s.last().unwrap()));
@@ -255,10 +261,9 @@ fn build(hosts: &HashSet<String>) -> (Model, usize, usize) {
             lines.push(line);
         }
     }
-    for base in &redirected {
-        let (at, _) = buckets[bucket_of(*base, n)];
-        let tag = tag_of(*base);
-        lines[at as usize][(tag as usize >> 2) & 3] |= 1 << (60 + (tag & 3));
+    for &(bucket, bit) in &marks {
+        let (at, _) = buckets[bucket];
+        lines[at as usize][(bit as usize >> 2) & 3] |= 1 << (60 + (bit & 3));
     }
     (
         Model {
@@ -267,7 +272,7 @@ fn build(hosts: &HashSet<String>) -> (Model, usize, usize) {
             mask,
         },
         most,
-        redirected.len(),
+        redirected,
     )
 }
 
@@ -319,14 +324,20 @@ fn main() {
             hits.push(host);
         }
     }
-    // Every request the set matches has a key host among its suffixes.
-    let lost = hits
+    // Every key host is found as a query of its own, and so every
+    // request the set matches (it has a key host among its suffixes).
+    // `lookup` inlined here, so that a count inside `model_lookup` is of
+    // the profiled loop alone.
+    let lost = hosts
         .iter()
-        // `lookup` inlined here, so that a count inside `model_lookup` is
-        // of the profiled loop alone.
-        .filter(|h| !lookup(&model, h, dots_of(h)))
+        .map(String::as_bytes)
+        .chain(hits.iter().map(Vec::as_slice))
+        .filter(|h| h.len() <= 64 && !lookup(&model, h, dots_of(h)))
         .count();
-    assert_eq!(lost, 0, "the model said no to a request the set matches");
+    assert_eq!(
+        lost, 0,
+        "the model said no to a key host or a request the set matches"
+    );
     let queries = if part == "hits" { &hits } else { &misses };
     let dots: Vec<u64> = queries.iter().map(|h| dots_of(h)).collect();
     let mut maybe = 0usize;
@@ -335,7 +346,7 @@ fn main() {
     }
     // The lines a query scans: its base's, and a redirected base's
     // deeper ones.
-    let scanned: usize = queries
+    let mut scanned: Vec<usize> = queries
         .iter()
         .map(|h| {
             let s = states(h);
@@ -348,16 +359,20 @@ fn main() {
                     .filter(|_| redirect)
                     .map_or(0, |&d| model.lines_of(d).len())
         })
-        .sum();
+        .collect();
+    scanned.sort_unstable();
+    let mean = scanned.iter().sum::<usize>() as f64 / scanned.len().max(1) as f64;
+    let p99 = scanned.get(scanned.len() * 99 / 100).copied().unwrap_or(0);
+    let max = scanned.last().copied().unwrap_or(0);
     println!(
-        "{part}: {} queries, {maybe} \"maybe\" ({:.2}%), {:.2} lines a query; {} key hosts of {indicators} indicators in {} buckets, {} lines (at most {most} a bucket, {redirected} bases a level deeper): {:.2} bytes per indicator; {} hits checked",
+        "{part}: {} queries, {maybe} \"maybe\" ({:.2}%), lines a query {mean:.2} (p99 {p99}, at most {max}); {} key hosts of {indicators} indicators in {} buckets, {} lines (at most {most} a bucket, {redirected} bases a level deeper): {:.2} bytes per indicator, and {:.2} for the buckets' directory; {} hits and every key host checked",
         queries.len(),
         100.0 * maybe as f64 / queries.len().max(1) as f64,
-        scanned as f64 / queries.len().max(1) as f64,
         hosts.len(),
         model.buckets.len(),
         model.lines.len(),
         (model.lines.len() * 64) as f64 / indicators as f64,
+        (model.buckets.len() * 8) as f64 / indicators as f64,
         hits.len(),
     );
 }
