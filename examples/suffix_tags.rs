@@ -142,25 +142,20 @@ fn model_lookup(m: &Model, host: &[u8], dots: u64) -> bool {
 #[inline(always)]
 fn lookup(m: &Model, host: &[u8], dots: u64) -> bool {
     let mut rem = dots;
-    let mut end = host.len();
     // The last label.
     let mut start = next_start(&mut rem);
-    let mut h = fold_label(SEED, host, start, end);
+    let mut h = fold_label(SEED, host, start, host.len());
     if m.mask[(h >> 61) as usize & 7] >> ((h >> 55) & 63) & 1 != 0 {
         return true;
     }
     if start == 0 {
         return false;
     }
-    end = start - 1;
-    start = next_start(&mut rem);
-    h = fold_label(h, host, start, end);
+    h = next_label(h, host, &mut rem, &mut start);
     let mut lines = m.lines_of(h);
-    let tag = tag_of(h);
     // Whether the base's longer hosts are filed a level deeper.
-    let mut redirect = lines
-        .first()
-        .is_some_and(|l| l[(tag as usize >> 2) & 3] >> (60 + (tag & 3)) & 1 != 0);
+    let tag = tag_of(h);
+    let mut redirect = marked(lines, tag);
     let mut tags = tag * LOW;
     loop {
         for line in lines {
@@ -175,15 +170,37 @@ fn lookup(m: &Model, host: &[u8], dots: u64) -> bool {
         if start == 0 {
             return false;
         }
-        end = start - 1;
-        start = next_start(&mut rem);
-        h = fold_label(h, host, start, end);
+        h = next_label(h, host, &mut rem, &mut start);
         if redirect {
             lines = m.lines_of(h);
             redirect = false;
         }
         tags = tag_of(h) * LOW;
     }
+}
+
+/// Folds the label before the one that starts at `*start` (which is not
+/// 0) into `h`, and moves `*start` to it.
+#[inline(always)]
+fn next_label(h: u64, host: &[u8], rem: &mut u64, start: &mut usize) -> u64 {
+    let end = *start - 1;
+    *start = next_start(rem);
+    fold_label(h, host, *start, end)
+}
+
+/// The word and the bit, among the 16 spare bits of a bucket's first
+/// line (bits 60 to 63 of each word), that mark a base of tag `tag` as
+/// filed a level deeper.
+#[inline(always)]
+fn mark_of(tag: u64) -> (usize, u64) {
+    ((tag as usize >> 2) & 3, 60 + (tag & 3))
+}
+
+/// Whether the first of a bucket's `lines` marks the base of tag `tag`.
+#[inline(always)]
+fn marked(lines: &[[u64; 4]], tag: u64) -> bool {
+    let (word, bit) = mark_of(tag);
+    lines.first().is_some_and(|l| l[word] >> bit & 1 != 0)
 }
 
 impl Model {
@@ -261,9 +278,10 @@ fn build(hosts: &HashSet<String>) -> (Model, usize, usize) {
             lines.push(line);
         }
     }
-    for &(bucket, bit) in &marks {
+    for &(bucket, mark) in &marks {
         let (at, _) = buckets[bucket];
-        lines[at as usize][(bit as usize >> 2) & 3] |= 1 << (60 + (bit & 3));
+        let (word, bit) = mark_of(mark);
+        lines[at as usize][word] |= 1 << bit;
     }
     (
         Model {
@@ -352,8 +370,7 @@ fn main() {
             let s = states(h);
             let Some(&base) = s.get(1) else { return 0 };
             let lines = model.lines_of(base);
-            let tag = tag_of(base);
-            let redirect = lines[0][(tag as usize >> 2) & 3] >> (60 + (tag & 3)) & 1 != 0;
+            let redirect = marked(lines, tag_of(base));
             lines.len()
                 + s.get(2)
                     .filter(|_| redirect)
