@@ -15,22 +15,15 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use indset::{IndicatorSet, Kind};
+use indset::Kind;
+use indset_test_support::data;
 
 /// Hosts in a front-coded block: the first whole, each other after the
 /// bytes it shares with the one before it.
 const BLOCK: usize = 8;
 
 fn main() {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "target/profile-1m.indset".into());
-    let set = IndicatorSet::open(std::path::Path::new(&path)).unwrap_or_else(|e| {
-        eprintln!(
-            "cannot open {path}: {e} (examples/profile_lookups writes target/profile-1m.indset)"
-        );
-        std::process::exit(2)
-    });
+    let set = data::open_profile_set(std::env::args().nth(1).map(Into::into));
     let mut all = BTreeSet::new();
     let mut real = BTreeSet::new();
     let (mut indicators, mut real_indicators) = (0usize, 0usize);

@@ -26,7 +26,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
 
-use indset::{IndicatorSet, Kind};
+use indset::Kind;
 use indset_test_support::data;
 
 /// Bytes of a host buffer: a canonical host the word scan takes.
@@ -35,15 +35,7 @@ const BUF: usize = 64;
 const LAST_LABELS: usize = 15;
 
 fn main() {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "target/profile-1m.indset".into());
-    let set = IndicatorSet::open(std::path::Path::new(&path)).unwrap_or_else(|e| {
-        eprintln!(
-            "cannot open {path}: {e} (examples/profile_lookups writes target/profile-1m.indset)"
-        );
-        std::process::exit(2)
-    });
+    let set = data::open_profile_set(std::env::args().nth(1).map(Into::into));
     let mut hosts: HashSet<String> = HashSet::new();
     let mut indicators = 0usize;
     for info in set.iter() {

@@ -21,7 +21,6 @@
 //! Timings belong to `cargo bench`.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use indset::{Decision, IndicatorSet, Mode};
@@ -31,15 +30,15 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "domain".into());
     let passes: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
-    let path = target.join("profile-1m.indset");
+    let path = data::profile_set_path();
     // Built again whenever this program is newer than the file, so that a
     // change of the format never profiles an old file.
     let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let exe = std::env::current_exe().ok().and_then(|e| modified(&e));
     if modified(&path).is_none_or(|built| exe.is_some_and(|e| e > built)) {
-        std::fs::create_dir_all(&target).expect("target directory");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("target directory");
+        }
         std::fs::write(&path, indset::compile::build(&data::million())).expect("set written");
     }
     let set = IndicatorSet::open(&path).expect("set opens");

@@ -33,9 +33,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
-use std::path::PathBuf;
 
-use indset::{Decision, IndicatorSet, Kind, Mode};
+use indset::{Decision, Kind, Mode};
 use indset_test_support::data;
 
 const K: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -303,16 +302,7 @@ fn dots_of(host: &[u8]) -> u64 {
 
 fn main() {
     let part = std::env::args().nth(1).unwrap_or_else(|| "misses".into());
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
-    let path = target.join("profile-1m.indset");
-    let set = IndicatorSet::open(&path).unwrap_or_else(|e| {
-        eprintln!(
-            "cannot open {}: {e} (run examples/profile_lookups first)",
-            path.display()
-        );
-        std::process::exit(2)
-    });
+    let set = data::open_profile_set(None);
     let mut hosts = HashSet::new();
     let mut indicators = 0usize;
     for info in set.iter() {

@@ -251,6 +251,29 @@ pub fn million() -> Vec<Indicator> {
     sized(1_000_000)
 }
 
+/// Where `examples/profile_lookups` writes the 1M set it profiles, which
+/// the other profiling examples read: `profile-1m.indset` in
+/// `$CARGO_TARGET_DIR`, `target/` when it is not set.
+pub fn profile_set_path() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| PathBuf::from("target"), PathBuf::from)
+        .join("profile-1m.indset")
+}
+
+/// The set at `path`, [`profile_set_path`] when `None`; when it cannot be
+/// opened, exits with status 2 and a message that says how to make it.
+pub fn open_profile_set(path: Option<PathBuf>) -> indset::IndicatorSet<indset::Mapped> {
+    let path = path.unwrap_or_else(profile_set_path);
+    indset::IndicatorSet::open(&path).unwrap_or_else(|e| {
+        eprintln!(
+            "cannot open {}: {e} (examples/profile_lookups writes {})",
+            path.display(),
+            profile_set_path().display()
+        );
+        std::process::exit(2)
+    })
+}
+
 /// The `url` of every line of `data/requests-top500-2019.jsonl.gz`.
 pub fn request_urls() -> Vec<String> {
     crate::requests::all().into_iter().map(|r| r.url).collect()
