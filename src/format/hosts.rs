@@ -34,9 +34,11 @@
 //! sends a full-mode query with their tag to the automaton, where their
 //! keys are (a host of another name with the same tag goes there too, about
 //! one in 2,048 compares, and is answered as exactly). Their entries would
-//! be 1.47 bytes per indicator of the profiling 1M set (`BENCHMARKS.md`). A host's *level* is how many of its labels
-//! choose its bucket: two (its base: `example.com` for `a.b.example.com`),
-//! or one for a one-label host. When more than [`HEAVY`] hosts with more
+//! be 1.47 bytes per indicator of the profiling 1M set (`BENCHMARKS.md`).
+//!
+//! A host's *level* is how many of its labels choose its bucket: two (its
+//! base: `example.com` for `a.b.example.com`), or one for a one-label
+//! host. When more than [`HEAVY`] hosts with more
 //! labels than `d` share a suffix of `d` labels, they are filed one level
 //! deeper, under their suffix of `d + 1` labels, and that suffix is a
 //! *redirect*: the suffix filter holds its state salted with
